@@ -1,0 +1,104 @@
+/**
+ * The engine's core contracts. Everything else in `src/engine` is written against these types.
+ *
+ * Coordinates: the solvers live in the variance-exploding (VE) coordinates of Karras et al. 2022 (EDM):
+ * x = x0 + σ·ε. A model of any parameterization is wrapped into a {@link Denoiser} by `model/wrap.ts`.
+ */
+
+/** A batch of latents. `shape[0]` is the batch size. Engine arithmetic is float64; models see float32. */
+export interface Latent {
+  readonly shape: readonly number[];
+  readonly data: Float64Array;
+}
+
+/** Who asked for a model evaluation; shown in the inspector's timeline. */
+export type EvalRole = 'predictor' | 'corrector' | 'stage' | 'final';
+
+/** Describes one model evaluation asked for by a solver. */
+export interface EvalRequest {
+  /** Index of the solver step (0-based, interval sigmas[step] → sigmas[step+1]). */
+  readonly step: number;
+  /** Which block asked: the predictor's main evaluation, an intermediate stage, a corrector, … */
+  readonly role?: EvalRole;
+}
+
+/**
+ * The one model contract: D(x, σ) → x̂0, in EDM/VE coordinates. Conditioning and guidance are bound into
+ * the function by the wrappers, so solvers never see them. Every call is one counted model evaluation
+ * (guidance may batch cond/uncond into one ONNX call but still counts as one evaluation of D).
+ */
+export type Denoiser = (x: Latent, sigma: number, req: EvalRequest) => Promise<Latent>;
+
+/**
+ * Standard-normal noise for stochastic solvers, in the shape of the state. k-diffusion's convention:
+ * the sampler passes the interval (σ, σ_next) so that a Brownian-tree source can return the normalized
+ * increment on that interval; an i.i.d. source ignores the arguments and returns the next draw.
+ */
+export type NoiseSampler = (sigma: number, sigmaNext: number) => Float64Array;
+
+/** Context passed to every solver call. */
+export interface SolverContext {
+  /** Draws for stochastic solvers; deterministic solvers never call it. */
+  readonly noise: NoiseSampler;
+  /** Stops the run; the instrumented denoiser checks it before every model evaluation. */
+  readonly signal?: AbortSignal;
+  /** Called after each completed solver step with the new state (the inspector's x_t track). */
+  readonly onStep?: (ev: StepEvent) => void;
+  /** A corrector attached to this solver (issue: block library); undefined when none. */
+  readonly corrector?: CorrectorHook;
+}
+
+export interface StepEvent {
+  readonly step: number;
+  readonly sigma: number;
+  readonly sigmaNext: number;
+  readonly x: Latent;
+  readonly denoised?: Latent;
+}
+
+/**
+ * A corrector hook: called by predictor–corrector capable solvers after the predictor produced x_next,
+ * with the solver's model-output history; returns the corrected x_next (it may evaluate the model).
+ */
+export interface CorrectorHook {
+  readonly id: string;
+  correct(args: CorrectorArgs): Promise<Latent>;
+}
+
+export interface CorrectorArgs {
+  readonly model: Denoiser;
+  readonly step: number;
+  readonly sigmas: Float64Array;
+  readonly x: Latent;
+  readonly xNext: Latent;
+  /** Data predictions x̂0 at previous σs, most recent last (aligned with `historySigmas`). */
+  readonly history: readonly Latent[];
+  readonly historySigmas: readonly number[];
+  readonly noise: NoiseSampler;
+}
+
+/**
+ * A solver: (denoiser, x at sigmas[0], sigmas, options, context) → x at the last σ.
+ * Multistep history lives in locals of the call; no state survives between calls.
+ */
+export type SolverFn<O> = (
+  model: Denoiser,
+  x: Latent,
+  sigmas: Float64Array,
+  options: O,
+  ctx: SolverContext,
+) => Promise<Latent>;
+
+/** Everything the engine knows about a model's native noise schedule, in σ (VE) terms. */
+export interface ModelSchedule {
+  /** Smallest and largest σ the model was trained on. */
+  readonly sigmaMin: number;
+  readonly sigmaMax: number;
+  /**
+   * For discrete-time (DDPM) models: σ at each training timestep t = 0..N−1, ascending.
+   * Time-uniform schedules (linspace/leading/trailing) and timestep rounding need it.
+   */
+  readonly discreteSigmas?: Float64Array;
+  /** Continuous time ↔ σ maps where the model has them (VP continuous, flow). */
+  readonly kind: 'discrete' | 'sigma' | 'edm' | 'flow';
+}

@@ -1,0 +1,122 @@
+/**
+ * Executable node types: metadata plus an `evaluate` that maps input values to output values.
+ * `defineSolver` / `defineSchedule` turn a solver or schedule function into a node type so that every
+ * block family is written once, as a plain function, and gets its palette entry for free.
+ */
+import type { Latent, ModelSchedule, SolverFn, StepEvent } from '../core/types';
+import type { CorrectorValue, ModelValue, NodeTypeInfo, Params, ParamSpec, PortSpec, SamplerValue, SolverInfo } from './types';
+
+/** Per-evaluation report: one per model evaluation, the one progress shape of the engine. */
+export interface EvalEvent {
+  /** 0-based count of model evaluations so far in this Sample node. */
+  readonly index: number;
+  readonly step: number;
+  readonly sigma: number;
+  readonly role: string;
+  readonly x: Latent;
+  readonly denoised: Latent;
+  readonly branches?: Readonly<Record<string, Latent>>;
+  /** Milliseconds spent inside the model for this evaluation. */
+  readonly modelMs: number;
+}
+
+/** Services a running graph offers its nodes. Implemented by `run/`. */
+export interface RunServices {
+  readonly signal?: AbortSignal;
+  /** Batch size for this run (CLI --batch / node default). */
+  readonly batch?: number;
+  /** Seed override for this run (CLI --seed): replaces every seeded noise node's seed. */
+  readonly seed?: number;
+  /** Opens (or reuses) a model; implemented over the onnxruntime adapter. */
+  loadModel(params: Params, absPath: string): Promise<ModelValue>;
+  /** Reads a .npy file as float64 with its shape. */
+  readNpy(absPath: string): Promise<Latent>;
+  /** Called by Sample nodes. */
+  onEval?(nodeId: string, ev: EvalEvent): void;
+  onStep?(nodeId: string, ev: StepEvent): void;
+  onSampleStart?(nodeId: string, info: { sigmas: Float64Array; nfe: number; shape: readonly number[] }): void;
+  /** Called by Output nodes to write files; returns the paths written. */
+  writeOutput?(nodeId: string, kind: 'png' | 'npy', name: string, data: Uint8Array): Promise<string>;
+}
+
+export interface EvalContext {
+  readonly nodeId: string;
+  /** Directory of the .dpipe file; relative paths resolve against it. */
+  readonly baseDir: string;
+  readonly services: RunServices;
+}
+
+export interface NodeType extends NodeTypeInfo {
+  evaluate(ctx: EvalContext, inputs: Readonly<Record<string, unknown>>, params: Params): Promise<Record<string, unknown>>;
+}
+
+// ---------------------------------------------------------------------------------------------
+
+export interface SolverDefinition {
+  readonly type: string; // e.g. 'solver.euler'
+  readonly title: string;
+  readonly doc: string;
+  readonly paper: string;
+  readonly params: readonly ParamSpec[];
+  readonly info: SolverInfo;
+  readonly run: SolverFn<Params>;
+}
+
+const CORRECTOR_INPUT: PortSpec = { name: 'corrector', type: 'CORRECTOR', optional: true, doc: 'A corrector run after each predictor step.' };
+
+/** A SAMPLER block: no inputs but an optional corrector; outputs the solver with its options. */
+export function defineSolver(def: SolverDefinition): NodeType {
+  return {
+    type: def.type,
+    category: 'Solver',
+    title: def.title,
+    doc: def.doc,
+    paper: def.paper,
+    inputs: def.info.acceptsCorrector ? [CORRECTOR_INPUT] : [],
+    outputs: [{ name: 'sampler', type: 'SAMPLER', doc: 'The solver with these options.' }],
+    params: def.params,
+    solver: def.info,
+    async evaluate(_ctx, inputs, params) {
+      const sampler: SamplerValue = {
+        type: def.type,
+        info: def.info,
+        run: def.run,
+        params,
+        corrector: inputs.corrector as CorrectorValue | undefined,
+      };
+      return { sampler };
+    },
+  };
+}
+
+export interface ScheduleDefinition {
+  readonly type: string; // e.g. 'schedule.karras'
+  readonly title: string;
+  readonly doc: string;
+  readonly paper?: string;
+  readonly params: readonly ParamSpec[];
+  /** Whether the schedule cannot be computed without the model's schedule (e.g. time-uniform). */
+  readonly needsModel: boolean;
+  /**
+   * σ values, descending, ending where the run ends (usually with a final 0). `model` is the connected
+   * model's schedule when the MODEL input is wired.
+   */
+  sigmas(params: Params, model: ModelSchedule | undefined): Float64Array;
+}
+
+export function defineSchedule(def: ScheduleDefinition): NodeType {
+  return {
+    type: def.type,
+    category: 'Schedule',
+    title: def.title,
+    doc: def.doc,
+    paper: def.paper,
+    inputs: [{ name: 'model', type: 'MODEL', optional: !def.needsModel, doc: "The model whose noise levels the schedule uses (σ range, training timesteps)." }],
+    outputs: [{ name: 'sigmas', type: 'SIGMAS', doc: 'Noise levels, descending.' }],
+    params: def.params,
+    async evaluate(_ctx, inputs, params) {
+      const model = inputs.model as ModelValue | undefined;
+      return { sigmas: def.sigmas(params, model?.schedule) };
+    },
+  };
+}

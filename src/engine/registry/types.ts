@@ -1,0 +1,148 @@
+/**
+ * Block (node type) descriptions. The metadata half (`NodeTypeInfo`) is plain JSON: the CLI prints it
+ * (`dpipe blocks --json`), the JSON Schema is generated from it, and the webview builds its palette and
+ * inspector from it, so a new block appears in the editor with no webview change.
+ */
+import type { Latent, ModelSchedule, NoiseSampler, SolverFn, CorrectorHook, EvalRequest } from '../core/types';
+
+/** Typed ports; an edge connects an output to an input of the same type. */
+export const PORT_TYPES = ['MODEL', 'CONDITIONING', 'GUIDER', 'NOISE', 'SIGMAS', 'SAMPLER', 'CORRECTOR', 'LATENT'] as const;
+export type PortType = (typeof PORT_TYPES)[number];
+
+export const CATEGORIES = ['Model', 'Conditioning', 'Noise', 'Schedule', 'Solver', 'Corrector', 'Guidance', 'Latent', 'Sample', 'Output'] as const;
+export type Category = (typeof CATEGORIES)[number];
+
+export interface PortSpec {
+  readonly name: string;
+  readonly type: PortType;
+  /** Inputs only: may be left unconnected. */
+  readonly optional?: boolean;
+  readonly doc: string;
+}
+
+interface ParamBase {
+  readonly name: string;
+  readonly label?: string;
+  readonly doc: string;
+  /** Shown only in the inspector's "advanced" section. */
+  readonly advanced?: boolean;
+}
+export type ParamSpec =
+  | (ParamBase & { readonly type: 'number'; readonly default: number; readonly min?: number; readonly max?: number; readonly exclusiveMin?: boolean; readonly step?: number })
+  | (ParamBase & { readonly type: 'integer'; readonly default: number; readonly min?: number; readonly max?: number })
+  | (ParamBase & { readonly type: 'boolean'; readonly default: boolean })
+  | (ParamBase & { readonly type: 'enum'; readonly default: string; readonly options: readonly string[]; readonly optionDocs?: Readonly<Record<string, string>> })
+  | (ParamBase & { readonly type: 'string'; readonly default: string })
+  /** A path relative to the .dpipe file. `default` '' means "none". */
+  | (ParamBase & { readonly type: 'file'; readonly default: string; readonly extensions: readonly string[]; readonly mustExist?: boolean })
+  | (ParamBase & { readonly type: 'seed'; readonly default: number })
+  | (ParamBase & { readonly type: 'numberList'; readonly default: readonly number[]; readonly min?: number; readonly max?: number });
+
+export type ParamValue = number | boolean | string | readonly number[];
+export type Params = Readonly<Record<string, ParamValue>>;
+
+/** Solver-specific metadata (registry entry of a SAMPLER block). */
+export interface SolverInfo {
+  /** Theoretical convergence order of the ODE solver (strong order for SDE solvers). */
+  readonly order: number;
+  /** Model evaluations per step (the NFE accounting uses `nfe()` when it depends on parameters). */
+  readonly nfePerStep: number;
+  readonly stochastic: boolean;
+  /** Whether a CORRECTOR block may attach to it. */
+  readonly acceptsCorrector?: boolean;
+  /** Model kinds it can run on; undefined means all. */
+  readonly supports?: readonly ModelSchedule['kind'][];
+}
+
+/** JSON-serializable description of a node type. */
+export interface NodeTypeInfo {
+  readonly type: string;
+  readonly category: Category;
+  readonly title: string;
+  /** One-paragraph documentation, shown in the palette and inspector. */
+  readonly doc: string;
+  /** Paper citation (authors, year, title, algorithm number). */
+  readonly paper?: string;
+  readonly inputs: readonly PortSpec[];
+  readonly outputs: readonly PortSpec[];
+  readonly params: readonly ParamSpec[];
+  readonly solver?: SolverInfo;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Runtime values carried along edges, one per port type.
+
+/** A conditioning input for the model: a class label, a tensor for a named input, or nothing. */
+export type CondValue =
+  | { readonly kind: 'none' }
+  | { readonly kind: 'class'; readonly label: number }
+  | { readonly kind: 'tensor'; readonly input: string; readonly shape: readonly number[]; readonly data: Float32Array };
+
+/** MODEL: a loaded model in EDM coordinates. */
+export interface ModelValue {
+  readonly schedule: ModelSchedule;
+  /** Per-item latent shape [C,H,W] when the model fixes it. */
+  readonly sampleShape?: readonly number[];
+  /** The model's "unconditional" conditioning (for guidance without a negative input). */
+  readonly unconditional: CondValue;
+  /** Whether several conditionings may go in one batched call (dynamic batch dimension). */
+  readonly batchable: boolean;
+  /**
+   * x̂0 for each conditioning in `conds` at the same (x, σ). One ONNX call when batchable.
+   * Counts as one model evaluation per call of the guided denoiser, whatever `conds.length` is.
+   */
+  denoise(x: Latent, sigma: number, conds: readonly CondValue[], signal?: AbortSignal): Promise<Latent[]>;
+  /** Model identity for the run record. */
+  readonly info: { readonly path: string; readonly sha256: string; readonly prediction: string; readonly time: string };
+}
+
+export interface GuidedOutput {
+  readonly denoised: Latent;
+  /** Named intermediate predictions (e.g. `cond`, `uncond`) for the inspector. */
+  readonly branches?: Readonly<Record<string, Latent>>;
+}
+
+/** GUIDER: a model with its conditioning and guidance bound in. */
+export interface GuiderValue {
+  readonly model: ModelValue;
+  denoise(x: Latent, sigma: number, req: EvalRequest, signal?: AbortSignal): Promise<GuidedOutput>;
+}
+
+/** NOISE: where the initial noise and the per-step draws come from. */
+export interface NoiseValue {
+  /** Standard-normal initial noise for a batch of `shape`. */
+  initial(shape: readonly number[]): Float64Array;
+  /** A fresh per-step sampler for a run on states of `shape` (the SDE solvers' draws). */
+  stepSampler(shape: readonly number[], sigmas: Float64Array): NoiseSampler;
+  /** Seeds per batch item, for the run record (empty when noise comes from a file). */
+  readonly seeds: readonly number[];
+  readonly describe: string;
+}
+
+/** CORRECTOR: builds the hook a solver calls. */
+export interface CorrectorValue {
+  readonly type: string;
+  readonly params: Params;
+  readonly nfePerStep: number;
+  make(): CorrectorHook;
+}
+
+/** SAMPLER: a solver with its options. */
+export interface SamplerValue {
+  readonly type: string;
+  readonly info: SolverInfo;
+  readonly run: SolverFn<Params>;
+  readonly params: Params;
+  readonly corrector?: CorrectorValue;
+}
+
+export interface PortValues {
+  MODEL: ModelValue;
+  CONDITIONING: CondValue;
+  GUIDER: GuiderValue;
+  NOISE: NoiseValue;
+  SIGMAS: Float64Array;
+  SAMPLER: SamplerValue;
+  CORRECTOR: CorrectorValue;
+  LATENT: Latent;
+}
