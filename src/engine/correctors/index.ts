@@ -1,0 +1,4 @@
+import type { NodeType } from '../registry/node';
+
+// Scaffold: the family's owner fills this list.
+export const CORRECTOR_NODES: NodeType[] = [];

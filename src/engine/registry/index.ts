@@ -1,0 +1,45 @@
+/**
+ * The block registry: every node type of the engine, assembled from one list per block family.
+ * Each family owns its own list; this file only concatenates them.
+ */
+import { DpipeError } from '../core/errors';
+import type { NodeType } from './node';
+import type { NodeTypeInfo } from './types';
+import { MODEL_NODES } from '../model/nodes';
+import { NOISE_NODES } from '../noise/nodes';
+import { SCHEDULE_NODES } from '../schedules/index';
+import { SOLVER_NODES } from '../solvers/index';
+import { STOCHASTIC_SOLVER_NODES } from '../solvers/stochastic/index';
+import { CORRECTOR_NODES } from '../correctors/index';
+import { GUIDANCE_NODES } from '../guidance/index';
+import { CORE_NODES } from '../nodes/index';
+
+let table: Map<string, NodeType> | undefined;
+
+function build(): Map<string, NodeType> {
+  const all = [
+    ...MODEL_NODES, ...NOISE_NODES, ...SCHEDULE_NODES, ...SOLVER_NODES, ...STOCHASTIC_SOLVER_NODES,
+    ...CORRECTOR_NODES, ...GUIDANCE_NODES, ...CORE_NODES,
+  ];
+  const m = new Map<string, NodeType>();
+  for (const n of all) {
+    if (m.has(n.type)) throw new DpipeError('E_INTERNAL', `node type ${n.type} is registered twice`);
+    m.set(n.type, n);
+  }
+  return m;
+}
+
+export function nodeTypes(): ReadonlyMap<string, NodeType> {
+  return (table ??= build());
+}
+
+export function getNodeType(type: string): NodeType | undefined {
+  return nodeTypes().get(type);
+}
+
+/** The registry as plain JSON (palette, `dpipe blocks --json`, schema generation). */
+export function registryInfo(): NodeTypeInfo[] {
+  return [...nodeTypes().values()].map(({ evaluate: _e, ...info }) => JSON.parse(JSON.stringify(info)) as NodeTypeInfo);
+}
+
+export type { NodeType } from './node';
