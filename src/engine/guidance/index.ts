@@ -1,4 +1,8 @@
+/** Guidance blocks (GUIDER outputs). */
 import type { NodeType } from '../registry/node';
+import { GUIDER_BASIC, GUIDER_CFG } from './guiders';
 
-// Scaffold: the family's owner fills this list.
-export const GUIDANCE_NODES: NodeType[] = [];
+export const GUIDANCE_NODES: NodeType[] = [GUIDER_BASIC, GUIDER_CFG];
+
+export { basicGuider, cfgGuider, cfgCombine } from './guiders';
+export type { CfgOptions } from './guiders';
