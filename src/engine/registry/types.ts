@@ -83,6 +83,8 @@ export interface ModelValue {
   readonly schedule: ModelSchedule;
   /** Per-item latent shape [C,H,W] when the model fixes it. */
   readonly sampleShape?: readonly number[];
+  /** Data range [lo, hi] of the model's samples (sidecar `valueRange`), used by image outputs; undefined: unknown. */
+  readonly valueRange?: readonly [number, number];
   /** The model's "unconditional" conditioning (for guidance without a negative input). */
   readonly unconditional: CondValue;
   /** Whether several conditionings may go in one batched call (dynamic batch dimension). */
