@@ -18,6 +18,7 @@ export const ERROR_CODES = {
   E_CYCLE: 'The graph has a cycle.',
   E_FILE_MISSING: 'A referenced file does not exist.',
   E_COMPOSE: 'Blocks that cannot work together are connected.',
+  W_UNUSED: "A block's outputs are not connected to anything (warning).",
   // running
   E_MODEL: 'The model cannot be loaded or run with these settings.',
   E_NPY: 'A .npy file cannot be read.',
