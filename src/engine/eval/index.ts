@@ -1,0 +1,4 @@
+/** FD-MNIST sample-quality scoring: Fréchet distance on classifier features, and class accuracy. */
+export * from './frechet';
+export * from './classifier';
+export * from './score';
