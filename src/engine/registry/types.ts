@@ -75,7 +75,8 @@ export interface NodeTypeInfo {
 /** A conditioning input for the model: a class label, a tensor for a named input, or nothing. */
 export type CondValue =
   | { readonly kind: 'none' }
-  | { readonly kind: 'class'; readonly label: number }
+  /** `labels`, when given, are cycled over the batch items (item i gets labels[i % labels.length]); `label` is labels[0]. */
+  | { readonly kind: 'class'; readonly label: number; readonly labels?: readonly number[] }
   | { readonly kind: 'tensor'; readonly input: string; readonly shape: readonly number[]; readonly data: Float32Array };
 
 /** MODEL: a loaded model in EDM coordinates. */
@@ -87,6 +88,8 @@ export interface ModelValue {
   readonly valueRange?: readonly [number, number];
   /** The model's "unconditional" conditioning (for guidance without a negative input). */
   readonly unconditional: CondValue;
+  /** Class-conditional models: labels are 0..numClasses−1 (plus the unconditional label). */
+  readonly numClasses?: number;
   /** Whether several conditionings may go in one batched call (dynamic batch dimension). */
   readonly batchable: boolean;
   /**

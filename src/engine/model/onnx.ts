@@ -1,0 +1,272 @@
+/**
+ * The onnxruntime adapter: the only module of the project that imports `onnxruntime-node`.
+ *
+ * - One `InferenceSession` per model file (keyed by absolute path), reused across runs and reloaded when
+ *   the file's mtime or size changes (or when a different thread count is asked for).
+ * - `inspect(path)` lists inputs and outputs with names, element types and shapes (symbolic dimensions
+ *   as strings, unknown ones as -1), from the session's `inputMetadata` / `outputMetadata`.
+ * - `run(path, feeds, outputNames)` runs the model on float32 / int64 (and other typed-array) tensors.
+ *
+ * Generic on purpose: the denoiser wrapper (`wrap.ts`) and the classifier evaluator both use it.
+ */
+import * as ort from 'onnxruntime-node';
+import { promises as fsp } from 'fs';
+import * as path from 'path';
+import { DpipeError } from '../core/errors';
+
+/** ONNX element types as onnxruntime names them ('float32', 'int64', 'float16', 'bool', …). */
+export type ElementType = string;
+
+/** One input or output of a model. */
+export interface TensorInfo {
+  readonly name: string;
+  /** Element type ('float32', 'int64', …); 'non-tensor' for sequences and maps. */
+  readonly type: ElementType;
+  /** Dimensions: a number when fixed, the symbolic name (e.g. 'batch') when named, -1 when unknown. */
+  readonly shape: readonly (number | string)[];
+}
+
+export interface ModelIO {
+  readonly inputs: readonly TensorInfo[];
+  readonly outputs: readonly TensorInfo[];
+}
+
+/** A tensor handed to or returned from the model. `data` is the typed array of `type`. */
+export interface Tensor {
+  readonly type: ElementType;
+  readonly data: Float32Array | BigInt64Array | Int32Array | Float64Array | Uint8Array | Uint16Array | Int8Array | BigUint64Array | Uint32Array | Int16Array;
+  readonly dims: readonly number[];
+}
+
+export interface SessionOptions {
+  /**
+   * Threads onnxruntime uses inside one operator (`intraOpNumThreads`). 0 or undefined: onnxruntime's
+   * default (one per physical core).
+   */
+  readonly threads?: number;
+}
+
+/** A loaded model file. Cheap to get again: `openSession` returns the cached one while the file is unchanged. */
+export interface OnnxSession {
+  readonly path: string;
+  readonly io: ModelIO;
+  /** Identity of the file version the session was built from: `${mtimeMs}:${size}`. */
+  readonly fileStamp: string;
+  run(feeds: Readonly<Record<string, Tensor>>, outputNames?: readonly string[], signal?: AbortSignal): Promise<Record<string, Tensor>>;
+}
+
+interface CacheEntry {
+  /** The file version the session was built from. */
+  readonly stamp: string;
+  readonly ready: Promise<ort.InferenceSession>;
+  inflight: number;
+  stale: boolean;
+  released: boolean;
+}
+
+/** Keyed by `${absolutePath}|${threads}`: one session per file (per thread setting). */
+const cache = new Map<string, CacheEntry>();
+
+/** The onnxruntime version string for run records, e.g. "onnxruntime-node 1.30.0". */
+export function onnxruntimeVersion(): string {
+  const v = ort.env.versions as { node?: string; common?: string } | undefined;
+  return `onnxruntime-node ${v?.node ?? v?.common ?? 'unknown'}`;
+}
+
+/** Opens (or reuses) the session for a model file. Errors: E_FILE_MISSING, E_MODEL. */
+export async function openSession(file: string, opts: SessionOptions = {}): Promise<OnnxSession> {
+  const abs = path.resolve(file);
+  let st;
+  try {
+    st = await fsp.stat(abs);
+  } catch {
+    throw new DpipeError('E_FILE_MISSING', `Model file ${abs} does not exist.`);
+  }
+  if (!st.isFile()) throw new DpipeError('E_MODEL', `${abs} is not a file; give the path of a .onnx model.`);
+  const threads = normalizeThreads(opts.threads);
+  const fileStamp = `${st.mtimeMs}:${st.size}`;
+  const key = `${abs}|${threads}`;
+  let entry = cache.get(key);
+  if (!entry || entry.stamp !== fileStamp) {
+    // The file changed: every session built from the old version goes.
+    for (const [k, e] of [...cache]) {
+      if (k.startsWith(`${abs}|`) && e.stamp !== fileStamp) {
+        cache.delete(k);
+        retire(e);
+      }
+    }
+    const options: ort.InferenceSession.SessionOptions = { graphOptimizationLevel: 'all' };
+    if (threads > 0) Object.assign(options, { intraOpNumThreads: threads, interOpNumThreads: 1 });
+    const ready = ort.InferenceSession.create(abs, options).catch((e: unknown) => {
+      if (cache.get(key) === entry) cache.delete(key);
+      throw new DpipeError('E_MODEL', `Cannot load ${abs} with onnxruntime: ${errorText(e)}`);
+    });
+    entry = { stamp: fileStamp, ready, inflight: 0, stale: false, released: false };
+    cache.set(key, entry);
+  }
+  const session = await entry.ready;
+  const io = describeSession(session);
+  const pinned = entry;
+  return {
+    path: abs,
+    io,
+    fileStamp,
+    run: (feeds, outputNames, signal) => runOn(pinned, abs, io, feeds, outputNames, signal),
+  };
+}
+
+/** Inputs and outputs of a model file (opens the session, which stays cached). */
+export async function inspect(file: string, opts: SessionOptions = {}): Promise<ModelIO> {
+  return (await openSession(file, opts)).io;
+}
+
+/** Runs a model file once. `outputNames` defaults to all outputs. */
+export async function run(
+  file: string,
+  feeds: Readonly<Record<string, Tensor>>,
+  outputNames?: readonly string[],
+  opts: SessionOptions & { signal?: AbortSignal } = {},
+): Promise<Record<string, Tensor>> {
+  return (await openSession(file, opts)).run(feeds, outputNames, opts.signal);
+}
+
+/** Drops the cached sessions of one file (each released once no call is using it). */
+export function releaseSession(file: string): void {
+  const abs = path.resolve(file);
+  for (const [k, e] of [...cache]) {
+    if (k.startsWith(`${abs}|`)) {
+      cache.delete(k);
+      retire(e);
+    }
+  }
+}
+
+/** Drops every cached session. */
+export function releaseAll(): void {
+  for (const [k, e] of [...cache]) {
+    cache.delete(k);
+    retire(e);
+  }
+}
+
+/** Number of sessions currently cached (for tests and diagnostics). */
+export function cachedSessionCount(): number {
+  return cache.size;
+}
+
+/** Shorthand constructors for feeds. */
+export function float32(data: Float32Array, dims: readonly number[]): Tensor {
+  return { type: 'float32', data, dims };
+}
+export function int64(data: BigInt64Array | readonly number[], dims: readonly number[]): Tensor {
+  const d = data instanceof BigInt64Array ? data : BigInt64Array.from(data, (v) => BigInt(Math.trunc(v)));
+  return { type: 'int64', data: d, dims };
+}
+
+/** A tensor's values as float64 (int64 through Number). */
+export function toFloat64(t: Tensor): Float64Array {
+  const src = t.data;
+  const out = new Float64Array(src.length);
+  if (src instanceof BigInt64Array || src instanceof BigUint64Array) {
+    for (let i = 0; i < src.length; i++) out[i] = Number(src[i]);
+  } else if (t.type === 'float16' && src instanceof Uint16Array) {
+    for (let i = 0; i < src.length; i++) out[i] = halfToFloat(src[i]);
+  } else {
+    for (let i = 0; i < src.length; i++) out[i] = (src as ArrayLike<number>)[i];
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+
+function normalizeThreads(t: number | undefined): number {
+  if (t === undefined || t === 0) return 0;
+  if (!Number.isInteger(t) || t < 0) throw new DpipeError('E_MODEL', `threads must be a non-negative integer (0 = onnxruntime's default); got ${t}.`);
+  return t;
+}
+
+function retire(e: CacheEntry): void {
+  e.stale = true;
+  if (e.inflight === 0) dispose(e);
+}
+
+function dispose(e: CacheEntry): void {
+  if (e.released) return;
+  e.released = true;
+  void e.ready.then((s) => s.release()).catch(() => undefined);
+}
+
+async function runOn(
+  entry: CacheEntry,
+  abs: string,
+  io: ModelIO,
+  feeds: Readonly<Record<string, Tensor>>,
+  outputNames: readonly string[] | undefined,
+  signal: AbortSignal | undefined,
+): Promise<Record<string, Tensor>> {
+  if (signal?.aborted) throw new DpipeError('E_ABORTED', 'The run was stopped.');
+  const names = io.inputs.map((i) => i.name);
+  for (const k of Object.keys(feeds)) {
+    if (!names.includes(k)) throw new DpipeError('E_MODEL', `${path.basename(abs)} has no input "${k}"; its inputs are ${listIO(io.inputs)}.`);
+  }
+  const missing = names.filter((n) => !(n in feeds));
+  if (missing.length) throw new DpipeError('E_MODEL', `${path.basename(abs)} needs input(s) ${missing.map((m) => `"${m}"`).join(', ')}; its inputs are ${listIO(io.inputs)}.`);
+  const outs = outputNames ?? io.outputs.map((o) => o.name);
+  for (const o of outs) {
+    if (!io.outputs.some((x) => x.name === o)) throw new DpipeError('E_MODEL', `${path.basename(abs)} has no output "${o}"; its outputs are ${listIO(io.outputs)}.`);
+  }
+  const ortFeeds: Record<string, ort.Tensor> = {};
+  for (const [k, t] of Object.entries(feeds)) {
+    ortFeeds[k] = new ort.Tensor(t.type as ort.Tensor.Type, t.data as ort.Tensor.DataType, [...t.dims]);
+  }
+  if (entry.released) {
+    throw new DpipeError('E_MODEL', `${abs} changed on disk (or was released) while it was in use; run again to load the new version.`);
+  }
+  const session = await entry.ready;
+  entry.inflight++;
+  let result: ort.InferenceSession.ReturnType;
+  try {
+    result = await session.run(ortFeeds, [...outs]);
+  } catch (e) {
+    throw new DpipeError('E_MODEL', `${path.basename(abs)} failed to run with inputs ${describeFeeds(feeds)}: ${errorText(e)}`);
+  } finally {
+    entry.inflight--;
+    if (entry.stale && entry.inflight === 0) dispose(entry);
+  }
+  const out: Record<string, Tensor> = {};
+  for (const o of outs) {
+    const v = result[o] as ort.Tensor;
+    out[o] = { type: v.type, data: v.data as Tensor['data'], dims: [...v.dims] };
+  }
+  return out;
+}
+
+function describeSession(s: ort.InferenceSession): ModelIO {
+  const conv = (m: ort.InferenceSession.ValueMetadata): TensorInfo =>
+    m.isTensor
+      ? { name: m.name, type: m.type, shape: m.shape.map((d) => (typeof d === 'number' ? (d < 0 ? -1 : d) : d === '' ? -1 : d)) }
+      : { name: m.name, type: 'non-tensor', shape: [] };
+  return { inputs: s.inputMetadata.map(conv), outputs: s.outputMetadata.map(conv) };
+}
+
+/** `name: type[dims]` list, the form error messages use. */
+export function listIO(list: readonly TensorInfo[]): string {
+  return list.map((t) => `${t.name}: ${t.type}[${t.shape.join(',')}]`).join(', ');
+}
+
+function describeFeeds(feeds: Readonly<Record<string, Tensor>>): string {
+  return Object.entries(feeds).map(([k, t]) => `${k}: ${t.type}[${t.dims.join(',')}]`).join(', ');
+}
+
+function errorText(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
+function halfToFloat(h: number): number {
+  const s = h & 0x8000 ? -1 : 1;
+  const e = (h >> 10) & 0x1f;
+  const f = h & 0x3ff;
+  if (e === 0) return s * 2 ** -14 * (f / 1024);
+  if (e === 31) return f ? NaN : s * Infinity;
+  return s * 2 ** (e - 15) * (1 + f / 1024);
+}

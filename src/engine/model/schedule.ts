@@ -1,0 +1,232 @@
+/**
+ * A model's own noise schedule and time input, in σ (VE / EDM) terms.
+ *
+ * Discrete-time (DDPM) models — Ho et al. 2020, "Denoising Diffusion Probabilistic Models" — follow diffusers'
+ * `DDPMScheduler` conventions: ᾱ_t = Π_{s≤t}(1 − β_s), σ_t = √((1 − ᾱ_t)/ᾱ_t), t = 0..N−1. Fractional time
+ * is log-σ interpolation between integer timesteps, as k-diffusion's `DiscreteSchedule.sigma_to_t` /
+ * `t_to_sigma` do (crowsonkb/k-diffusion, `k_diffusion/external.py`); diffusers instead rounds the result to an
+ * integer in its multistep schedulers (`_sigma_to_t(...).round()`), which `roundTimesteps` reproduces.
+ *
+ * Continuous conventions: σ itself; EDM's c_noise = ¼·ln σ (Karras et al. 2022, "Elucidating the Design Space
+ * of Diffusion-Based Generative Models", Table 1); rectified-flow time t = σ/(1+σ) ∈ [0,1) (Liu et al. 2022,
+ * "Flow Straight and Fast"; Lipman et al. 2022, "Flow Matching for Generative Modeling"), optionally ×1000 as
+ * Stable Diffusion 3 exports take it.
+ */
+import { DpipeError } from '../core/errors';
+import type { ModelSchedule } from '../core/types';
+
+export const BETA_SCHEDULES = ['linear', 'scaled_linear', 'squaredcos_cap_v2', 'explicit'] as const;
+export type BetaSchedule = (typeof BETA_SCHEDULES)[number];
+
+export const TIME_KINDS = ['discrete', 'sigma', 'edm_cnoise', 'flow', 'flow1000'] as const;
+export type TimeKind = (typeof TIME_KINDS)[number];
+
+export interface DiscreteOptions {
+  readonly betaSchedule: BetaSchedule;
+  /** β_1 and β_N for linear / scaled_linear (diffusers' `beta_start`, `beta_end`). */
+  readonly betaStart: number;
+  readonly betaEnd: number;
+  /** N, diffusers' `num_train_timesteps`. */
+  readonly numTrainTimesteps: number;
+  /** ᾱ_0..ᾱ_{N−1} for `explicit` (decreasing, in (0, 1]). */
+  readonly alphasCumprod?: readonly number[];
+}
+
+/** Stable Diffusion v1's schedule, the defaults when neither the node nor the sidecar sets one. */
+export const DEFAULT_DISCRETE: DiscreteOptions = { betaSchedule: 'scaled_linear', betaStart: 0.00085, betaEnd: 0.012, numTrainTimesteps: 1000 };
+
+/** β_1..β_N as diffusers' `DDPMScheduler.__init__` computes them (in float64 here). */
+export function betas(o: DiscreteOptions): Float64Array {
+  const n = o.numTrainTimesteps;
+  if (!Number.isInteger(n) || n < 2) throw new DpipeError('E_MODEL', `numTrainTimesteps must be an integer ≥ 2; got ${n}.`);
+  const out = new Float64Array(n);
+  switch (o.betaSchedule) {
+    case 'linear':
+    case 'scaled_linear': {
+      checkBetaRange(o);
+      const sq = o.betaSchedule === 'scaled_linear';
+      const a = sq ? Math.sqrt(o.betaStart) : o.betaStart;
+      const b = sq ? Math.sqrt(o.betaEnd) : o.betaEnd;
+      for (let i = 0; i < n; i++) {
+        const v = a + ((b - a) * i) / (n - 1);
+        out[i] = sq ? v * v : v;
+      }
+      return out;
+    }
+    case 'squaredcos_cap_v2': {
+      // Nichol & Dhariwal 2021, "Improved Denoising Diffusion Probabilistic Models", eq. 17; β capped at 0.999.
+      const abar = (t: number) => Math.cos(((t + 0.008) / 1.008) * (Math.PI / 2)) ** 2;
+      for (let i = 0; i < n; i++) out[i] = Math.min(1 - abar((i + 1) / n) / abar(i / n), 0.999);
+      return out;
+    }
+    case 'explicit': {
+      const ac = checkedAlphasCumprod(o);
+      for (let i = 0; i < n; i++) out[i] = 1 - ac[i] / (i === 0 ? 1 : ac[i - 1]);
+      return out;
+    }
+    default:
+      throw new DpipeError('E_MODEL', `betaSchedule "${String(o.betaSchedule)}" is not one of ${BETA_SCHEDULES.join(', ')}.`);
+  }
+}
+
+/** ᾱ_t = Π_{s≤t}(1 − β_s), t = 0..N−1. */
+export function alphasCumprod(o: DiscreteOptions): Float64Array {
+  if (o.betaSchedule === 'explicit') return Float64Array.from(checkedAlphasCumprod(o));
+  const b = betas(o);
+  const out = new Float64Array(b.length);
+  let p = 1;
+  for (let i = 0; i < b.length; i++) {
+    p *= 1 - b[i];
+    out[i] = p;
+  }
+  return out;
+}
+
+/** σ_t = √((1 − ᾱ_t)/ᾱ_t) at each training timestep, ascending (length N). */
+export function discreteSigmas(o: DiscreteOptions): Float64Array {
+  const ac = alphasCumprod(o);
+  return ac.map((a) => Math.sqrt((1 - a) / a));
+}
+
+/**
+ * Fractional timestep for σ: log σ interpolated linearly between the two neighbouring training timesteps,
+ * clamped to [0, N−1] (k-diffusion `DiscreteSchedule.sigma_to_t`, diffusers `_sigma_to_t`).
+ * `sigmas` ascending.
+ */
+export function sigmaToT(sigma: number, sigmas: Float64Array): number {
+  const n = sigmas.length;
+  const ls = Math.log(sigma);
+  if (!(ls > Math.log(sigmas[0]))) return 0;
+  if (ls >= Math.log(sigmas[n - 1])) return n - 1;
+  // Largest i with log σ_i ≤ log σ (binary search, σ ascending).
+  let lo = 0;
+  let hi = n - 1;
+  while (hi - lo > 1) {
+    const mid = (lo + hi) >> 1;
+    if (Math.log(sigmas[mid]) <= ls) lo = mid;
+    else hi = mid;
+  }
+  const l0 = Math.log(sigmas[lo]);
+  const l1 = Math.log(sigmas[lo + 1]);
+  const w = Math.min(1, Math.max(0, (l0 - ls) / (l0 - l1)));
+  return (1 - w) * lo + w * (lo + 1);
+}
+
+/** σ at fractional timestep t (log-σ interpolation, k-diffusion `DiscreteSchedule.t_to_sigma`); t clamped to [0, N−1]. */
+export function tToSigma(t: number, sigmas: Float64Array): number {
+  const n = sigmas.length;
+  const tc = Math.min(n - 1, Math.max(0, t));
+  const lo = Math.floor(tc);
+  const hi = Math.min(n - 1, lo + 1);
+  const w = tc - lo;
+  return Math.exp((1 - w) * Math.log(sigmas[lo]) + w * Math.log(sigmas[hi]));
+}
+
+/** numpy/torch `round`: halves to the even neighbour. */
+export function roundHalfEven(v: number): number {
+  const f = Math.floor(v);
+  const d = v - f;
+  if (d > 0.5) return f + 1;
+  if (d < 0.5) return f;
+  return f % 2 === 0 ? f : f + 1;
+}
+
+/** Flow time t = σ/(1+σ) (x_t = (1−t)·x0 + t·ε is x/(1+σ) in VE coordinates). */
+export function flowT(sigma: number): number {
+  return sigma / (1 + sigma);
+}
+
+export interface TimeOptions {
+  readonly kind: TimeKind;
+  /** Discrete models: σ at each training timestep, ascending. */
+  readonly discreteSigmas?: Float64Array;
+  /** Discrete models: feed round(t) instead of the fractional t. */
+  readonly round?: boolean;
+}
+
+/** The model's time input for noise level σ. */
+export function timeFromSigma(sigma: number, o: TimeOptions): number {
+  switch (o.kind) {
+    case 'discrete': {
+      if (!o.discreteSigmas) throw new DpipeError('E_INTERNAL', 'discrete time without the training sigmas');
+      const t = sigmaToT(sigma, o.discreteSigmas);
+      return o.round ? roundHalfEven(t) : t;
+    }
+    case 'sigma':
+      return sigma;
+    case 'edm_cnoise':
+      return 0.25 * Math.log(sigma);
+    case 'flow':
+      return flowT(sigma);
+    case 'flow1000':
+      return 1000 * flowT(sigma);
+    default:
+      throw new DpipeError('E_MODEL', `time "${String(o.kind)}" is not one of ${TIME_KINDS.join(', ')}.`);
+  }
+}
+
+/** Inverse of {@link timeFromSigma} (rounding ignored). */
+export function sigmaFromTime(t: number, o: TimeOptions): number {
+  switch (o.kind) {
+    case 'discrete':
+      if (!o.discreteSigmas) throw new DpipeError('E_INTERNAL', 'discrete time without the training sigmas');
+      return tToSigma(t, o.discreteSigmas);
+    case 'sigma':
+      return t;
+    case 'edm_cnoise':
+      return Math.exp(4 * t);
+    case 'flow':
+      return t / (1 - t);
+    case 'flow1000':
+      return t / 1000 / (1 - t / 1000);
+    default:
+      throw new DpipeError('E_MODEL', `time "${String(o.kind)}" is not one of ${TIME_KINDS.join(', ')}.`);
+  }
+}
+
+/** σ range of continuous models when neither node nor sidecar sets one. */
+export const DEFAULT_SIGMA_RANGE = {
+  /** EDM's σ_min, σ_max (Karras et al. 2022, Table 1, "sampling"). */
+  edm: [0.002, 80],
+  /** Flow models: t ∈ [0.001, 0.999] ⇒ σ = t/(1−t). */
+  flow: [0.001 / 0.999, 0.999 / 0.001],
+} as const;
+
+/** Builds the {@link ModelSchedule} the schedule blocks see. */
+export function makeModelSchedule(args: {
+  readonly kind: ModelSchedule['kind'];
+  readonly discreteSigmas?: Float64Array;
+  readonly sigmaMin?: number;
+  readonly sigmaMax?: number;
+}): ModelSchedule {
+  if (args.kind === 'discrete') {
+    const s = args.discreteSigmas;
+    if (!s || s.length < 2) throw new DpipeError('E_INTERNAL', 'discrete schedule without sigmas');
+    return { kind: 'discrete', discreteSigmas: s, sigmaMin: args.sigmaMin || s[0], sigmaMax: args.sigmaMax || s[s.length - 1] };
+  }
+  const [dMin, dMax] = args.kind === 'flow' ? DEFAULT_SIGMA_RANGE.flow : DEFAULT_SIGMA_RANGE.edm;
+  const sigmaMin = args.sigmaMin || dMin;
+  const sigmaMax = args.sigmaMax || dMax;
+  if (!(sigmaMin > 0 && sigmaMax > sigmaMin)) throw new DpipeError('E_MODEL', `sigmaMin/sigmaMax must satisfy 0 < sigmaMin < sigmaMax; got ${sigmaMin}, ${sigmaMax}.`);
+  return { kind: args.kind, sigmaMin, sigmaMax };
+}
+
+function checkBetaRange(o: DiscreteOptions): void {
+  if (!(o.betaStart > 0 && o.betaEnd > 0 && o.betaStart < 1 && o.betaEnd < 1)) {
+    throw new DpipeError('E_MODEL', `betaStart and betaEnd must lie in (0, 1); got ${o.betaStart}, ${o.betaEnd}.`);
+  }
+}
+
+function checkedAlphasCumprod(o: DiscreteOptions): readonly number[] {
+  const ac = o.alphasCumprod ?? [];
+  if (ac.length < 2) throw new DpipeError('E_MODEL', 'betaSchedule "explicit" needs alphasCumprod: ᾱ_0..ᾱ_{N−1}, at least 2 values.');
+  if (o.numTrainTimesteps && ac.length !== o.numTrainTimesteps) {
+    throw new DpipeError('E_MODEL', `alphasCumprod has ${ac.length} values but numTrainTimesteps is ${o.numTrainTimesteps}; they must agree.`);
+  }
+  for (let i = 0; i < ac.length; i++) {
+    if (!(ac[i] > 0 && ac[i] <= 1) || (i > 0 && !(ac[i] < ac[i - 1]))) {
+      throw new DpipeError('E_MODEL', `alphasCumprod must be strictly decreasing values in (0, 1]; value ${i} is ${ac[i]}.`);
+    }
+  }
+  return ac;
+}
