@@ -1,4 +1,15 @@
+/**
+ * SCHEDULE blocks. One file per family: `kdiffusion.ts` (σ-range schedules), `timeUniform.ts` (diffusers'
+ * spacings over training timesteps), `ops.ts` (explicit list, truncate, split, flip, concatenate).
+ */
 import type { NodeType } from '../registry/node';
+import { KDIFFUSION_SCHEDULES } from './kdiffusion';
+import { SCHEDULE_OP_NODES } from './ops';
+import { TIME_UNIFORM_SCHEDULES } from './timeUniform';
 
-// Scaffold: the family's owner fills this list.
-export const SCHEDULE_NODES: NodeType[] = [];
+export * from './kdiffusion';
+export * from './timeUniform';
+export * from './ops';
+export { finish, linspace, FINAL_MODES, type FinalMode } from './common';
+
+export const SCHEDULE_NODES: NodeType[] = [...KDIFFUSION_SCHEDULES, ...TIME_UNIFORM_SCHEDULES, ...SCHEDULE_OP_NODES];
