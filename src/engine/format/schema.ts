@@ -1,0 +1,158 @@
+/**
+ * The JSON Schema (draft-07) of the .dpipe format.
+ * - `structuralSchema()`: the shape of the document, independent of the blocks; the loader validates with it.
+ * - `buildSchema(registry)`: the same plus, per node type, an `if/then` giving its params' types, ranges, enums and
+ *   descriptions (VS Code shows them on hover and completes enums). `scripts/gen-schema.mjs` writes it to
+ *   `schema/dpipe.schema.json`, which the extension contributes through `jsonValidation`.
+ */
+import type { NodeTypeInfo, ParamSpec } from '../registry/types';
+import { asRegistry, type BlockRegistry } from './registry';
+import { FORMAT_VERSION, ENDPOINT_PATTERN, NODE_ID_PATTERN, type RegistryLike } from './types';
+
+export type JsonSchema = { [key: string]: unknown };
+
+export const SCHEMA_ID = 'https://dpipe.dev/schema/dpipe.schema.json';
+
+/** The document's shape; node `params` are checked per type by the loader (better messages than a schema gives). */
+export function structuralSchema(): JsonSchema {
+  return {
+    $schema: 'http://json-schema.org/draft-07/schema#',
+    $id: SCHEMA_ID,
+    title: 'dpipe pipeline',
+    description: 'A diffusion-sampler pipeline: blocks (nodes) and typed connections between their ports (edges).',
+    type: 'object',
+    required: ['dpipe', 'nodes'],
+    additionalProperties: false,
+    properties: {
+      $schema: { type: 'string', description: 'Optional: the JSON Schema this file follows.' },
+      dpipe: {
+        type: 'integer',
+        minimum: 1,
+        maximum: FORMAT_VERSION,
+        description: `Format version. This build writes ${FORMAT_VERSION}; older files are migrated on load.`,
+      },
+      metadata: {
+        type: 'object',
+        description: 'Free-form information about the pipeline.',
+        properties: {
+          title: { type: 'string', description: 'A short title.' },
+          description: { type: 'string', description: 'What the pipeline does and why.' },
+        },
+      },
+      nodes: { type: 'array', description: 'The blocks.', items: { $ref: '#/definitions/node' } },
+      edges: { type: 'array', description: 'Connections from an output port to an input port.', items: { $ref: '#/definitions/edge' } },
+    },
+    definitions: {
+      node: {
+        type: 'object',
+        required: ['id', 'type'],
+        additionalProperties: false,
+        properties: {
+          id: {
+            type: 'string',
+            pattern: NODE_ID_PATTERN.source,
+            description: 'Unique id: a letter or _ first, then letters, digits, _ or -. Edges name ports as "id.port".',
+          },
+          type: { type: 'string', description: 'The block type (see `dpipe blocks`).' },
+          params: { type: 'object', description: 'Parameters; omitted ones take the block default.' },
+          position: { $ref: '#/definitions/position' },
+        },
+      },
+      position: {
+        type: 'object',
+        description: 'Position on the canvas; omitted means automatic layout.',
+        required: ['x', 'y'],
+        additionalProperties: false,
+        properties: { x: { type: 'number' }, y: { type: 'number' } },
+      },
+      edge: {
+        type: 'object',
+        required: ['from', 'to'],
+        additionalProperties: false,
+        properties: {
+          from: { type: 'string', pattern: ENDPOINT_PATTERN.source, description: 'An output port, "nodeId.port".' },
+          to: { type: 'string', pattern: ENDPOINT_PATTERN.source, description: 'An input port, "nodeId.port".' },
+        },
+      },
+    },
+  };
+}
+
+/** The full schema for editors: the structure plus each block's params. Deterministic for a given registry. */
+export function buildSchema(registryLike: RegistryLike | BlockRegistry): JsonSchema {
+  const registry = asRegistry(registryLike);
+  const schema = structuralSchema();
+  const defs = schema.definitions as Record<string, JsonSchema>;
+  const node = defs.node as { properties: Record<string, JsonSchema>; allOf?: JsonSchema[] };
+  const types = registry.all;
+  if (types.length > 0) {
+    node.properties.type = {
+      type: 'string',
+      description: 'The block type (see `dpipe blocks`).',
+      enum: types.map((t) => t.type),
+      enumDescriptions: types.map((t) => `${t.title} (${t.category}): ${firstSentence(t.doc)}`),
+    };
+    node.allOf = types.map((t) => ({
+      if: { properties: { type: { const: t.type } }, required: ['type'] },
+      then: { properties: { params: { $ref: `#/definitions/params:${t.type}` } } },
+    }));
+    for (const t of types) defs[`params:${t.type}`] = paramsSchema(t);
+  }
+  return schema;
+}
+
+function paramsSchema(t: NodeTypeInfo): JsonSchema {
+  const properties: Record<string, JsonSchema> = {};
+  for (const p of t.params) properties[p.name] = paramSchema(p);
+  const ports = (dir: string, ps: NodeTypeInfo['inputs']): string =>
+    ps.length ? ` ${dir}: ${ps.map((p) => `${p.name} (${p.type}${p.optional ? ', optional' : ''})`).join(', ')}.` : '';
+  return {
+    type: 'object',
+    description: `${t.title}: ${t.doc}${ports('Inputs', t.inputs)}${ports('Outputs', t.outputs)}`,
+    additionalProperties: false,
+    properties,
+  };
+}
+
+function paramSchema(p: ParamSpec): JsonSchema {
+  const description = `${p.label ?? p.name}: ${p.doc}`;
+  switch (p.type) {
+    case 'number':
+      return withRange({ type: 'number', description, default: p.default }, p.min, p.max, p.exclusiveMin === true);
+    case 'integer':
+      return withRange({ type: 'integer', description, default: p.default }, p.min, p.max, false);
+    case 'boolean':
+      return { type: 'boolean', description, default: p.default };
+    case 'enum': {
+      const s: JsonSchema = { type: 'string', description, default: p.default, enum: [...p.options] };
+      if (p.optionDocs) s.enumDescriptions = p.options.map((o) => p.optionDocs?.[o] ?? '');
+      return s;
+    }
+    case 'string':
+      return { type: 'string', description, default: p.default };
+    case 'file': {
+      const ext = p.extensions.length ? ` (${p.extensions.join(', ')})` : '';
+      return { type: 'string', description: `${description} Path relative to the .dpipe file${ext}.`, default: p.default };
+    }
+    case 'seed':
+      return { type: 'integer', description, default: p.default, minimum: 0, maximum: Number.MAX_SAFE_INTEGER };
+    case 'numberList':
+      return { type: 'array', description, default: [...p.default], items: withRange({ type: 'number' }, p.min, p.max, false) };
+  }
+}
+
+function withRange(s: JsonSchema, min: number | undefined, max: number | undefined, exclusiveMin: boolean): JsonSchema {
+  if (min !== undefined) s[exclusiveMin ? 'exclusiveMinimum' : 'minimum'] = min;
+  if (max !== undefined) s.maximum = max;
+  return s;
+}
+
+function firstSentence(doc: string): string {
+  const m = /^(.*?[.!?])(\s|$)/s.exec(doc);
+  return (m ? m[1] : doc).replace(/\s+/g, ' ').trim();
+}
+
+/** The schema file's text: 2-space JSON with a trailing newline. */
+export function schemaText(registry: RegistryLike | BlockRegistry): string {
+  return JSON.stringify(buildSchema(registry), null, 2) + '\n';
+}

@@ -1,0 +1,5 @@
+/**
+ * Public surface of the graph logic (React-free, browser-safe): structure queries over a `PipelineDoc`, the
+ * live connection check, and text-level graph edits for the webview and the extension host.
+ */
+export { parseEndpoint, formatEndpoint, incomingEdges, findCycles, topologicalOrder, canConnect, type ConnectCheck, type ConnectOptions } from './analyze';
