@@ -1,4 +1,16 @@
+/**
+ * The core blocks that are not a model, noise, schedule, solver, corrector or guidance family: latent
+ * sources, the Sample block, and outputs.
+ */
 import type { NodeType } from '../registry/node';
+import { latentEmpty, latentNpy } from './latent';
+import { sample } from './sample';
+import { outputImage, outputLatent } from './output';
 
-// Scaffold: the family's owner fills this list.
-export const CORE_NODES: NodeType[] = [];
+export const CORE_NODES: NodeType[] = [latentEmpty, latentNpy, sample, outputImage, outputLatent];
+
+export { latentToImages, imageGrid } from './image';
+export type { ToImageOptions } from './image';
+export { startState, expectedNfe } from './sample';
+export type { NoiseScale } from './sample';
+export { DEFAULT_VALUE_RANGE, resolveValueRange } from './output';

@@ -1,0 +1,99 @@
+/**
+ * Output blocks: PNG images and .npy latents, written through the run's `writeOutput` service (the runner
+ * puts them in the run's output directory and stamps every PNG with the pipeline, see `run/png.ts`).
+ */
+import { DpipeError } from '../core/errors';
+import { encodeNpy } from '../core/npy';
+import type { Latent } from '../core/types';
+import { encodePng } from '../run/png';
+import type { EvalContext, NodeType } from '../registry/node';
+import type { ModelValue, Params } from '../registry/types';
+import { imageGrid, latentToImages } from './image';
+
+/** Value range used when neither the block nor the model says: the usual [-1, 1] of diffusion training data. */
+export const DEFAULT_VALUE_RANGE: readonly [number, number] = [-1, 1];
+
+function checkName(ctx: EvalContext, name: unknown): string {
+  if (typeof name !== 'string' || !/^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/.test(name)) {
+    throw new DpipeError('E_PARAM_VALUE', `${ctx.nodeId}: name "${String(name)}" must be 1–100 letters, digits, '.', '_' or '-' (no path separators), starting with a letter or digit`);
+  }
+  return name;
+}
+
+async function write(ctx: EvalContext, kind: 'png' | 'npy', name: string, data: Uint8Array): Promise<string | undefined> {
+  return ctx.services.writeOutput ? ctx.services.writeOutput(ctx.nodeId, kind, name, data) : undefined;
+}
+
+/** Resolves the value range: the block's own, else the model's (sidecar), else [-1, 1]. */
+export function resolveValueRange(param: unknown, model: ModelValue | undefined): readonly [number, number] {
+  const p = (param ?? []) as readonly number[];
+  if (p.length === 2) return [p[0], p[1]];
+  if (p.length !== 0) throw new DpipeError('E_PARAM_VALUE', `valueRange must be empty (from the model, else [-1, 1]) or two numbers [lo, hi]; got ${p.length} numbers`);
+  return model?.valueRange ?? DEFAULT_VALUE_RANGE;
+}
+
+export const outputImage: NodeType = {
+  type: 'output.image',
+  category: 'Output',
+  title: 'Save images',
+  doc:
+    'Writes one PNG per batch item (`NAME.png` for one item; `NAME-0.png`, `NAME-1.png`, … and a grid `NAME-grid.png` ' +
+    'for several) from a [B, C, H, W] latent. Values map linearly from the value range to 0–255. One channel gives a ' +
+    'grayscale image, three give RGB; other channel counts need a projection matrix to RGB. Every PNG carries the ' +
+    'pipeline (text chunk `dpipe`), so the image opens back as its pipeline.',
+  inputs: [
+    { name: 'latent', type: 'LATENT', doc: 'The samples, [B, C, H, W].' },
+    { name: 'model', type: 'MODEL', optional: true, doc: 'The model, for its value range (sidecar `valueRange`).' },
+  ],
+  outputs: [],
+  params: [
+    { name: 'name', type: 'string', default: 'image', doc: 'File name stem (letters, digits, . _ -).' },
+    { name: 'valueRange', type: 'numberList', default: [], doc: 'Values shown as black and white, [lo, hi]. Empty: the model\'s range (sidecar valueRange), else [-1, 1].' },
+    { name: 'projection', type: 'numberList', default: [], advanced: true, doc: 'For latents that are not 1- or 3-channel: a 3×C matrix, row-major (rows R, G, B), applied to each pixel\'s channels before the value range.' },
+    { name: 'scale', type: 'integer', default: 1, min: 1, max: 32, doc: 'Nearest-neighbour upscaling factor (small latents are easier to see at 4–8).' },
+    { name: 'grid', type: 'boolean', default: true, doc: 'Also write a grid of all items when the batch has more than one.' },
+    { name: 'gridColumns', type: 'integer', default: 0, min: 0, max: 1024, advanced: true, doc: 'Grid columns; 0 = ⌈√batch⌉.' },
+  ],
+  async evaluate(ctx, inputs, params) {
+    return { files: await writeImages(ctx, inputs.latent as Latent, inputs.model as ModelValue | undefined, params) };
+  },
+};
+
+async function writeImages(ctx: EvalContext, x: Latent, model: ModelValue | undefined, params: Params): Promise<string[]> {
+  const name = checkName(ctx, params.name);
+  const images = latentToImages(x, {
+    valueRange: resolveValueRange(params.valueRange, model),
+    projection: params.projection as readonly number[] | undefined,
+    scale: (params.scale as number | undefined) ?? 1,
+  });
+  const files: string[] = [];
+  const put = async (stem: string, png: Uint8Array) => {
+    const f = await write(ctx, 'png', stem, png);
+    if (f) files.push(f);
+  };
+  if (images.length === 1) await put(name, encodePng(images[0]));
+  else {
+    for (let i = 0; i < images.length; i++) await put(`${name}-${i}`, encodePng(images[i]));
+    if (params.grid !== false) await put(`${name}-grid`, encodePng(imageGrid(images, (params.gridColumns as number | undefined) ?? 0)));
+  }
+  return files;
+}
+
+export const outputLatent: NodeType = {
+  type: 'output.latent',
+  category: 'Output',
+  title: 'Save latent',
+  doc: 'Writes the latent as a NumPy .npy file `NAME.npy` (C order, little-endian), shape [B, C, H, W].',
+  inputs: [{ name: 'latent', type: 'LATENT', doc: 'The array to save.' }],
+  outputs: [],
+  params: [
+    { name: 'name', type: 'string', default: 'latent', doc: 'File name stem (letters, digits, . _ -).' },
+    { name: 'dtype', type: 'enum', default: 'float32', options: ['float32', 'float64'], doc: 'Stored precision (the engine computes in float64).' },
+  ],
+  async evaluate(ctx, inputs, params) {
+    const x = inputs.latent as Latent;
+    const name = checkName(ctx, params.name);
+    const f = await write(ctx, 'npy', name, encodeNpy(x.shape, x.data, params.dtype === 'float64' ? '<f8' : '<f4'));
+    return { files: f ? [f] : [] };
+  },
+};
