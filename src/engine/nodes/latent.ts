@@ -64,7 +64,7 @@ export const latentNpy: NodeType = {
   inputs: [],
   outputs: [{ name: 'latent', type: 'LATENT', doc: 'The array, [batch, channels, height, width].' }],
   params: [
-    { name: 'file', type: 'file', default: '', extensions: ['npy'], mustExist: true, doc: 'Path of the .npy file, relative to the .dpipe file.' },
+    { name: 'file', type: 'file', default: '', extensions: ['.npy'], mustExist: true, doc: 'Path of the .npy file, relative to the .dpipe file.' },
     { name: 'batch', type: 'integer', default: 1, min: 1, max: 4096, doc: 'Batch size when the file holds one item, which is then repeated (the CLI\'s --batch overrides it); a file with several items keeps its own batch.' },
   ],
   async evaluate(ctx, _inputs, params) {

@@ -14,6 +14,7 @@ import { version as DPIPE_VERSION } from '../../../package.json';
 import { DpipeError, isAbort } from '../core/errors';
 import { parseNpy } from '../core/npy';
 import type { Latent, StepEvent } from '../core/types';
+import { serializePipeline } from '../format/index';
 import { paramsWithDefaults } from '../format/registry';
 import type { PipelineDoc } from '../format/types';
 import { loadModel as loadOnnxModel } from '../model/wrap';
@@ -102,9 +103,9 @@ async function readNpyFile(absPath: string): Promise<Latent> {
   return { shape: a.shape, data: a.data };
 }
 
-/** Stable, diff-friendly text of a pipeline (2-space JSON, keys as in the document). */
-export function pipelineText(doc: PipelineDoc): string {
-  return JSON.stringify(doc, null, 2) + '\n';
+/** The .dpipe text of a pipeline, as the format's stable serializer writes it. */
+export function pipelineText(doc: PipelineDoc, types: ReadonlyMap<string, NodeType> = nodeTypes()): string {
+  return serializePipeline(doc, { registry: types });
 }
 
 /**
@@ -153,7 +154,7 @@ export async function runPipeline(doc: PipelineDoc, opts: RunOptions): Promise<R
   });
 
   const pngDoc = outDir ? rebaseFiles(effective, types, baseDir, outDir) : effective;
-  const pngText = { [PIPELINE_KEYWORD]: pipelineText(pngDoc) };
+  const pngText = { [PIPELINE_KEYWORD]: pipelineText(pngDoc, types) };
   const t0 = now();
   const record: RunRecord = {
     dpipeRunRecord: RUN_RECORD_VERSION,
