@@ -79,6 +79,12 @@ export const FAKE_REGISTRY: NodeTypeInfo[] = [
     params: [{ name: 'batch', type: 'integer', default: 1, min: 1, max: 64, doc: 'Batch size.' }],
   },
   {
+    type: 'latent.scale', category: 'Latent', title: 'Scale', doc: 'Multiplies a latent.',
+    inputs: [{ name: 'latent', type: 'LATENT', doc: 'Latent.' }],
+    outputs: [{ name: 'latent', type: 'LATENT', doc: 'Scaled latent.' }],
+    params: [{ name: 'factor', type: 'number', default: 1, doc: 'Factor.' }],
+  },
+  {
     type: 'output.image', category: 'Output', title: 'Image', doc: 'Writes images.',
     inputs: [{ name: 'latent', type: 'LATENT', doc: 'Latent.' }],
     outputs: [],

@@ -91,7 +91,7 @@ const PARSE_MESSAGES: Record<string, string> = {
 
 let structural: ValidateFunction | undefined;
 function structuralValidator(): ValidateFunction {
-  return (structural ??= new Ajv({ allErrors: true, strict: false }).compile(structuralSchema()));
+  return (structural ??= new Ajv({ allErrors: true, strict: false, verbose: true }).compile(structuralSchema()));
 }
 
 /** Whether any problem is an error (warnings alone do not stop a run). */

@@ -35,9 +35,12 @@ export function serializePipeline(doc: PipelineDoc, opts: SerializeOptions = {})
   return lines.join('\n') + '\n';
 }
 
-/** The text of one node at `indent` (its first line unindented), as `serializePipeline` writes it. */
-export function nodeText(n: PipelineNode, registry: BlockRegistry | undefined, indent: string): string {
-  const inner = indent + IND;
+/**
+ * The text of one node whose first line starts at `indent` (the first line itself is not indented), as
+ * `serializePipeline` writes it; `unit` is one level of indentation.
+ */
+export function nodeText(n: PipelineNode, registry: BlockRegistry | undefined, indent: string, unit: string = IND): string {
+  const inner = indent + unit;
   const entries: [string, string][] = [
     ['id', JSON.stringify(n.id)],
     ['type', JSON.stringify(n.type)],
@@ -45,6 +48,11 @@ export function nodeText(n: PipelineNode, registry: BlockRegistry | undefined, i
   ];
   if (n.position) entries.push(['position', positionText(n.position)]);
   return `{\n${entries.map(([k, v]) => `${inner}${JSON.stringify(k)}: ${v}`).join(',\n')}\n${indent}}`;
+}
+
+/** A value (param, metadata) as the serializer writes it, for a line that already has `startColumn` characters. */
+export function valueText(v: unknown, indent: string, startColumn: number = indent.length): string {
+  return value(v, indent, startColumn);
 }
 
 export function positionText(p: { x: number; y: number }): string {
