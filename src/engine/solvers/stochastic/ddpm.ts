@@ -1,0 +1,102 @@
+/**
+ * The DDPM ancestral sampler and the DDIM-η family, written in VE coordinates (x = x_vp/√ᾱ, σ² = (1−ᾱ)/ᾱ).
+ * With ε̂ = (x − x̂0)/σ both are "x̂0 + σ_down·ε̂ + σ_up·z" for a pair (σ_down, σ_up) with
+ * σ_down² + σ_up² = σ_next² (DDIM, DDPM fixed_small) or not (DDPM fixed_large):
+ *
+ * - DDIM-η (Song, Meng & Ermon 2021, "Denoising Diffusion Implicit Models", Eq. 12 and Eq. 16):
+ *   σ_t(η)² = η²·(1−ᾱ_prev)/(1−ᾱ_t)·(1−ᾱ_t/ᾱ_prev) becomes σ_up = η·σ_next·√(1 − σ_next²/σ²) in VE terms,
+ *   σ_down = √(σ_next² − σ_up²). Reproduces diffusers `DDIMScheduler.step(eta=η)` (a draw on every step
+ *   when η > 0, as diffusers); η = 0 is deterministic DDIM (= Euler in σ, `solver.euler`).
+ * - DDPM (Ho, Jain & Abbeel 2020, "Denoising Diffusion Probabilistic Models", Alg. 2, on a strided schedule as
+ *   diffusers' `DDPMScheduler`): the posterior mean q(x_prev | x_t, x̂0) is x̂0 + (σ_next²/σ²)(x − x̂0) in VE,
+ *   i.e. σ_down = σ_next²/σ; the variance is β̃ (`fixed_small`, = DDIM η = 1) or β (`fixed_large`) with
+ *   β = 1 − ᾱ_t/ᾱ_prev, divided by ᾱ_prev for VE. As in the paper's Algorithm 2, the step to σ = 0 adds
+ *   no noise (diffusers adds its `fixed_large` noise on the last strided step too; set the schedule's last σ
+ *   to σ(0) to get that).
+ */
+import type { SolverFn } from '../../core/types';
+import { combine } from '../../core/latent';
+import type { NodeType } from '../../registry/node';
+import { defineSolver } from '../../registry/node';
+import type { Params, ParamSpec } from '../../registry/types';
+import { readParams } from '../params';
+import { S_NOISE_PARAM, addNoise, reportStep } from './util';
+
+const P_DDIM: readonly ParamSpec[] = [
+  {
+    name: 'eta', type: 'number', default: 0, min: 0, max: 1, step: 0.05,
+    doc: 'DDIM η (Song et al. 2021, Eq. 16): 0 = deterministic DDIM (diffusers\' default), 1 = the DDPM posterior variance. Values in between interpolate.',
+  },
+  S_NOISE_PARAM,
+];
+interface ODdim { eta: number; s_noise: number }
+
+export const ddimEta: SolverFn<Params> = async (model, x0, sigmas, options, ctx) => {
+  const o = readParams<ODdim>('solver.ddim_eta', P_DDIM, options);
+  let x = x0;
+  for (let i = 0; i < sigmas.length - 1; i++) {
+    const s = sigmas[i];
+    const sn = sigmas[i + 1];
+    const denoised = await model(x, s, { step: i, role: 'predictor' });
+    const up = o.eta * sn * Math.sqrt(Math.max(0, 1 - (sn * sn) / (s * s)));
+    const down = Math.sqrt(Math.max(0, sn * sn - up * up));
+    x = combine(x, [[down / s, x], [1 - down / s, denoised]]);
+    if (o.eta > 0) x = addNoise(x, ctx.noise, s, sn, o.s_noise * up);
+    reportStep(ctx, i, sigmas, x, denoised);
+  }
+  return x;
+};
+
+const P_DDPM: readonly ParamSpec[] = [
+  {
+    name: 'variance', type: 'enum', default: 'fixed_small', options: ['fixed_small', 'fixed_large'],
+    optionDocs: {
+      fixed_small: 'σ² = β̃_t = (1−ᾱ_prev)/(1−ᾱ_t)·β_t, the posterior variance (diffusers\' default; equals DDIM η = 1).',
+      fixed_large: 'σ² = β_t (Ho et al. 2020 report it better on CIFAR-10 in their unconditional setting).',
+    },
+    doc: 'The reverse-process variance (Ho et al. 2020, §3.2; diffusers `variance_type`).',
+  },
+  S_NOISE_PARAM,
+];
+interface ODdpm { variance: 'fixed_small' | 'fixed_large'; s_noise: number }
+
+export const ddpm: SolverFn<Params> = async (model, x0, sigmas, options, ctx) => {
+  const o = readParams<ODdpm>('solver.ddpm', P_DDPM, options);
+  let x = x0;
+  for (let i = 0; i < sigmas.length - 1; i++) {
+    const s = sigmas[i];
+    const sn = sigmas[i + 1];
+    const denoised = await model(x, s, { step: i, role: 'predictor' });
+    const ratio = (sn * sn) / (s * s); // posterior-mean weight of x
+    x = combine(x, [[ratio, x], [1 - ratio, denoised]]);
+    if (sn > 0) {
+      const varVe = o.variance === 'fixed_small'
+        ? sn * sn * (1 - ratio) // β̃/ᾱ_prev
+        : ((s * s - sn * sn) / (1 + s * s)) * (1 + sn * sn); // β/ᾱ_prev
+      x = addNoise(x, ctx.noise, s, sn, o.s_noise * Math.sqrt(Math.max(0, varVe)));
+    }
+    reportStep(ctx, i, sigmas, x, denoised);
+  }
+  return x;
+};
+
+export const DDPM_NODES: NodeType[] = [
+  defineSolver({
+    type: 'solver.ddpm',
+    title: 'DDPM (ancestral)',
+    doc: 'The DDPM ancestral sampler on any (strided) schedule: posterior mean of q(x_prev | x_t, x̂0) plus fresh noise with the posterior variance (fixed_small) or β_t (fixed_large); no noise on the step to σ = 0. Matches diffusers `DDPMScheduler` (variance_type fixed_small / fixed_large) step for step.',
+    paper: 'Ho, Jain & Abbeel 2020, "Denoising Diffusion Probabilistic Models", Alg. 2 and §3.2.',
+    params: P_DDPM,
+    info: { order: 1, nfePerStep: 1, stochastic: true },
+    run: ddpm,
+  }),
+  defineSolver({
+    type: 'solver.ddim_eta',
+    title: 'DDIM (η)',
+    doc: 'DDIM with stochasticity η: x̂0 + σ_down·ε̂ + σ_up·z, σ_up = η·σ_next·√(1 − σ_next²/σ²). η = 0 is deterministic DDIM, η = 1 the DDPM posterior. Reproduces diffusers `DDIMScheduler.step(eta=η)` (noise drawn on every step when η > 0).',
+    paper: 'Song, Meng & Ermon 2021, "Denoising Diffusion Implicit Models", Eq. 12 and Eq. 16.',
+    params: P_DDIM,
+    info: { order: 1, nfePerStep: 1, stochastic: true },
+    run: ddimEta,
+  }),
+];
