@@ -18,7 +18,6 @@ export function mnistMixture(perClass: number, s: number): Mixture {
   const classes = new Int32Array(K);
   let k = 0;
   for (let d = 0; d < 10; d++) {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
     const raw = (require(`mnist/src/digits/${d}.json`) as { data: number[] }).data;
     const n = Math.floor(raw.length / (SIDE * SIDE));
     let taken = 0;

@@ -4,7 +4,7 @@
  * and the model blocks.
  */
 export {
-  openSession, inspect, run, onnxruntimeVersion, releaseSession, releaseAll, cachedSessionCount,
+  openSession, inspect, run, onnxruntimeVersion, releaseSession, releaseAll, sessionStats,
   float32, int64, toFloat64, listIO,
 } from './onnx';
 export type { ElementType, TensorInfo, ModelIO, Tensor, SessionOptions, OnnxSession } from './onnx';

@@ -52,6 +52,8 @@ export interface OnnxSession {
   readonly io: ModelIO;
   /** Identity of the file version the session was built from: `${mtimeMs}:${size}`. */
   readonly fileStamp: string;
+  /** Number of the underlying onnxruntime session (a new one each time a file is (re)loaded). */
+  readonly sessionId: number;
   run(feeds: Readonly<Record<string, Tensor>>, outputNames?: readonly string[], signal?: AbortSignal): Promise<Record<string, Tensor>>;
 }
 
@@ -62,7 +64,11 @@ interface CacheEntry {
   inflight: number;
   stale: boolean;
   released: boolean;
+  readonly id: number;
 }
+
+let sessionsCreated = 0;
+let runsDone = 0;
 
 /** Keyed by `${absolutePath}|${threads}`: one session per file (per thread setting). */
 const cache = new Map<string, CacheEntry>();
@@ -101,7 +107,7 @@ export async function openSession(file: string, opts: SessionOptions = {}): Prom
       if (cache.get(key) === entry) cache.delete(key);
       throw new DpipeError('E_MODEL', `Cannot load ${abs} with onnxruntime: ${errorText(e)}`);
     });
-    entry = { stamp: fileStamp, ready, inflight: 0, stale: false, released: false };
+    entry = { stamp: fileStamp, ready, inflight: 0, stale: false, released: false, id: ++sessionsCreated };
     cache.set(key, entry);
   }
   const session = await entry.ready;
@@ -111,6 +117,7 @@ export async function openSession(file: string, opts: SessionOptions = {}): Prom
     path: abs,
     io,
     fileStamp,
+    sessionId: pinned.id,
     run: (feeds, outputNames, signal) => runOn(pinned, abs, io, feeds, outputNames, signal),
   };
 }
@@ -149,9 +156,9 @@ export function releaseAll(): void {
   }
 }
 
-/** Number of sessions currently cached (for tests and diagnostics). */
-export function cachedSessionCount(): number {
-  return cache.size;
+/** Counters for tests, diagnostics and benchmarks: sessions cached now, sessions ever created, model calls run. */
+export function sessionStats(): { cached: number; created: number; runs: number } {
+  return { cached: cache.size, created: sessionsCreated, runs: runsDone };
 }
 
 /** Shorthand constructors for feeds. */
@@ -227,6 +234,7 @@ async function runOn(
   let result: ort.InferenceSession.ReturnType;
   try {
     result = await session.run(ortFeeds, [...outs]);
+    runsDone++;
   } catch (e) {
     throw new DpipeError('E_MODEL', `${path.basename(abs)} failed to run with inputs ${describeFeeds(feeds)}: ${errorText(e)}`);
   } finally {
