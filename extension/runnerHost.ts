@@ -112,6 +112,8 @@ export class RunnerHost {
       // Inside VS Code process.execPath is Electron; this makes it run as plain Node.
       env: { ...process.env, ...this.opts.env, ELECTRON_RUN_AS_NODE: '1' },
       serialization: 'json',
+      // Not the host's flags (an inspector port, loaders): the runner is a plain Node process.
+      execArgv: [],
     });
     this.child = child;
     this.opts.log.info(`runner: forked ${this.opts.runnerPath} (pid ${child.pid})`);
@@ -332,8 +334,9 @@ export class RunnerHost {
   }
 }
 
+/** The most telling line of a dying process's stderr: its first error line, else its last line. */
 function lastLine(s: string): string {
   const lines = s.split('\n').map((l) => l.trim()).filter(Boolean);
-  const line = lines[lines.length - 1] ?? '';
+  const line = lines.find((l) => /^(\w*Error\b|FATAL|Fatal|terminate called|Segmentation)|\bError: /.test(l) && !l.startsWith('at ')) ?? lines[lines.length - 1] ?? '';
   return line.length > 300 ? `${line.slice(0, 300)}…` : line;
 }

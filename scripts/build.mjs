@@ -24,6 +24,8 @@ await Promise.all(
       sourcemap: true,
       minify: e.platform === 'browser' && !watch,
       external: e.platform === 'node' ? ['vscode', 'onnxruntime-node'] : [],
+      // Prefer ES modules: jsonc-parser's "main" is a UMD build whose dynamic require('./impl/…') esbuild cannot bundle.
+      mainFields: e.platform === 'node' ? ['module', 'main'] : undefined,
       banner: e.banner ? { js: e.banner } : undefined,
       loader: { '.css': 'css', '.ttf': 'file' },
       logLevel: 'warning',

@@ -11,7 +11,7 @@
  */
 import type { Problem } from '../engine/core/errors';
 import type { NodeTypeInfo } from '../engine/registry/types';
-import { array, bool, int, json, literal, nullable, num, object, optional, record, str, tagged, type Validator } from './validate';
+import { array, bool, int, json, literal, num, object, optional, record, str, tagged, type Validator } from './validate';
 
 // ---------------------------------------------------------------------------------------------
 // Shared pieces
@@ -34,7 +34,10 @@ export interface EditorSettings {
 /** Phase of the run attached to this editor. */
 export type RunPhase = 'idle' | 'starting' | 'running' | 'stopping' | 'done' | 'failed' | 'stopped';
 
-/** A file a run wrote. `uri` is a webview-loadable URI (asWebviewUri) for images, else the file URI. */
+/**
+ * A file a run wrote. For PNGs up to 4 MB `uri` is the image as a `data:image/png;base64,` URI (the webview loads
+ * nothing from disk); otherwise it is the file's `file:` URI, for display only (open it with `openFile`).
+ */
 export interface RunOutput {
   readonly nodeId: string;
   readonly kind: 'png' | 'npy' | 'json';

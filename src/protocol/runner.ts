@@ -30,6 +30,8 @@ export interface RunRequest {
   readonly threads: number;
   /** Least time between previews, ms (0 = no previews). */
   readonly previewIntervalMs: number;
+  /** Least time between `progress` messages, ms (default 50; 0 reports every model evaluation). */
+  readonly progressIntervalMs?: number;
   /** Memory budget for the kept trajectory (Latent Inspector), MB; 0 keeps none. */
   readonly trajectoryMemoryMB: number;
 }
@@ -84,7 +86,7 @@ export interface RunStarted {
   readonly nfeTotal: number;
 }
 
-/** One model evaluation done (throttled: at most ~20 per second, always the last of each Sample node). */
+/** One model evaluation done (throttled by `progressIntervalMs`; the last of each Sample node is always sent). */
 export interface RunProgress {
   readonly type: 'progress';
   readonly runId: string;
@@ -128,6 +130,8 @@ export interface RunFinished {
   readonly outDir: string;
   /** Error catalog code and message when `ok` is false and not stopped. */
   readonly error?: { readonly code: string; readonly message: string };
+  /** When stopped: model evaluations done when the stop request arrived (`nfe` − this ≤ 1 by design). */
+  readonly nfeAtStop?: number;
 }
 
 /** A line for the host's Output channel. */
@@ -153,6 +157,7 @@ export const validateToRunner: Validator<ToRunner> = tagged<ToRunner>({
     batch: optional(int),
     threads: int,
     previewIntervalMs: num,
+    progressIntervalMs: optional(num),
     trajectoryMemoryMB: num,
   }),
   stop: object<StopRequest>({ type: literal('stop'), runId: str }),
@@ -188,6 +193,7 @@ export const validateFromRunner: Validator<FromRunner> = tagged<FromRunner>({
     ms: num,
     outDir: str,
     error: optional(object<{ code: string; message: string }>({ code: str, message: str })),
+    nfeAtStop: optional(int),
   }),
   log: object<RunnerLog>({ type: literal('log'), level: literal('debug', 'info', 'warn', 'error'), message: str }),
 });

@@ -1,0 +1,245 @@
+/**
+ * The command-palette commands. Each resolves its target .dpipe the same way: the URI VS Code passes (editor
+ * title buttons, explorer menus), else the graph editor in front, else the active text editor if it shows a
+ * .dpipe.
+ */
+import * as path from 'node:path';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { randomInt } from 'node:crypto';
+import * as vscode from 'vscode';
+import { loadPipeline, serializePipeline, type PipelineDoc } from '../src/engine/format';
+import { readPipelineFromPng } from '../src/engine/run/png';
+import { registryJson } from './pipelineText';
+import { VIEW_TYPE, toPipelinePath, type PipelineEditorProvider } from './editorProvider';
+import type { PipelineDocuments } from './documents';
+import type { RunService } from './runService';
+import { revealFolder } from './runService';
+import { resolveOutputFolder, type DpipeSettings } from './settings';
+
+export const COMMANDS = {
+  newPipeline: 'dpipe.newPipeline',
+  run: 'dpipe.run',
+  runWithSeed: 'dpipe.runWithSeed',
+  stop: 'dpipe.stop',
+  validate: 'dpipe.validate',
+  revealOutputs: 'dpipe.revealOutputs',
+  openFromImage: 'dpipe.openFromImage',
+  openInspector: 'dpipe.openInspector',
+  openAsText: 'dpipe.openAsText',
+  openGraph: 'dpipe.openGraph',
+  showLog: 'dpipe.showLog',
+} as const;
+
+export interface CommandDeps {
+  readonly extensionUri: vscode.Uri;
+  readonly editors: PipelineEditorProvider;
+  readonly documents: PipelineDocuments;
+  readonly runs: RunService;
+  readonly showLog: () => void;
+  settings(): DpipeSettings;
+}
+
+/** The largest seed the engine accepts for a batch of one. */
+const MAX_SEED = Number.MAX_SAFE_INTEGER;
+
+export function registerCommands(context: vscode.ExtensionContext, deps: CommandDeps): void {
+  const reg = (id: string, fn: (...args: unknown[]) => unknown) => context.subscriptions.push(vscode.commands.registerCommand(id, fn));
+
+  reg(COMMANDS.run, async (arg) => {
+    const doc = await targetDocument(deps, arg);
+    if (doc) await deps.runs.run(doc, { seed: seedArg(arg) });
+  });
+  reg(COMMANDS.runWithSeed, async (arg) => {
+    const doc = await targetDocument(deps, arg);
+    if (!doc) return;
+    const seed = await pickSeed();
+    if (seed !== undefined) await deps.runs.run(doc, { seed });
+  });
+  reg(COMMANDS.stop, (arg) => {
+    const uri = arg instanceof vscode.Uri ? arg : undefined;
+    if (!deps.runs.stop(uri)) void vscode.window.showInformationMessage('dpipe: no run to stop.');
+  });
+  reg(COMMANDS.validate, async (arg) => {
+    const doc = await targetDocument(deps, arg);
+    if (!doc) return;
+    const a = deps.documents.analyze(doc, { force: true });
+    const errors = a.problems.filter((p) => p.severity === 'error').length;
+    const warnings = a.problems.length - errors;
+    const name = path.basename(doc.uri.path);
+    if (a.problems.length === 0) {
+      void vscode.window.showInformationMessage(`dpipe: ${name} is valid.`);
+    } else {
+      const pick = await vscode.window.showWarningMessage(`dpipe: ${name} has ${errors} error${errors === 1 ? '' : 's'} and ${warnings} warning${warnings === 1 ? '' : 's'}.`, 'Show Problems');
+      if (pick) void vscode.commands.executeCommand('workbench.actions.view.problems');
+    }
+  });
+  reg(COMMANDS.revealOutputs, async (arg) => {
+    const doc = await targetDocument(deps, arg);
+    if (!doc) return;
+    const dir =
+      deps.runs.outDirOf(doc.uri) ??
+      resolveOutputFolder(deps.settings().outputFolder, doc.uri.fsPath, vscode.workspace.getWorkspaceFolder(doc.uri)?.uri.fsPath);
+    if (!existsSync(dir)) {
+      void vscode.window.showInformationMessage(`dpipe: no outputs yet (${dir} does not exist). Run the pipeline first.`);
+      return;
+    }
+    await revealFolder(dir);
+  });
+  reg(COMMANDS.openAsText, async (arg) => {
+    const doc = await targetDocument(deps, arg, { quiet: true });
+    const uri = doc?.uri ?? (arg instanceof vscode.Uri ? arg : undefined);
+    if (uri) await vscode.commands.executeCommand('vscode.openWith', uri, 'default');
+  });
+  reg(COMMANDS.openGraph, async (arg) => {
+    const doc = await targetDocument(deps, arg);
+    if (doc) await vscode.commands.executeCommand('vscode.openWith', doc.uri, VIEW_TYPE);
+  });
+  reg(COMMANDS.newPipeline, () => newPipeline(deps));
+  reg(COMMANDS.openFromImage, (arg) => openFromImage(arg instanceof vscode.Uri ? arg : undefined));
+  reg(COMMANDS.openInspector, () =>
+    vscode.window.showInformationMessage('dpipe: the Latent Inspector is not part of this build yet; run outputs (run.json, images, .npy) are in the output folder.'),
+  );
+  reg(COMMANDS.showLog, () => deps.showLog());
+}
+
+/** Asks for a seed, offering a random one. */
+export async function pickSeed(current?: number): Promise<number | undefined> {
+  const value = await vscode.window.showInputBox({
+    title: 'dpipe: Run with Seed',
+    prompt: `Seed for every seeded noise block in this run (an integer from 0 to ${MAX_SEED})`,
+    value: String(current ?? randomInt(0, 2 ** 31)),
+    validateInput: (v) => (parseSeed(v) === undefined ? `Enter an integer from 0 to ${MAX_SEED}.` : undefined),
+  });
+  return value === undefined ? undefined : parseSeed(value);
+}
+
+export function parseSeed(v: string): number | undefined {
+  if (!/^\s*\d+\s*$/.test(v)) return undefined;
+  const n = Number(v);
+  return Number.isSafeInteger(n) && n >= 0 && n <= MAX_SEED ? n : undefined;
+}
+
+function seedArg(arg: unknown): number | undefined {
+  const s = (arg as { seed?: unknown } | undefined)?.seed;
+  return typeof s === 'number' && Number.isSafeInteger(s) && s >= 0 ? s : undefined;
+}
+
+async function targetDocument(deps: CommandDeps, arg: unknown, opts: { quiet?: boolean } = {}): Promise<vscode.TextDocument | undefined> {
+  const uri =
+    arg instanceof vscode.Uri
+      ? arg
+      : (arg as { uri?: unknown } | undefined)?.uri instanceof vscode.Uri
+        ? ((arg as { uri: vscode.Uri }).uri)
+        : deps.editors.activeSession?.document.uri ??
+          (vscode.window.activeTextEditor?.document.uri.path.endsWith('.dpipe') ? vscode.window.activeTextEditor.document.uri : undefined) ??
+          activeTabDpipe();
+  if (!uri) {
+    if (!opts.quiet) void vscode.window.showInformationMessage('dpipe: open a .dpipe pipeline first.');
+    return undefined;
+  }
+  return vscode.workspace.openTextDocument(uri);
+}
+
+/** The .dpipe of the active tab when it is a (custom or text) editor; covers focus in panels. */
+function activeTabDpipe(): vscode.Uri | undefined {
+  const input = vscode.window.tabGroups.activeTabGroup.activeTab?.input;
+  const uri = input instanceof vscode.TabInputCustom || input instanceof vscode.TabInputText ? input.uri : undefined;
+  return uri?.path.endsWith('.dpipe') ? uri : undefined;
+}
+
+// ---------------------------------------------------------------------------------------------
+
+/** Rewrites relative file params so they point at the same files from `toDir` as they did from `fromDir`. */
+export function rebasePaths(doc: PipelineDoc, fromDir: string, toDir: string): PipelineDoc {
+  if (path.resolve(fromDir) === path.resolve(toDir)) return doc;
+  const types = new Map(registryJson().map((t) => [t.type, t] as const));
+  return {
+    ...doc,
+    nodes: doc.nodes.map((n) => {
+      const info = types.get(n.type);
+      if (!info) return n;
+      const params = { ...n.params };
+      for (const spec of info.params) {
+        const v = params[spec.name];
+        if (spec.type !== 'file' || typeof v !== 'string' || v === '' || path.isAbsolute(v)) continue;
+        const abs = path.resolve(fromDir, v);
+        if (existsSync(abs)) params[spec.name] = toPipelinePath(toDir, abs);
+      }
+      return { ...n, params };
+    }),
+  };
+}
+
+interface Template {
+  readonly label: string;
+  readonly description?: string;
+  readonly detail?: string;
+  readonly file?: string;
+}
+
+function listTemplates(extensionUri: vscode.Uri): Template[] {
+  const dir = path.join(extensionUri.fsPath, 'examples');
+  const out: Template[] = [{ label: 'Empty pipeline', detail: 'No blocks; add them from the palette.' }];
+  if (!existsSync(dir)) return out;
+  for (const f of readdirSync(dir).filter((f) => f.endsWith('.dpipe')).sort()) {
+    const file = path.join(dir, f);
+    const r = loadPipeline(readFileSync(file, 'utf8'), { file, checkFiles: false });
+    out.push({ label: r.doc?.metadata.title ?? f.replace(/\.dpipe$/, ''), description: f, detail: r.doc?.metadata.description, file });
+  }
+  return out;
+}
+
+async function newPipeline(deps: CommandDeps): Promise<void> {
+  const pick = await vscode.window.showQuickPick(listTemplates(deps.extensionUri), { title: 'dpipe: New Pipeline', placeHolder: 'Start from a template', matchOnDetail: true });
+  if (!pick) return;
+  const folder = vscode.workspace.workspaceFolders?.[0]?.uri;
+  const suggested = (pick.description ?? 'pipeline.dpipe').replace(/\.dpipe$/, '') + '.dpipe';
+  const target = await vscode.window.showSaveDialog({
+    title: 'dpipe: New Pipeline',
+    defaultUri: folder ? vscode.Uri.joinPath(folder, suggested) : undefined,
+    filters: { 'dpipe pipeline': ['dpipe'] },
+  });
+  if (!target) return;
+  let text: string;
+  if (pick.file) {
+    const r = loadPipeline(readFileSync(pick.file, 'utf8'), { file: pick.file, checkFiles: false });
+    text = r.doc ? serializePipeline(rebasePaths(r.doc, path.dirname(pick.file), path.dirname(target.fsPath))) : readFileSync(pick.file, 'utf8');
+  } else {
+    text = serializePipeline({ dpipe: 1, metadata: { title: path.basename(target.fsPath, '.dpipe') }, nodes: [], edges: [] });
+  }
+  await vscode.workspace.fs.writeFile(target, new TextEncoder().encode(text));
+  await vscode.commands.executeCommand('vscode.openWith', target, VIEW_TYPE);
+}
+
+/** Opens the pipeline a dpipe PNG carries as a new, unsaved .dpipe beside the pipeline it came from. */
+async function openFromImage(arg: vscode.Uri | undefined): Promise<void> {
+  const uri =
+    arg ??
+    (await vscode.window.showOpenDialog({ title: 'dpipe: Open Pipeline from Image', canSelectMany: false, filters: { 'PNG images': ['png'] } }))?.[0];
+  if (!uri) return;
+  const bytes = await vscode.workspace.fs.readFile(uri);
+  const text = readPipelineFromPng(bytes);
+  if (text === undefined) {
+    void vscode.window.showErrorMessage(`dpipe: ${path.basename(uri.fsPath)} carries no pipeline (only PNGs written by dpipe do).`);
+    return;
+  }
+  // Relative paths in the pipeline are relative to the .dpipe that ran; its run record says where that was.
+  const imageDir = path.dirname(uri.fsPath);
+  let baseDir = imageDir;
+  try {
+    const record = JSON.parse(readFileSync(path.join(imageDir, 'run.json'), 'utf8')) as { baseDir?: unknown };
+    if (typeof record.baseDir === 'string' && existsSync(record.baseDir)) baseDir = record.baseDir;
+  } catch {
+    // no run record next to the image: paths stay relative to the image's folder
+  }
+  const stem = path.basename(uri.fsPath, path.extname(uri.fsPath));
+  let target = path.join(baseDir, `${stem}.dpipe`);
+  for (let i = 2; existsSync(target) || vscode.workspace.textDocuments.some((d) => d.uri.fsPath === target); i++) target = path.join(baseDir, `${stem}-${i}.dpipe`);
+  const r = loadPipeline(text, { file: target, checkFiles: false });
+  const content = r.doc ? serializePipeline(r.doc) : text;
+  const doc = await vscode.workspace.openTextDocument(vscode.Uri.file(target).with({ scheme: 'untitled' }));
+  const edit = new vscode.WorkspaceEdit();
+  edit.insert(doc.uri, new vscode.Position(0, 0), content);
+  await vscode.workspace.applyEdit(edit);
+  await vscode.commands.executeCommand('vscode.openWith', doc.uri, VIEW_TYPE);
+}
