@@ -27,6 +27,7 @@ export const ERROR_CODES = {
   E_NAN: 'The computation produced NaN or infinity.',
   E_ABORTED: 'The run was stopped.',
   E_USAGE: 'The command line is not valid.',
+  E_SOLVER_BUDGET: 'An adaptive solver needed more model evaluations than its budget allows.',
   E_INTERNAL: 'An internal error.',
 } as const;
 
