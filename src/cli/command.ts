@@ -1,0 +1,69 @@
+/**
+ * The CLI's command contract. Each command is one module in `commands/` exporting a {@link Command}, listed in
+ * `commands/index.ts`. A command reads its arguments with {@link parseCommandArgs}, writes through {@link CliIO}
+ * (never `console` or `process` directly, so tests can run it in-process), returns its exit code, and throws a
+ * `DpipeError` for anything the user can fix (main prints it as one line, no stack).
+ */
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { DpipeError } from '../engine/core/errors';
+
+export interface CliIO {
+  /** Results (paths, tables, JSON). */
+  readonly out: (text: string) => void;
+  /** Progress and diagnostics. */
+  readonly err: (text: string) => void;
+  /** Whether stderr is a terminal (progress bar) and its width. */
+  readonly isTTY: boolean;
+  readonly columns: number;
+  readonly cwd: string;
+  /** Aborted on Ctrl-C. */
+  readonly signal: AbortSignal;
+}
+
+export interface Command {
+  readonly name: string;
+  /** One line for `dpipe --help`. */
+  readonly summary: string;
+  /** Full usage text for `dpipe NAME --help` and usage errors. */
+  readonly usage: string;
+  /** Runs the command; resolves to the process exit code. */
+  run(args: readonly string[], io: CliIO): Promise<number>;
+}
+
+/** Exit codes of the `dpipe` command. */
+export const EXIT = {
+  OK: 0,
+  /** A user error: bad pipeline, missing file, model that cannot run, failed validation. */
+  ERROR: 1,
+  /** A command-line usage error. */
+  USAGE: 2,
+  /** An internal error (a bug: the stack trace is printed). */
+  INTERNAL: 70,
+  /** Stopped with Ctrl-C (128 + SIGINT). */
+  INTERRUPTED: 130,
+} as const;
+
+type Options = NonNullable<ParseArgsConfig['options']>;
+
+/** `util.parseArgs` in strict mode; its errors become E_USAGE with the command's usage. */
+export function parseCommandArgs<O extends Options>(cmd: Pick<Command, 'name' | 'usage'>, args: readonly string[], options: O) {
+  try {
+    return parseArgs({ args: [...args], options, allowPositionals: true, strict: true });
+  } catch (e) {
+    throw new DpipeError('E_USAGE', `dpipe ${cmd.name}: ${(e as Error).message.replace(/\. To specify a positional.*$/s, '')}\n\n${cmd.usage}`);
+  }
+}
+
+/** An integer option, or undefined when absent. */
+export function intOption(cmd: Pick<Command, 'name'>, flag: string, v: string | undefined, min: number): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!/^\s*-?\d+\s*$/.test(v) || !Number.isSafeInteger(n) || n < min) {
+    throw new DpipeError('E_USAGE', `dpipe ${cmd.name}: ${flag} must be an integer ≥ ${min}; got "${v}"`);
+  }
+  return n;
+}
+
+export function usageError(cmd: Pick<Command, 'name' | 'usage'>, message: string): DpipeError {
+  return new DpipeError('E_USAGE', `dpipe ${cmd.name}: ${message}\n\n${cmd.usage}`);
+}

@@ -1,0 +1,71 @@
+/** `dpipe blocks [--json] [TYPE…]`: the block registry with parameters, defaults and ranges. */
+import { DpipeError } from '../../engine/core/errors';
+import { closestNames, describeParam } from '../../engine/format/registry';
+import { registryInfo } from '../../engine/registry/index';
+import type { NodeTypeInfo, ParamSpec, PortSpec } from '../../engine/registry/types';
+import { EXIT, parseCommandArgs, type Command } from '../command';
+
+const USAGE = `Usage: dpipe blocks [TYPE…] [--json]
+
+Lists every block (or the given ones) by category: ports, parameters with their defaults and allowed values,
+and for solvers the order, model evaluations per step and whether they are stochastic.
+
+Options:
+  --json       the registry as JSON (what the editor's palette is built from)
+  -h, --help   this text`;
+
+function showDefault(p: ParamSpec): string {
+  const d = p.default;
+  if (Array.isArray(d)) return d.length ? `[${d.join(', ')}]` : '[]';
+  if (typeof d === 'string') return d === '' ? '""' : JSON.stringify(d);
+  return String(d);
+}
+
+function ports(list: readonly PortSpec[]): string {
+  return list.length ? list.map((p) => `${p.name}: ${p.type}${p.optional ? '?' : ''}`).join(', ') : '—';
+}
+
+export function blockText(b: NodeTypeInfo): string {
+  const lines = [`  ${b.type} — ${b.title}`];
+  lines.push(`      in: ${ports(b.inputs)}   out: ${ports(b.outputs)}`);
+  if (b.solver) lines.push(`      solver: order ${b.solver.order}, ${b.solver.nfePerStep} model evaluation(s) per step, ${b.solver.stochastic ? 'stochastic' : 'deterministic'}`);
+  if (b.paper) lines.push(`      paper: ${b.paper}`);
+  const w = Math.max(0, ...b.params.map((p) => p.name.length));
+  for (const p of b.params) {
+    lines.push(`      ${p.name.padEnd(w)}  ${p.type}, default ${showDefault(p)}; ${describeParam(p)}${p.doc ? ` — ${p.doc}` : ''}`);
+  }
+  return lines.join('\n');
+}
+
+export const blocksCommand: Command = {
+  name: 'blocks',
+  summary: 'list every block with its parameters, defaults and ranges (--json for the registry)',
+  usage: USAGE,
+  async run(args, io) {
+    const { values, positionals } = parseCommandArgs(this, args, { json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } });
+    if (values.help) {
+      io.out(USAGE + '\n');
+      return EXIT.OK;
+    }
+    const all = registryInfo();
+    let list = all;
+    if (positionals.length) {
+      list = positionals.map((t) => {
+        const b = all.find((x) => x.type === t);
+        if (!b) {
+          const near = closestNames(t, all.map((x) => x.type));
+          throw new DpipeError('E_NODE_TYPE', `no block "${t}"${near.length ? `; did you mean ${near.join(', ')}?` : ''} (dpipe blocks lists them all)`);
+        }
+        return b;
+      });
+    }
+    if (values.json) {
+      io.out(JSON.stringify(list, null, 2) + '\n');
+      return EXIT.OK;
+    }
+    const cats = [...new Set(list.map((b) => b.category))];
+    const text = cats.map((c) => `${c}\n${list.filter((b) => b.category === c).map(blockText).join('\n')}`).join('\n\n');
+    io.out(text + '\n');
+    return EXIT.OK;
+  },
+};

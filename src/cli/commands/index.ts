@@ -1,0 +1,18 @@
+/**
+ * The command table of `dpipe`. A new command is one module exporting a `Command` (see `../command.ts`) and one
+ * entry here; `dpipe --help` lists them in this order.
+ */
+import type { Command } from '../command';
+import { blocksCommand } from './blocks';
+import { demoCommand } from './demo';
+import { inspectCommand } from './inspect';
+import { runCommand } from './run';
+import { validateCommand } from './validate';
+
+export const COMMANDS: readonly Command[] = [
+  runCommand,
+  validateCommand,
+  inspectCommand,
+  blocksCommand,
+  demoCommand,
+];

@@ -1,0 +1,72 @@
+/** `dpipe run FILE.dpipe`: runs a pipeline headless. */
+import * as path from 'node:path';
+import { EXIT, intOption, parseCommandArgs, usageError, type Command } from '../command';
+import { loadForRun, reportRun, runWithProgress, shown } from './shared';
+
+const USAGE = `Usage: dpipe run FILE.dpipe [options]
+
+Runs the pipeline and writes, into the output folder: its images (PNG, each carrying the pipeline), latents (.npy),
+the trajectory (trajectory/: σ, x_t, x̂0 of every model evaluation) and the run record run.json.
+
+Options:
+  --out DIR                 output folder (default: dpipe-out/NAME-YYYYMMDD-HHMMSS)
+  --seed N                  seed of every seeded noise block (batch item b uses N + b)
+  --batch N                 batch size
+  --set NODE.PARAM=VALUE    set a block parameter for this run (repeatable), e.g. --set sched.steps=20
+  --trajectory-memory MB    trajectory kept in memory before frames stream to disk (default 256)
+  --no-trajectory           do not record the trajectory
+  -q, --quiet               no progress output
+  -h, --help                this text
+
+Ctrl-C stops between two model evaluations and keeps what was written (run.json says "aborted"; exit 130).`;
+
+/** Default output folder: dpipe-out/NAME-YYYYMMDD-HHMMSS under the working directory. */
+export function defaultOutDir(cwd: string, file: string, date = new Date()): string {
+  const p = (n: number) => String(n).padStart(2, '0');
+  const stamp = `${date.getFullYear()}${p(date.getMonth() + 1)}${p(date.getDate())}-${p(date.getHours())}${p(date.getMinutes())}${p(date.getSeconds())}`;
+  return path.join(cwd, 'dpipe-out', `${path.basename(file).replace(/\.dpipe$/i, '')}-${stamp}`);
+}
+
+export const runCommand: Command = {
+  name: 'run',
+  summary: 'run a pipeline: images, latents, trajectory and run.json into an output folder',
+  usage: USAGE,
+  async run(args, io) {
+    const { values, positionals } = parseCommandArgs(this, args, {
+      out: { type: 'string' },
+      seed: { type: 'string' },
+      batch: { type: 'string' },
+      set: { type: 'string', multiple: true },
+      'trajectory-memory': { type: 'string' },
+      'no-trajectory': { type: 'boolean' },
+      quiet: { type: 'boolean', short: 'q' },
+      help: { type: 'boolean', short: 'h' },
+    });
+    if (values.help) {
+      io.out(USAGE + '\n');
+      return EXIT.OK;
+    }
+    if (positionals.length !== 1) throw usageError(this, positionals.length ? `expected one .dpipe file, got ${positionals.length}` : 'missing the .dpipe file');
+    const file = positionals[0];
+    const seed = intOption(this, '--seed', values.seed, 0);
+    const batch = intOption(this, '--batch', values.batch, 1);
+    const memMB = intOption(this, '--trajectory-memory', values['trajectory-memory'], 0);
+    const { doc, abs } = loadForRun(io, file);
+    const outDir = values.out ? path.resolve(io.cwd, values.out) : defaultOutDir(io.cwd, file);
+    const res = await runWithProgress(io, doc, {
+      baseDir: path.dirname(abs),
+      file: abs,
+      outDir,
+      seed,
+      batch,
+      set: values.set ?? [],
+      trajectory: { record: !values['no-trajectory'], memoryBytes: memMB === undefined ? undefined : memMB * 1024 * 1024 },
+    }, values.quiet === true);
+    reportRun(io, res);
+    if (res.status === 'aborted') {
+      io.err(`stopped after ${res.record.nfe} model evaluations; what was written is in ${shown(io, outDir)}\n`);
+      return EXIT.INTERRUPTED;
+    }
+    return EXIT.OK;
+  },
+};

@@ -1,0 +1,76 @@
+/** Helpers shared by the CLI commands: loading a .dpipe with all its problems, running it with progress. */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { DpipeError, formatProblem, type Problem } from '../../engine/core/errors';
+import { loadPipeline } from '../../engine/format/index';
+import type { PipelineDoc } from '../../engine/format/types';
+import { runPipeline, type RunOptions, type RunResult } from '../../engine/run/index';
+import type { CliIO } from '../command';
+import { Progress } from '../progress';
+
+/** A path for display: relative to the working directory when inside it. */
+export function shown(io: CliIO, p: string): string {
+  const rel = path.relative(io.cwd, p);
+  return rel && !rel.startsWith('..') && !path.isAbsolute(rel) ? rel : p;
+}
+
+/** Reads a text file; `shownAs` is the path as the user gave it, for messages. */
+export function readText(file: string, shownAs = file): string {
+  try {
+    return fs.readFileSync(file, 'utf8');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') throw new DpipeError('E_FILE_MISSING', `${shownAs}: no such file`);
+    if (code === 'EISDIR') throw new DpipeError('E_FILE_MISSING', `${shownAs} is a directory; give a .dpipe file`);
+    throw new DpipeError('E_FILE_MISSING', `${shownAs} cannot be read (${code ?? (e as Error).message})`);
+  }
+}
+
+/** Loads a .dpipe file (path as the user gave it, resolved against `io.cwd`); every problem, all at once. */
+export function loadFile(io: CliIO, file: string): { doc?: PipelineDoc; problems: Problem[]; abs: string } {
+  const abs = path.resolve(io.cwd, file);
+  const r = loadPipeline(readText(abs, file), { file, baseDir: path.dirname(abs) });
+  return { doc: r.doc, problems: r.problems, abs };
+}
+
+/** Loads a file for running: warnings go to stderr, errors throw one DpipeError carrying them all. */
+export function loadForRun(io: CliIO, file: string): { doc: PipelineDoc; abs: string } {
+  const { doc, problems, abs } = loadFile(io, file);
+  const errors = problems.filter((p) => p.severity === 'error');
+  for (const w of problems.filter((p) => p.severity !== 'error')) io.err(formatProblem(w) + '\n');
+  if (errors.length || !doc) {
+    throw new DpipeError(errors[0]?.code ?? 'E_FORMAT', `${file}: ${errors.length} error${errors.length === 1 ? '' : 's'}; fix ${errors.length === 1 ? 'it' : 'them'} and run again (dpipe validate ${file})`, errors);
+  }
+  return { doc, abs };
+}
+
+/** Runs a loaded pipeline with progress on stderr (unless quiet). */
+export async function runWithProgress(io: CliIO, doc: PipelineDoc, opts: RunOptions, quiet: boolean): Promise<RunResult> {
+  const progress = quiet ? undefined : new Progress(io);
+  try {
+    return await runPipeline(doc, {
+      ...opts,
+      signal: io.signal,
+      onSampleStart: (node, info) => progress?.sampleStart(node, info),
+      onEval: () => progress?.eval(),
+      onStep: (node, ev) => progress?.step(node, ev),
+    });
+  } finally {
+    progress?.finishLine();
+  }
+}
+
+export function seconds(ms: number): string {
+  return `${(ms / 1000).toFixed(ms < 10000 ? 2 : 1)} s`;
+}
+
+/** The summary lines after a run: files written, then NFE and where the time went. */
+export function reportRun(io: CliIO, res: RunResult): void {
+  for (const o of res.outputs) if (o.path) io.out(`${shown(io, o.path)}\n`);
+  const t = res.record.timings;
+  const where = res.recordPath ? `${shown(io, res.recordPath)}: ` : '';
+  io.err(
+    `${where}${res.record.nfe} model evaluation${res.record.nfe === 1 ? '' : 's'} in ${seconds(t.totalMs)} ` +
+      `(model ${seconds(t.modelMs)}, engine ${seconds(t.engineMs)}, loading ${seconds(t.loadMs)}, outputs ${seconds(t.outputMs)})\n`,
+  );
+}

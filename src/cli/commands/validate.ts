@@ -1,0 +1,44 @@
+/** `dpipe validate FILE…`: every problem of each file, located. */
+import { formatProblem, type Problem } from '../../engine/core/errors';
+import { EXIT, parseCommandArgs, usageError, type Command } from '../command';
+import { loadFile } from './shared';
+
+const USAGE = `Usage: dpipe validate FILE.dpipe… [--json]
+
+Checks each file and prints every problem as
+  FILE:LINE:COL: error[CODE]: message (at /json/pointer)
+Exit status 1 when any file has an error (warnings alone pass).
+
+Options:
+  --json       print the problems as JSON: [{ file, problems: [...] }]
+  -h, --help   this text`;
+
+export const validateCommand: Command = {
+  name: 'validate',
+  summary: 'check .dpipe files and print every problem with its line, column and JSON pointer',
+  usage: USAGE,
+  async run(args, io) {
+    const { values, positionals } = parseCommandArgs(this, args, { json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } });
+    if (values.help) {
+      io.out(USAGE + '\n');
+      return EXIT.OK;
+    }
+    if (positionals.length === 0) throw usageError(this, 'missing the .dpipe file');
+    let failed = false;
+    const all: { file: string; problems: Problem[] }[] = [];
+    for (const file of positionals) {
+      const { problems, doc } = loadFile(io, file);
+      const errors = problems.filter((p) => p.severity === 'error').length;
+      const warnings = problems.length - errors;
+      failed ||= errors > 0;
+      all.push({ file, problems });
+      if (values.json) continue;
+      for (const p of problems) io.out(formatProblem(p) + '\n');
+      io.err(errors || warnings
+        ? `${file}: ${errors} error${errors === 1 ? '' : 's'}, ${warnings} warning${warnings === 1 ? '' : 's'}\n`
+        : `${file}: ok (${doc?.nodes.length ?? 0} nodes, ${doc?.edges.length ?? 0} edges)\n`);
+    }
+    if (values.json) io.out(JSON.stringify(all, null, 2) + '\n');
+    return failed ? EXIT.ERROR : EXIT.OK;
+  },
+};
