@@ -1,0 +1,169 @@
+/**
+ * Numerics shared by the solver family, written once: the ODE derivative in EDM coordinates, the ancestral
+ * split of a step, the exponential-integrator φ functions, Lagrange/Adams coefficients for linear multistep
+ * methods, EDM churn, step reporting, and small latent helpers. Solvers are plain functions over these.
+ *
+ * Coordinates: x = x0 + σ·ε (Karras et al. 2022). The probability-flow ODE is dx/dσ = (x − D(x;σ))/σ.
+ * λ = −log σ is the half log-SNR of DPM-Solver (Lu et al. 2022) in these coordinates (α = 1).
+ */
+import { DpipeError } from '../core/errors';
+import { like } from '../core/latent';
+import type { Latent, SolverContext } from '../core/types';
+import type { ParamSpec } from '../registry/types';
+
+/** dx/dσ = (x − D)/σ (k-diffusion `to_d`). */
+export function toD(x: Latent, sigma: number, denoised: Latent): Float64Array {
+  const n = x.data.length;
+  const out = new Float64Array(n);
+  const inv = 1 / sigma;
+  for (let i = 0; i < n; i++) out[i] = (x.data[i] - denoised.data[i]) * inv;
+  return out;
+}
+
+/** x + Σ c_k·v_k as a new Latent shaped like x. */
+export function axpy(x: Latent, terms: ReadonlyArray<readonly [number, Float64Array | Latent]>): Latent {
+  const n = x.data.length;
+  const out = Float64Array.from(x.data);
+  for (const [c, t] of terms) {
+    if (c === 0) continue;
+    const d = (t as Latent).data ?? (t as Float64Array);
+    for (let i = 0; i < n; i++) out[i] += c * d[i];
+  }
+  return like(x, out);
+}
+
+/** Σ c_k·v_k (no base) as a Latent shaped like `shapeOf`. */
+export function sum(shapeOf: Latent, terms: ReadonlyArray<readonly [number, Float64Array | Latent]>): Latent {
+  const n = shapeOf.data.length;
+  const out = new Float64Array(n);
+  for (const [c, t] of terms) {
+    if (c === 0) continue;
+    const d = (t as Latent).data ?? (t as Float64Array);
+    for (let i = 0; i < n; i++) out[i] += c * d[i];
+  }
+  return like(shapeOf, out);
+}
+
+/** λ = −log σ (half log-SNR in VE coordinates); +∞ at σ = 0. */
+export const lambdaOf = (sigma: number): number => -Math.log(sigma);
+
+/**
+ * The ancestral split of a step σ → σ_next (k-diffusion `get_ancestral_step`; Song et al. 2021 DDIM eq. 16
+ * with η): σ_up = min(σ_next, η·√(σ_next²(σ² − σ_next²)/σ²)), σ_down = √(σ_next² − σ_up²).
+ * Going deterministically to σ_down then adding σ_up·z has the same marginal as the ancestral DDPM step.
+ */
+export function ancestralStep(sigma: number, sigmaNext: number, eta: number): [down: number, up: number] {
+  if (eta === 0 || sigmaNext === 0) return [sigmaNext, 0];
+  const up = Math.min(sigmaNext, eta * Math.sqrt((sigmaNext * sigmaNext * (sigma * sigma - sigmaNext * sigmaNext)) / (sigma * sigma)));
+  const down = Math.sqrt(sigmaNext * sigmaNext - up * up);
+  return [down, up];
+}
+
+/**
+ * Exponential-integrator φ functions (Hochbruck & Ostermann 2010): φ_1(h) = (e^h − 1)/h,
+ * φ_{k+1}(h) = (φ_k(h) − 1/k!)/h, evaluated by a series for small |h| to avoid cancellation.
+ * DPM-Solver++'s data-prediction updates use them at −h.
+ */
+export function phi(k: number, h: number): number {
+  if (k < 1) throw new DpipeError('E_INTERNAL', `phi order ${k}`);
+  if (Math.abs(h) < 0.25) {
+    // φ_k(h) = Σ_{j≥0} h^j/(j+k)!
+    let term = 1;
+    for (let i = 2; i <= k; i++) term /= i;
+    let s = 0;
+    for (let j = 0; j < 30; j++) {
+      s += term;
+      term *= h / (j + k + 1);
+    }
+    return s;
+  }
+  let p = Math.expm1(h) / h;
+  let fact = 1;
+  for (let i = 1; i < k; i++) {
+    p = (p - 1 / fact) / h;
+    fact *= i + 1;
+  }
+  return p;
+}
+
+/**
+ * ∫_a^b ℓ_j(τ) dτ for the Lagrange basis polynomial ℓ_j over nodes `ts` (ℓ_j(ts[i]) = δ_ij), computed
+ * exactly by expanding the polynomial (k-diffusion's `linear_multistep_coeff` integrates the same polynomial
+ * numerically with scipy.integrate.quad).
+ */
+export function lagrangeIntegral(ts: readonly number[], j: number, a: number, b: number): number {
+  // Coefficients of Π_{k≠j} (τ − t_k)/(t_j − t_k), lowest degree first.
+  let poly = [1];
+  for (let k = 0; k < ts.length; k++) {
+    if (k === j) continue;
+    const den = ts[j] - ts[k];
+    const next = new Array<number>(poly.length + 1).fill(0);
+    for (let i = 0; i < poly.length; i++) {
+      next[i + 1] += poly[i] / den;
+      next[i] -= (poly[i] * ts[k]) / den;
+    }
+    poly = next;
+  }
+  let ib = 0;
+  let ia = 0;
+  for (let i = poly.length - 1; i >= 0; i--) {
+    ib = ib * b + poly[i] / (i + 1);
+    ia = ia * a + poly[i] / (i + 1);
+  }
+  return ib * b - ia * a;
+}
+
+/** EDM churn parameters (Karras et al. 2022, Algorithm 2: S_churn, S_tmin, S_tmax, S_noise). */
+export interface Churn {
+  readonly sChurn: number;
+  readonly sTmin: number;
+  readonly sTmax: number;
+  readonly sNoise: number;
+}
+
+export const CHURN_PARAMS: readonly ParamSpec[] = [
+  { name: 'sChurn', type: 'number', default: 0, min: 0, doc: 'S_churn: total noise added back over the run (0 = deterministic ODE solver).' },
+  { name: 'sTmin', type: 'number', default: 0, min: 0, advanced: true, doc: 'S_tmin: churn only where σ ≥ S_tmin.' },
+  { name: 'sTmax', type: 'number', default: 1e30, min: 0, advanced: true, doc: 'S_tmax: churn only where σ ≤ S_tmax (default: no limit).' },
+  { name: 'sNoise', type: 'number', default: 1, min: 0, advanced: true, doc: 'S_noise: scale of the churn noise (1.003 in the paper\'s ImageNet runs).' },
+];
+
+/**
+ * Karras et al. 2022, Algorithm 2 lines 4–6: γ = min(S_churn/N, √2 − 1) for S_tmin ≤ σ ≤ S_tmax, σ̂ = σ(1 + γ),
+ * x̂ = x + √(σ̂² − σ²)·S_noise·z. Draws noise only when γ > 0 (k-diffusion's sample_euler/sample_heun).
+ */
+export function churn(x: Latent, sigma: number, steps: number, c: Churn, ctx: SolverContext, sigmaNext: number): [Latent, number] {
+  const gamma = c.sTmin <= sigma && sigma <= c.sTmax ? Math.min(c.sChurn / steps, Math.SQRT2 - 1) : 0;
+  if (!(gamma > 0)) return [x, sigma];
+  const sigmaHat = sigma * (gamma + 1);
+  const z = ctx.noise(sigma, sigmaNext);
+  return [axpy(x, [[c.sNoise * Math.sqrt(sigmaHat * sigmaHat - sigma * sigma), z]]), sigmaHat];
+}
+
+/** Reports a finished step to the inspector. */
+export function emit(ctx: SolverContext, step: number, sigmas: Float64Array, x: Latent, denoised?: Latent): void {
+  ctx.onStep?.({ step, sigma: sigmas[step], sigmaNext: sigmas[step + 1], x, denoised });
+}
+
+/** Throws E_ABORTED when the run was stopped (solvers call it between steps; the denoiser checks too). */
+export function checkAbort(ctx: SolverContext, step: number, steps: number): void {
+  if (ctx.signal?.aborted) throw new DpipeError('E_ABORTED', `The run was stopped at step ${step + 1} of ${steps}.`);
+}
+
+/** Schedules must be strictly monotone for the solvers whose step sizes divide by h. */
+export function requireDecreasing(block: string, sigmas: Float64Array): void {
+  for (let i = 0; i + 1 < sigmas.length; i++) {
+    if (!(sigmas[i + 1] < sigmas[i])) {
+      throw new DpipeError('E_COMPOSE', `${block} needs strictly decreasing σ; the schedule has σ[${i}] = ${sigmas[i]} followed by σ[${i + 1}] = ${sigmas[i + 1]}.`);
+    }
+  }
+}
+
+/** Runs a corrector hook if one is attached (solvers that accept correctors call this after each step). */
+export async function maybeCorrect(
+  ctx: SolverContext,
+  args: Omit<Parameters<NonNullable<SolverContext['corrector']>['correct']>[0], 'noise'>,
+): Promise<Latent> {
+  if (!ctx.corrector) return args.xNext;
+  return ctx.corrector.correct({ ...args, noise: ctx.noise });
+}

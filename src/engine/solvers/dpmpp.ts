@@ -1,0 +1,239 @@
+/**
+ * Multistep DPM-Solver and DPM-Solver++ (orders 1–3) on the probability-flow ODE, in λ = −log σ.
+ *
+ * - DPM-Solver++(2M)/(3M), data prediction: Lu, Zhou, Bao, Chen, Li & Zhu 2022, "DPM-Solver++: Fast Solver for
+ *   Guided Sampling of Diffusion Probabilistic Models", Algorithm 2 (2M) and its third-order multistep
+ *   extension (LuChengTHU/dpm-solver `multistep_dpm_solver_third_update`).
+ * - multistep DPM-Solver, noise prediction: the same paper's multistep variant of Lu et al. 2022,
+ *   "DPM-Solver: A Fast ODE Solver for Diffusion Probabilistic Model Sampling in Around 10 Steps" (diffusers
+ *   algorithm_type="dpmsolver").
+ *
+ * With history m_0 (now), m_1, m_2 at λ_0 > λ_1 > λ_2 and h = λ_next − λ_0, r_0 = (λ_0 − λ_1)/h,
+ * r_1 = (λ_1 − λ_2)/h, D1_0 = (m_0 − m_1)/r_0, D1_1 = (m_1 − m_2)/r_1:
+ *   order 1 (data): x' = (σ'/σ)x − (e^{−h} − 1)m_0                         (= DDIM)
+ *   order 2, midpoint: … − ½(e^{−h} − 1)·D1_0;  order 2, heun ("taylor" in the repo): … + ((e^{−h} − 1)/h + 1)·D1_0
+ *   order 3: D1 = D1_0 + r_0/(r_0 + r_1)(D1_0 − D1_1), D2 = (D1_0 − D1_1)/(r_0 + r_1),
+ *            … + ((e^{−h} − 1)/h + 1)·D1 − ((e^{−h} − 1 + h)/h² − ½)·D2
+ * and the noise-prediction forms with e^{h}, σ' and ε = (x − m)/σ. A step to σ' = 0 (λ' = ∞) is always first
+ * order (x' = m_0); the higher-order terms are undefined there.
+ *
+ * Presets where the references differ (explicit options):
+ * - k-diffusion `sample_dpmpp_2m`: lowerOrderFinal "off" (only the step to σ = 0 is first order), midpoint.
+ * - diffusers `DPMSolverMultistepScheduler`: lowerOrderFinal "below15" (fewer than 15 steps: last step first
+ *   order, second-to-last at most second order), solverType midpoint, eulerAtFinal option.
+ * - LuChengTHU/dpm-solver `DPM_Solver.sample(method="multistep", lower_order_final=True)`: "below10"
+ *   (fewer than 10 steps: step k of n uses order min(order, n − k)), solver_type "dpmsolver" = midpoint.
+ */
+import { DpipeError } from '../core/errors';
+import { defineSolver, type NodeType } from '../registry/node';
+import type { ParamSpec, Params } from '../registry/types';
+import type { Denoiser, Latent, SolverContext } from '../core/types';
+import { checkAbort, emit, lambdaOf, maybeCorrect, requireDecreasing, sum } from './common';
+import { readParams } from './params';
+
+export const LOWER_ORDER_FINAL = ['off', 'below15', 'below10'] as const;
+export type LowerOrderFinal = (typeof LOWER_ORDER_FINAL)[number];
+export const SOLVER_TYPES = ['midpoint', 'heun'] as const;
+export type SolverType = (typeof SOLVER_TYPES)[number];
+
+export interface MultistepOptions {
+  readonly order: number;
+  readonly prediction: 'data' | 'noise';
+  readonly solverType: SolverType;
+  readonly lowerOrderFinal: LowerOrderFinal;
+  readonly eulerAtFinal: boolean;
+  /** Weight convention of the second difference D2 in the third-order update. */
+  readonly thirdOrder: ThirdOrder;
+}
+
+export const THIRD_ORDER = ['reference', 'taylor'] as const;
+export type ThirdOrder = (typeof THIRD_ORDER)[number];
+
+/**
+ * The reference implementations (LuChengTHU/dpm-solver multistep_dpm_solver_third_update, diffusers, and
+ * k-diffusion's sample_dpmpp_3m_sde) weight D2 = (D1_0 − D1_1)/(r_0 + r_1) ≈ h²x̂0''/2 by φ₃ alone, which is
+ * half the Taylor coefficient: the update is then only second-order accurate (measured: order 2.06 on
+ * Gaussian data, test/solvers/convergence.test.ts). "taylor" uses 2φ₃ and is third order (measured 3.1).
+ */
+export const thirdOrderParam: ParamSpec = {
+  name: 'thirdOrder',
+  type: 'enum',
+  default: 'reference',
+  options: THIRD_ORDER,
+  optionDocs: {
+    reference: 'D2 weighted by φ₃ as in the dpm-solver repository, diffusers and k-diffusion (reproduces them; second-order accurate in practice).',
+    taylor: 'D2 weighted by 2φ₃, the Taylor coefficient: truly third order (differs from the references by ~3e-4 at 10 steps on the golden model).',
+  },
+  advanced: true,
+  doc: 'Coefficient of the second difference in the third-order update.',
+};
+
+/** The order used at step i of n (0-based), given the solver order and the preset. */
+export function multistepOrder(i: number, n: number, order: number, lof: LowerOrderFinal, eulerAtFinal: boolean, sigmaNext: number): number {
+  let o = Math.min(order, i + 1);
+  if (sigmaNext === 0 || (eulerAtFinal && i === n - 1)) return 1;
+  if (lof === 'below15' && n < 15) {
+    if (i === n - 1) o = 1;
+    else if (i === n - 2) o = Math.min(o, 2);
+  } else if (lof === 'below10' && n < 10) {
+    o = Math.min(o, n - i);
+  }
+  return o;
+}
+
+export const lowerOrderFinalParam = (def: LowerOrderFinal): ParamSpec => ({
+  name: 'lowerOrderFinal',
+  type: 'enum',
+  default: def,
+  options: LOWER_ORDER_FINAL,
+  optionDocs: {
+    off: 'full order whenever the history allows (k-diffusion); a step to σ = 0 is still first order.',
+    below15: 'with fewer than 15 steps the last step is first order and the one before at most second (diffusers lower_order_final=True).',
+    below10: 'with fewer than 10 steps step k of n uses order min(order, n − k) (LuChengTHU/dpm-solver and wl-zhao/UniPC lower_order_final=True).',
+  },
+  doc: 'Lower the order in the last steps, which stabilizes few-step runs.',
+});
+
+const solverTypeParam: ParamSpec = {
+  name: 'solverType',
+  type: 'enum',
+  default: 'midpoint',
+  options: SOLVER_TYPES,
+  optionDocs: {
+    midpoint: 'D1 weighted ½ (the papers\' DPM-Solver(++)-2M; repo solver_type "dpmsolver", diffusers "midpoint").',
+    heun: 'D1 weighted by φ₂ (repo solver_type "taylor", diffusers "heun").',
+  },
+  advanced: true,
+  doc: 'How the first difference enters the second-order update.',
+};
+
+const eulerAtFinalParam: ParamSpec = { name: 'eulerAtFinal', type: 'boolean', default: false, advanced: true, doc: 'Make the last step first order (diffusers euler_at_final).' };
+
+export async function dpmMultistep(model: Denoiser, x: Latent, sigmas: Float64Array, o: MultistepOptions, ctx: SolverContext, block: string): Promise<Latent> {
+  requireDecreasing(block, sigmas);
+  const n = sigmas.length - 1;
+  const ms: Latent[] = []; // model outputs in the chosen prediction, most recent last
+  const denoisedHist: Latent[] = [];
+  const lams: number[] = [];
+  for (let i = 0; i < n; i++) {
+    checkAbort(ctx, i, n);
+    const s = sigmas[i];
+    const sn = sigmas[i + 1];
+    const denoised = await model(x, s, { step: i, role: 'predictor' });
+    const m = o.prediction === 'data' ? denoised : sum(x, [[1 / s, x], [-1 / s, denoised]]);
+    ms.push(m);
+    denoisedHist.push(denoised);
+    lams.push(lambdaOf(s));
+    if (ms.length > 3) {
+      ms.shift();
+      lams.shift();
+    }
+    const k = multistepOrder(i, n, o.order, o.lowerOrderFinal, o.eulerAtFinal, sn);
+    const L = lams.length;
+    const m0 = ms[L - 1];
+    let next: Latent;
+    if (o.prediction === 'data') {
+      const ratio = sn / s; // e^{−h}
+      const em1 = ratio - 1; // e^{−h} − 1 (exact form of expm1(−h) in σ)
+      if (k === 1) {
+        next = sum(x, [[ratio, x], [-em1, m0]]);
+      } else {
+        const h = lambdaOf(sn) - lams[L - 1];
+        const phi2 = em1 / h + 1;
+        const r0 = (lams[L - 1] - lams[L - 2]) / h;
+        const d10 = sum(x, [[1 / r0, m0], [-1 / r0, ms[L - 2]]]);
+        if (k === 2) {
+          const c1 = o.solverType === 'midpoint' ? -0.5 * em1 : phi2;
+          next = sum(x, [[ratio, x], [-em1, m0], [c1, d10]]);
+        } else {
+          const r1 = (lams[L - 2] - lams[L - 3]) / h;
+          const d11 = sum(x, [[1 / r1, ms[L - 2]], [-1 / r1, ms[L - 3]]]);
+          const w = r0 / (r0 + r1);
+          const phi3 = (em1 + h) / (h * h) - 0.5;
+          // D1 = D1_0 + w(D1_0 − D1_1), D2 = (D1_0 − D1_1)/(r0 + r1)
+          const c2 = (o.thirdOrder === 'taylor' ? 2 : 1) / (r0 + r1);
+          next = sum(x, [[ratio, x], [-em1, m0], [phi2 * (1 + w) - phi3 * c2, d10], [-phi2 * w + phi3 * c2, d11]]);
+        }
+      }
+    } else {
+      // Noise prediction: σ'(e^{h} − 1) = σ − σ'.
+      const a = s - sn;
+      if (k === 1) {
+        next = sum(x, [[1, x], [-a, m0]]);
+      } else {
+        const h = lambdaOf(sn) - lams[L - 1];
+        const b = a / h - sn; // σ'((e^h − 1)/h − 1)
+        const r0 = (lams[L - 1] - lams[L - 2]) / h;
+        const d10 = sum(x, [[1 / r0, m0], [-1 / r0, ms[L - 2]]]);
+        if (k === 2) {
+          const c1 = o.solverType === 'midpoint' ? -0.5 * a : -b;
+          next = sum(x, [[1, x], [-a, m0], [c1, d10]]);
+        } else {
+          const r1 = (lams[L - 2] - lams[L - 3]) / h;
+          const d11 = sum(x, [[1 / r1, ms[L - 2]], [-1 / r1, ms[L - 3]]]);
+          const w = r0 / (r0 + r1);
+          const c2 = (o.thirdOrder === 'taylor' ? 2 : 1) / (r0 + r1);
+          const e3 = (a / h - sn) / h - 0.5 * sn; // σ'((e^h − 1 − h)/h² − ½)
+          next = sum(x, [[1, x], [-a, m0], [-b * (1 + w) - e3 * c2, d10], [b * w + e3 * c2, d11]]);
+        }
+      }
+    }
+    next = await maybeCorrect(ctx, { model, step: i, sigmas, x, xNext: next, history: denoisedHist, historySigmas: [...sigmas.subarray(0, i + 1)] });
+    x = next;
+    emit(ctx, i, sigmas, x, denoised);
+  }
+  return x;
+}
+
+const DPMPP_2M_PARAMS: readonly ParamSpec[] = [lowerOrderFinalParam('off'), solverTypeParam, eulerAtFinalParam];
+const DPMPP_3M_PARAMS: readonly ParamSpec[] = [lowerOrderFinalParam('below15'), eulerAtFinalParam, thirdOrderParam];
+const DPM_MULTI_PARAMS: readonly ParamSpec[] = [
+  { name: 'order', type: 'integer', default: 2, min: 1, max: 3, doc: 'Order of the multistep method (1 = DDIM).' },
+  lowerOrderFinalParam('below15'),
+  solverTypeParam,
+  eulerAtFinalParam,
+  thirdOrderParam,
+];
+
+function make(block: string, specs: readonly ParamSpec[], fixed: Partial<MultistepOptions>) {
+  return (model: Denoiser, x: Latent, sigmas: Float64Array, params: Params, ctx: SolverContext) => {
+    const p = readParams<Partial<MultistepOptions>>(block, specs, params);
+    const o: MultistepOptions = { order: 2, prediction: 'data', solverType: 'midpoint', lowerOrderFinal: 'off', eulerAtFinal: false, thirdOrder: 'reference', ...p, ...fixed };
+    if (![1, 2, 3].includes(o.order)) throw new DpipeError('E_PARAM_VALUE', `${block}: order must be 1, 2 or 3; got ${o.order}.`);
+    return dpmMultistep(model, x, sigmas, o, ctx, block);
+  };
+}
+
+export const dpmpp2m = make('solver.dpmpp_2m', DPMPP_2M_PARAMS, { order: 2, prediction: 'data' });
+export const dpmpp3m = make('solver.dpmpp_3m', DPMPP_3M_PARAMS, { order: 3, prediction: 'data' });
+export const dpmMultistepNoise = make('solver.dpm_multistep', DPM_MULTI_PARAMS, { prediction: 'noise' });
+
+export const DPMPP_MULTISTEP_NODES: NodeType[] = [
+  defineSolver({
+    type: 'solver.dpmpp_2m',
+    title: 'DPM-Solver++(2M)',
+    doc: 'Second-order multistep exponential integrator in data prediction; the first step is first order. Presets: k-diffusion (lowerOrderFinal off), diffusers (below15), dpm-solver repo (below10). 1 model evaluation per step.',
+    paper: 'Lu, Zhou, Bao, Chen, Li & Zhu 2022, "DPM-Solver++: Fast Solver for Guided Sampling of Diffusion Probabilistic Models", Algorithm 2.',
+    params: DPMPP_2M_PARAMS,
+    info: { order: 2, nfePerStep: 1, stochastic: false, acceptsCorrector: true },
+    run: dpmpp2m,
+  }),
+  defineSolver({
+    type: 'solver.dpmpp_3m',
+    title: 'DPM-Solver++(3M)',
+    doc: 'Third-order multistep exponential integrator in data prediction (warm-up with orders 1 and 2). Defaults follow diffusers (lowerOrderFinal below15). 1 model evaluation per step.',
+    paper: 'Lu et al. 2022, "DPM-Solver++: Fast Solver for Guided Sampling of Diffusion Probabilistic Models", §4 (multistep, order 3; LuChengTHU/dpm-solver multistep_dpm_solver_third_update).',
+    params: DPMPP_3M_PARAMS,
+    info: { order: 3, nfePerStep: 1, stochastic: false, acceptsCorrector: true },
+    run: dpmpp3m,
+  }),
+  defineSolver({
+    type: 'solver.dpm_multistep',
+    title: 'DPM-Solver (multistep, noise prediction)',
+    doc: 'Multistep DPM-Solver of orders 1–3 in noise prediction (diffusers DPMSolverMultistepScheduler with algorithm_type="dpmsolver"). Order 1 is DDIM. 1 model evaluation per step.',
+    paper: 'Lu, Zhou, Bao, Chen, Li & Zhu 2022, "DPM-Solver: A Fast ODE Solver for Diffusion Probabilistic Model Sampling in Around 10 Steps", eq. 3.3; multistep form from "DPM-Solver++" (2022), §4.',
+    params: DPM_MULTI_PARAMS,
+    info: { order: 2, nfePerStep: 1, stochastic: false, acceptsCorrector: true },
+    run: dpmMultistepNoise,
+  }),
+];

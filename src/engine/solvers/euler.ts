@@ -1,0 +1,103 @@
+/**
+ * Euler's method on the probability-flow ODE (= deterministic DDIM) and Euler ancestral.
+ *
+ * Euler: Karras et al. 2022, "Elucidating the Design Space of Diffusion-Based Generative Models", Algorithm 2
+ * without the 2nd-order correction (with optional churn); with S_churn = 0 it is DDIM (Song, Meng & Ermon 2021,
+ * "Denoising Diffusion Implicit Models", eq. 12 with η = 0), which in VE coordinates is exactly an Euler step
+ * x_next = x + (σ_next − σ)·(x − D)/σ. Reproduces k-diffusion `sample_euler`, diffusers
+ * `EulerDiscreteScheduler` and, on the same σs, `DDIMScheduler` (η = 0).
+ *
+ * Euler ancestral: the DDPM ancestral step (Ho et al. 2020, "Denoising Diffusion Probabilistic Models",
+ * Algorithm 2) in the form of k-diffusion `sample_euler_ancestral`: an Euler step to σ_down, then noise σ_up·z
+ * (the split of Song et al. 2021 DDIM eq. 16 with η). Reproduces k-diffusion (no draw where σ_next = 0) and
+ * diffusers `EulerAncestralDiscreteScheduler` (a draw at every step, the last one multiplied by σ_up = 0);
+ * `noiseDraws` chooses, which matters only for reproducing a run draw for draw.
+ */
+import { defineSolver, type NodeType } from '../registry/node';
+import type { ParamSpec, Params } from '../registry/types';
+import type { Denoiser, Latent, SolverContext } from '../core/types';
+import { ancestralStep, axpy, CHURN_PARAMS, checkAbort, churn, emit, maybeCorrect, toD, type Churn } from './common';
+import { readParams } from './params';
+
+export const EULER_PARAMS: readonly ParamSpec[] = [...CHURN_PARAMS];
+
+export async function euler(model: Denoiser, x: Latent, sigmas: Float64Array, params: Params, ctx: SolverContext): Promise<Latent> {
+  const o = readParams<Churn>('solver.euler', EULER_PARAMS, params);
+  const steps = sigmas.length - 1;
+  const history: Latent[] = [];
+  const historySigmas: number[] = [];
+  for (let i = 0; i < steps; i++) {
+    checkAbort(ctx, i, steps);
+    const [xh, sigmaHat] = churn(x, sigmas[i], steps, o, ctx, sigmas[i + 1]);
+    const denoised = await model(xh, sigmaHat, { step: i, role: 'predictor' });
+    const d = toD(xh, sigmaHat, denoised);
+    let next = axpy(xh, [[sigmas[i + 1] - sigmaHat, d]]);
+    history.push(denoised);
+    historySigmas.push(sigmaHat);
+    next = await maybeCorrect(ctx, { model, step: i, sigmas, x: xh, xNext: next, history, historySigmas });
+    x = next;
+    emit(ctx, i, sigmas, x, denoised);
+  }
+  return x;
+}
+
+export const NOISE_DRAWS = ['k-diffusion', 'diffusers'] as const;
+export type NoiseDraws = (typeof NOISE_DRAWS)[number];
+
+export const EULER_ANCESTRAL_PARAMS: readonly ParamSpec[] = [
+  { name: 'eta', type: 'number', default: 1, min: 0, doc: 'η: 1 = DDPM ancestral sampling, 0 = deterministic Euler; in between interpolates (DDIM η).' },
+  { name: 'sNoise', type: 'number', default: 1, min: 0, doc: 'Scale of the added noise (k-diffusion s_noise).' },
+  {
+    name: 'noiseDraws',
+    type: 'enum',
+    default: 'k-diffusion',
+    options: NOISE_DRAWS,
+    optionDocs: {
+      'k-diffusion': 'draw only on steps with σ_next > 0 (k-diffusion sample_euler_ancestral, ComfyUI).',
+      diffusers: 'draw on every step, including the last where σ_up = 0 (diffusers EulerAncestralDiscreteScheduler).',
+    },
+    advanced: true,
+    doc: 'When noise is drawn; the result differs only in which per-step draw each step uses.',
+  },
+];
+
+export async function eulerAncestral(model: Denoiser, x: Latent, sigmas: Float64Array, params: Params, ctx: SolverContext): Promise<Latent> {
+  const o = readParams<{ eta: number; sNoise: number; noiseDraws: NoiseDraws }>('solver.euler_ancestral', EULER_ANCESTRAL_PARAMS, params);
+  const steps = sigmas.length - 1;
+  for (let i = 0; i < steps; i++) {
+    checkAbort(ctx, i, steps);
+    const sigma = sigmas[i];
+    const sigmaNext = sigmas[i + 1];
+    const denoised = await model(x, sigma, { step: i, role: 'predictor' });
+    const [down, up] = ancestralStep(sigma, sigmaNext, o.eta);
+    const d = toD(x, sigma, denoised);
+    x = axpy(x, [[down - sigma, d]]);
+    if (sigmaNext > 0 || o.noiseDraws === 'diffusers') {
+      const z = ctx.noise(sigma, sigmaNext);
+      x = axpy(x, [[o.sNoise * up, z]]);
+    }
+    emit(ctx, i, sigmas, x, denoised);
+  }
+  return x;
+}
+
+export const EULER_NODES: NodeType[] = [
+  defineSolver({
+    type: 'solver.euler',
+    title: 'Euler (DDIM)',
+    doc: 'First-order Euler steps on the probability-flow ODE; identical to deterministic DDIM. Optional EDM churn (S_churn > 0) makes it stochastic. 1 model evaluation per step.',
+    paper: 'Karras et al. 2022, "Elucidating the Design Space of Diffusion-Based Generative Models", Algorithm 2 (Euler part); Song, Meng & Ermon 2021, "Denoising Diffusion Implicit Models", eq. 12 (η = 0).',
+    params: EULER_PARAMS,
+    info: { order: 1, nfePerStep: 1, stochastic: false, acceptsCorrector: true },
+    run: euler,
+  }),
+  defineSolver({
+    type: 'solver.euler_ancestral',
+    title: 'Euler ancestral',
+    doc: 'Euler step to σ_down, then fresh noise σ_up·z (η = 1: DDPM ancestral sampling). Presets: k-diffusion (no draw at a final σ = 0) and diffusers (a draw every step). 1 model evaluation per step.',
+    paper: 'Ho, Jain & Abbeel 2020, "Denoising Diffusion Probabilistic Models", Algorithm 2; ancestral split as in Song et al. 2021 (DDIM) eq. 16; k-diffusion sample_euler_ancestral.',
+    params: EULER_ANCESTRAL_PARAMS,
+    info: { order: 1, nfePerStep: 1, stochastic: true },
+    run: eulerAncestral,
+  }),
+];

@@ -1,0 +1,64 @@
+/**
+ * The golden runs this family reproduces, each with the dpipe blocks and preset that reproduce it:
+ * solver + parameters, schedule (built with dpipe's own schedule functions), start convention, noise, and
+ * whether the model is fed rounded timesteps (diffusers' Karras-σ multistep schedulers).
+ * Shared by the float64 closed-form parity test and the ONNX parity test.
+ */
+import type { SolverFn } from '../../src/engine/core/types';
+import type { Params } from '../../src/engine/registry/types';
+import { euler, eulerAncestral } from '../../src/engine/solvers/euler';
+import { heun } from '../../src/engine/solvers/heun';
+import { dpmpp2m, dpmpp3m, dpmMultistepNoise } from '../../src/engine/solvers/dpmpp';
+import { exponentialSigmas, karrasSigmas, polyexponentialSigmas } from '../../src/engine/schedules/kdiffusion';
+import { timeUniformSigmas, type Convention, type Spacing } from '../../src/engine/schedules/timeUniform';
+import { finish, type FinalMode } from '../../src/engine/schedules/common';
+import { SD_TABLE } from './golden';
+
+export interface ParityCase {
+  readonly run: string;
+  readonly block: string;
+  readonly solver: SolverFn<Params>;
+  readonly params: Params;
+  readonly sigmas: () => Float64Array;
+  /** Start: z·σ0 (`ve`) or z·√(1+σ0²) (`vp`). */
+  readonly start: 've' | 'vp';
+  /** Per-step noise from steps.npy. */
+  readonly stochastic?: boolean;
+  /** The model is fed round(t(σ)) (diffusers' multistep schedulers with Karras σs). */
+  readonly roundTimesteps?: boolean;
+}
+
+const kd = (kind: 'karras' | 'exponential' | 'polyexponential') => () => {
+  const s = kind === 'karras' ? karrasSigmas(10, 0.002, 80, 7) : kind === 'exponential' ? exponentialSigmas(10, 0.002, 80) : polyexponentialSigmas(10, 0.002, 80, 1);
+  return finish(s, 'zero', 0.002);
+};
+const tu = (spacing: Spacing, convention: Convention, final: FinalMode) => () => timeUniformSigmas(10, SD_TABLE, spacing, convention, 1, final);
+const dfKarras = () => finish(karrasSigmas(10, SD_TABLE[0], SD_TABLE[999], 7), 'zero', 0);
+
+const KD_SOLVERS: [string, string, SolverFn<Params>, Params, boolean][] = [
+  ['euler', 'solver.euler', euler, {}, false],
+  ['heun', 'solver.heun', heun, {}, false],
+  ['dpmpp_2m', 'solver.dpmpp_2m', dpmpp2m, { lowerOrderFinal: 'off' }, false],
+  ['euler_ancestral', 'solver.euler_ancestral', eulerAncestral, { eta: 1, sNoise: 1, noiseDraws: 'k-diffusion' }, true],
+];
+
+export const PARITY_CASES: ParityCase[] = [
+  ...KD_SOLVERS.flatMap(([name, block, solver, params, stochastic]) =>
+    (['karras', 'exponential', 'polyexponential'] as const).map((kind) => ({ run: `kd_edm_${name}_${kind}_n10`, block, solver, params, sigmas: kd(kind), start: 've' as const, stochastic })),
+  ),
+  { run: 'df_euler_n10', block: 'solver.euler', solver: euler, params: {}, sigmas: tu('linspace', 'euler', 'zero'), start: 've' },
+  { run: 'df_euler_karras_n10', block: 'solver.euler', solver: euler, params: {}, sigmas: dfKarras, start: 've' },
+  { run: 'df_heun_n10', block: 'solver.heun', solver: heun, params: {}, sigmas: tu('linspace', 'euler', 'zero'), start: 've' },
+  { run: 'df_euler_a_n10', block: 'solver.euler_ancestral', solver: eulerAncestral, params: { noiseDraws: 'diffusers' }, sigmas: tu('linspace', 'euler', 'zero'), start: 've', stochastic: true },
+  { run: 'df_ddim_n10', block: 'solver.euler', solver: euler, params: {}, sigmas: tu('leading', 'ddim', 'sigma_min'), start: 'vp' },
+  { run: 'df_ddim_trailing_n10', block: 'solver.euler', solver: euler, params: {}, sigmas: tu('trailing', 'ddim', 'sigma_min'), start: 'vp' },
+  { run: 'df_dpmpp_2m_n10', block: 'solver.dpmpp_2m', solver: dpmpp2m, params: { lowerOrderFinal: 'below15' }, sigmas: tu('linspace', 'multistep', 'zero'), start: 'vp' },
+  { run: 'df_dpmpp_2m_sigmamin_n10', block: 'solver.dpmpp_2m', solver: dpmpp2m, params: { lowerOrderFinal: 'below15' }, sigmas: tu('linspace', 'multistep', 'sigma_min'), start: 'vp' },
+  { run: 'df_dpmpp_2m_trailing_n10', block: 'solver.dpmpp_2m', solver: dpmpp2m, params: { lowerOrderFinal: 'below15' }, sigmas: tu('trailing', 'multistep', 'zero'), start: 'vp' },
+  { run: 'df_dpmpp_2m_karras_n10', block: 'solver.dpmpp_2m', solver: dpmpp2m, params: { lowerOrderFinal: 'below15' }, sigmas: dfKarras, start: 'vp', roundTimesteps: true },
+  { run: 'df_dpmpp_3m_n10', block: 'solver.dpmpp_3m', solver: dpmpp3m, params: { lowerOrderFinal: 'below15' }, sigmas: tu('linspace', 'multistep', 'zero'), start: 'vp' },
+  { run: 'df_dpmpp_3m_sigmamin_n10', block: 'solver.dpmpp_3m', solver: dpmpp3m, params: { lowerOrderFinal: 'below15' }, sigmas: tu('linspace', 'multistep', 'sigma_min'), start: 'vp' },
+  { run: 'df_dpmpp_3m_trailing_n10', block: 'solver.dpmpp_3m', solver: dpmpp3m, params: { lowerOrderFinal: 'below15' }, sigmas: tu('trailing', 'multistep', 'zero'), start: 'vp' },
+  { run: 'df_dpm_2m_n10', block: 'solver.dpm_multistep', solver: dpmMultistepNoise, params: { order: 2, lowerOrderFinal: 'below15' }, sigmas: tu('linspace', 'multistep', 'sigma_min'), start: 'vp' },
+  { run: 'df_dpm_2m_trailing_n10', block: 'solver.dpm_multistep', solver: dpmMultistepNoise, params: { order: 2, lowerOrderFinal: 'below15' }, sigmas: tu('trailing', 'multistep', 'sigma_min'), start: 'vp' },
+];
