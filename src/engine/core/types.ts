@@ -20,6 +20,11 @@ export interface EvalRequest {
   readonly step: number;
   /** Which block asked: the predictor's main evaluation, an intermediate stage, a corrector, … */
   readonly role?: EvalRole;
+  /**
+   * The run's whole σ schedule. Solvers need not set it: the Sample node adds it before the request reaches
+   * the guider, for guidance that depends on the step (a guidance-scale schedule over steps, CFG++).
+   */
+  readonly sigmas?: Float64Array;
 }
 
 /**

@@ -52,6 +52,12 @@ export interface SolverInfo {
   readonly acceptsCorrector?: boolean;
   /** Model kinds it can run on; undefined means all. */
   readonly supports?: readonly ModelSchedule['kind'][];
+  /**
+   * Adaptive step size: the solver picks its own steps and uses only the schedule's first σ and last positive σ
+   * (a final 0 asks for a last denoising step); schedules with interior points are rejected (E_COMPOSE), and
+   * `nfePerStep` is only the cost of one attempted step (the run reports the real count).
+   */
+  readonly adaptive?: boolean;
 }
 
 /** JSON-serializable description of a node type. */
