@@ -229,10 +229,11 @@ async function runOn(
   if (entry.released) {
     throw new DpipeError('E_MODEL', `${abs} changed on disk (or was released) while it was in use; run again to load the new version.`);
   }
-  const session = await entry.ready;
+  // Counted as in flight before any await, so a reload elsewhere cannot release the session under this call.
   entry.inflight++;
   let result: ort.InferenceSession.ReturnType;
   try {
+    const session = await entry.ready;
     result = await session.run(ortFeeds, [...outs]);
     runsDone++;
   } catch (e) {

@@ -209,7 +209,7 @@ export function resolveConfig(params: Params, sidecar: Readonly<Record<string, u
     if (v !== undefined) {
       const list = param === 'output' ? io.outputs : inputs;
       if (!list.some((t) => t.name === v)) {
-        problems.push(`${param} "${v}" (${sources[param]}) is not a ${param === 'output' ? 'output' : 'input'} of the model; it has ${listIO(list)}`);
+        problems.push(`${param} "${v}" (${sources[param]}) is not ${param === 'output' ? 'an output' : 'an input'} of the model; it has ${listIO(list)}`);
         return undefined;
       }
       return v;
