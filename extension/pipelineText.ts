@@ -8,6 +8,7 @@ import type { Problem } from '../src/engine/core/errors';
 import { loadPipeline, hasErrors, type PipelineDoc } from '../src/engine/format';
 import { registryInfo } from '../src/engine/registry';
 import type { NodeTypeInfo } from '../src/engine/registry/types';
+import { applyGraphOp, applyTextEdits, parseGraphOp, type TextEdit } from '../src/engine/graph';
 
 export interface TextAnalysis {
   /** The document when the text is JSON of the right shape (it may still have problems); undefined otherwise. */
@@ -30,14 +31,35 @@ export function registryJson(): NodeTypeInfo[] {
   return (registryCache ??= registryInfo());
 }
 
-/** A minimal replacement in the document text. */
-export interface TextEdit {
-  readonly offset: number;
-  readonly length: number;
-  readonly content: string;
+export type { TextEdit };
+
+/**
+ * Turns the webview's graph ops into text edits on `text`. Each op is validated (`parseGraphOp`) and applied to the
+ * text the previous ops produced; a refusal throws with the engine's reason, and nothing is applied. One op gives
+ * the engine's own minimal edits; several give one replacement spanning what changed, so the whole batch is one
+ * undo step either way.
+ */
+export function applyGraphOps(text: string, ops: readonly unknown[]): TextEdit[] {
+  let current = text;
+  let only: readonly TextEdit[] = [];
+  for (const raw of ops) {
+    const parsed = parseGraphOp(raw);
+    if (!parsed.ok) throw new Error(parsed.reason);
+    const r = applyGraphOp(current, registryJson(), parsed.op);
+    if (!r.ok) throw new Error(r.reason);
+    if (ops.length === 1) only = r.edits;
+    current = applyTextEdits(current, r.edits);
+  }
+  if (ops.length === 1) return [...only];
+  return current === text ? [] : [spanningEdit(text, current)];
 }
 
-/** Turns graph ops into text edits on `text`; throws (with the reason) when an op is refused. */
-export function applyGraphOps(_text: string, _ops: readonly unknown[]): TextEdit[] {
-  throw new Error('graph editing is not available yet');
+/** The single replacement turning `a` into `b`: everything between their common prefix and common suffix. */
+export function spanningEdit(a: string, b: string): TextEdit {
+  let start = 0;
+  const max = Math.min(a.length, b.length);
+  while (start < max && a.charCodeAt(start) === b.charCodeAt(start)) start++;
+  let end = 0;
+  while (end < max - start && a.charCodeAt(a.length - 1 - end) === b.charCodeAt(b.length - 1 - end)) end++;
+  return { offset: start, length: a.length - start - end, content: b.slice(start, b.length - end) };
 }

@@ -11,19 +11,18 @@
  */
 import type { Problem } from '../engine/core/errors';
 import type { NodeTypeInfo } from '../engine/registry/types';
+import { parseGraphOp, type GraphOp } from '../engine/graph';
+import type { PipelineDoc } from '../engine/format/types';
 import { array, bool, int, json, literal, num, object, optional, record, str, tagged, type Validator } from './validate';
 
 // ---------------------------------------------------------------------------------------------
 // Shared pieces
 
 /**
- * A graph edit the webview asks for. `src/engine/graph` defines the op set (`GraphOp`) and validates each op in
- * depth when it turns ops into text edits; the protocol only checks the envelope (`op` names the operation).
+ * A graph edit the webview asks for: `GraphOp` of `src/engine/graph` (addNode, removeNodes, connect, disconnect,
+ * setParam, moveNodes, renameNode, setMetadata), validated on arrival with the engine's `parseGraphOp`.
  */
-export interface GraphOpWire {
-  readonly op: string;
-  readonly [field: string]: unknown;
-}
+export type GraphOpWire = GraphOp;
 
 /** Editor settings the webview needs (from the `dpipe.*` configuration). */
 export interface EditorSettings {
@@ -59,7 +58,7 @@ export interface InitMessage {
   /** Document version (TextDocument.version); later `documentChanged` carry larger ones. */
   readonly version: number;
   /** The loaded pipeline document as plain JSON, or null when the text does not parse (see `problems`). */
-  readonly doc: unknown;
+  readonly doc: PipelineDoc | null;
   readonly problems: readonly Problem[];
   /** The block registry (`registryInfo()`), for the palette and inspector. */
   readonly registry: readonly NodeTypeInfo[];
@@ -76,7 +75,7 @@ export interface DocumentChangedMessage {
   readonly text: string;
   readonly version: number;
   /** As in `init`: the loaded document, or null when the text does not parse. */
-  readonly doc: unknown;
+  readonly doc: PipelineDoc | null;
   readonly problems: readonly Problem[];
 }
 
@@ -265,7 +264,7 @@ const vNodeTypeInfo = object<Pick<NodeTypeInfo, 'type' | 'category' | 'title' | 
 }) as unknown as Validator<NodeTypeInfo>;
 
 const vSettings = object<EditorSettings>({ previewRate: num });
-const vDoc: Validator<unknown> = (v, p) => (v === null || (typeof v === 'object' && !Array.isArray(v)) ? undefined : `${p}: expected the document object or null`);
+const vDoc: Validator<PipelineDoc | null> = (v, p) => (v === null || (typeof v === 'object' && !Array.isArray(v)) ? undefined : `${p}: expected the document object or null`);
 
 const vRunOutput = object<RunOutput>({ nodeId: str, kind: literal('png', 'npy', 'json'), path: str, uri: str });
 
@@ -347,8 +346,10 @@ const vRequest: Validator<RequestMessage> = (v, p) => {
   return requestParams[m.method](m.params, `${p}.params`);
 };
 
-const vOp: Validator<GraphOpWire> = (v, p) =>
-  typeof v === 'object' && v !== null && !Array.isArray(v) && typeof (v as { op?: unknown }).op === 'string' ? undefined : `${p}: expected a graph op {op: string, …}`;
+const vOp: Validator<GraphOpWire> = (v, p) => {
+  const r = parseGraphOp(v);
+  return r.ok ? undefined : `${p}: ${r.reason}`;
+};
 
 export const validateToHost: Validator<ToHost> = tagged<ToHost>({
   ready: object<ReadyMessage>({ type: literal('ready') }),

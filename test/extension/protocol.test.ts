@@ -7,7 +7,7 @@ describe('protocol validators', () => {
   it('accept every well-formed webview→host message', () => {
     const ok: unknown[] = [
       { type: 'ready' },
-      { type: 'applyOps', ops: [{ op: 'setParam', node: 'a', name: 'steps', value: 10 }], label: 'edit', id: 'w1' },
+      { type: 'applyOps', ops: [{ op: 'setParam', node: 'a', param: 'steps', value: 10 }, { op: 'connect', from: 'a.x', to: 'b.y' }], label: 'edit', id: 'w1' },
       { type: 'request', id: 'w2', method: 'pickFile', params: { extensions: ['onnx'] } },
       { type: 'request', id: 'w3', method: 'pickSeed', params: {} },
       { type: 'request', id: 'w4', method: 'validate', params: {} },
@@ -23,7 +23,9 @@ describe('protocol validators', () => {
     assert.equal(validateToHost({ type: 'bogus' }, 'msg'), 'msg.type: unknown message type "bogus"; allowed: ready, applyOps, request, command, openFile, previewAck, log');
     assert.equal(validateToHost({ type: 'command', command: 'format' }, 'msg'),
       'msg.command: expected one of "run", "runWithSeed", "stop", "validate", "revealOutputs", "openAsText", "openInspector", got "format"');
-    assert.equal(validateToHost({ type: 'applyOps', ops: [{ op: 'x' }, { nope: 1 }] }, 'msg'), 'msg.ops[1]: expected a graph op {op: string, …}');
+    assert.equal(validateToHost({ type: 'applyOps', ops: [{ op: 'removeNodes', ids: ['a'] }, { op: 'setParam', node: 'a', name: 'steps' }] }, 'msg'),
+      'msg.ops[1]: setParam: unknown field name; allowed: node, param, value');
+    assert.match(validateToHost({ type: 'applyOps', ops: [{ op: 'format' }] }, 'msg')!, /^msg\.ops\[0\]: unknown op "format"; ops: addNode, /);
     assert.equal(validateToHost({ type: 'request', id: 'a', method: 'pickFile', params: { extensions: 'onnx' } }, 'msg'),
       'msg.params.extensions: expected an array, got string');
     assert.equal(validateToHost({ type: 'request', id: 'a', method: 'rm -rf', params: {} }, 'msg')?.startsWith('msg.method: expected one of "pickFile"'), true);
