@@ -2,3 +2,4 @@
 export * from './frechet';
 export * from './classifier';
 export * from './score';
+export * from './pipeline';
