@@ -5,6 +5,7 @@
 import type { Command } from '../command';
 import { blocksCommand } from './blocks';
 import { demoCommand } from './demo';
+import { evalCommand } from './eval';
 import { inspectCommand } from './inspect';
 import { runCommand } from './run';
 import { validateCommand } from './validate';
@@ -15,4 +16,5 @@ export const COMMANDS: readonly Command[] = [
   inspectCommand,
   blocksCommand,
   demoCommand,
+  evalCommand,
 ];
