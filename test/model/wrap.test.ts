@@ -82,6 +82,20 @@ describe('model/wrap: every parameterization gives the same x̂0', () => {
     assert.ok(maxAbs(got.data, unrounded) > 1e-4, 'rounding must change the result');
   });
 
+  it('an int64 timestep input gets round(t) (diffusers\' rounding) without being asked', async () => {
+    const file = writeModel('int_eps.onnx', MIX, { prediction: 'epsilon', time: 'discrete', discrete: SD, names: DIFFUSERS_NAMES, timeType: 'int64' });
+    const model = await loadModel({}, file);
+    const sig = discreteSigmas(SD);
+    const sigma = tToSigma(250.6, sig);
+    const s2 = sig[251];
+    const x = noisyBatch(MIX, sigma, 2, 6);
+    const xp = x.map((v) => (v / Math.sqrt(sigma * sigma + 1)) * Math.sqrt(s2 * s2 + 1));
+    const d = denoiseExact(MIX, xp, s2);
+    const expected = x.map((v, i) => v - (sigma * (xp[i] - d[i])) / s2);
+    const [got] = await model.denoise({ shape: [2, 3, 8, 8], data: x }, sigma, [{ kind: 'none' }]);
+    assert.ok(maxAbs(got.data, expected) < 1e-5, `int64 time: ${maxAbs(got.data, expected)}`);
+  });
+
   it('σ = 0 returns x (D(x; 0) = x) without a model call; negative σ is an E_MODEL error; an aborted signal stops', async () => {
     const model = await loadModel({}, writeModel('zero_edm.onnx', MIX, { prediction: 'edm', time: 'edm_cnoise', names: EDM_NAMES }), { sidecar: { time: 'edm_cnoise' } });
     const x = noisyBatch(MIX, 0, 1, 9);

@@ -49,6 +49,8 @@ export interface Interface {
   readonly distance?: 'direct' | 'matmul';
   /** Batch dimension: symbolic (dynamic, the default) or a fixed number. */
   readonly batch?: number | string;
+  /** Element type of the time input (some UNet exports take int64 timesteps) [float32]. */
+  readonly timeType?: 'float32' | 'int64';
 }
 
 export function defaultScaling(prediction: Prediction, time: TimeKind): InputScaling {
@@ -135,7 +137,8 @@ export function buildGmmOnnx(m: Mixture, itf: Interface, meta: { producer?: stri
   const batch = itf.batch ?? 'batch';
   const scaling = itf.inputScaling ?? defaultScaling(itf.prediction, itf.time);
   const X = g.input(itf.names.sample, 'float32', [batch, ...m.itemShape]);
-  const T = g.input(itf.names.time, 'float32', [batch]);
+  const Tin = g.input(itf.names.time, itf.timeType ?? 'float32', [batch]);
+  const T = itf.timeType === 'int64' ? g.op('Cast', [Tin], { to: { int: 1 } }) : Tin;
   let oneName: string | undefined;
   const one = () => (oneName ??= g.scalar(1));
 
