@@ -4,6 +4,7 @@ import { EXIT, intOption, parseCommandArgs, usageError, type Command } from '../
 import { loadForRun, reportRun, runWithProgress, shown } from './shared';
 
 const USAGE = `Usage: dpipe run FILE.dpipe [options]
+       dpipe run IMAGE.png [options]     (runs the pipeline an image made by dpipe carries)
 
 Runs the pipeline and writes, into the output folder: its images (PNG, each carrying the pipeline), latents (.npy),
 the trajectory (trajectory/: σ, x_t, x̂0 of every model evaluation) and the run record run.json.
@@ -24,7 +25,7 @@ Ctrl-C stops between two model evaluations and keeps what was written (run.json 
 export function defaultOutDir(cwd: string, file: string, date = new Date()): string {
   const p = (n: number) => String(n).padStart(2, '0');
   const stamp = `${date.getFullYear()}${p(date.getMonth() + 1)}${p(date.getDate())}-${p(date.getHours())}${p(date.getMinutes())}${p(date.getSeconds())}`;
-  return path.join(cwd, 'dpipe-out', `${path.basename(file).replace(/\.dpipe$/i, '')}-${stamp}`);
+  return path.join(cwd, 'dpipe-out', `${path.basename(file).replace(/\.(dpipe|png)$/i, '')}-${stamp}`);
 }
 
 export const runCommand: Command = {

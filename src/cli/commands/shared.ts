@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import { DpipeError, formatProblem, type Problem } from '../../engine/core/errors';
 import { loadPipeline } from '../../engine/format/index';
 import type { PipelineDoc } from '../../engine/format/types';
-import { runPipeline, type RunOptions, type RunResult } from '../../engine/run/index';
+import { PIPELINE_KEYWORD, isPng, readPipelineFromPng, runPipeline, type RunOptions, type RunResult } from '../../engine/run/index';
 import type { CliIO } from '../command';
 import { Progress } from '../progress';
 
@@ -14,10 +14,10 @@ export function shown(io: CliIO, p: string): string {
   return rel && !rel.startsWith('..') && !path.isAbsolute(rel) ? rel : p;
 }
 
-/** Reads a text file; `shownAs` is the path as the user gave it, for messages. */
-export function readText(file: string, shownAs = file): string {
+/** Reads a file's bytes; `shownAs` is the path as the user gave it, for messages. */
+export function readBytes(file: string, shownAs = file): Uint8Array {
   try {
-    return fs.readFileSync(file, 'utf8');
+    return fs.readFileSync(file);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') throw new DpipeError('E_FILE_MISSING', `${shownAs}: no such file`);
@@ -26,10 +26,22 @@ export function readText(file: string, shownAs = file): string {
   }
 }
 
-/** Loads a .dpipe file (path as the user gave it, resolved against `io.cwd`); every problem, all at once. */
+/**
+ * The pipeline text of a file: a .dpipe file's text, or the pipeline a dpipe PNG carries (its file paths are
+ * relative to the PNG's folder, so it runs from there).
+ */
+export function pipelineSource(abs: string, shownAs: string): string {
+  const bytes = readBytes(abs, shownAs);
+  if (!isPng(bytes)) return new TextDecoder().decode(bytes);
+  const text = readPipelineFromPng(bytes);
+  if (text === undefined) throw new DpipeError('E_FORMAT', `${shownAs} is a PNG without a dpipe pipeline (no "${PIPELINE_KEYWORD}" text chunk)`);
+  return text;
+}
+
+/** Loads a .dpipe file (or a dpipe PNG) by the path the user gave (resolved against `io.cwd`); every problem, all at once. */
 export function loadFile(io: CliIO, file: string): { doc?: PipelineDoc; problems: Problem[]; abs: string } {
   const abs = path.resolve(io.cwd, file);
-  const r = loadPipeline(readText(abs, file), { file, baseDir: path.dirname(abs) });
+  const r = loadPipeline(pipelineSource(abs, file), { file, baseDir: path.dirname(abs) });
   return { doc: r.doc, problems: r.problems, abs };
 }
 

@@ -5,7 +5,7 @@ import { loadFile } from './shared';
 
 const USAGE = `Usage: dpipe validate FILE.dpipe… [--json]
 
-Checks each file and prints every problem as
+Checks each file (a .dpipe, or a PNG made by dpipe: the pipeline it carries) and prints every problem as
   FILE:LINE:COL: error[CODE]: message (at /json/pointer)
 Exit status 1 when any file has an error (warnings alone pass).
 

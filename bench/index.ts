@@ -1,0 +1,104 @@
+/**
+ * `npm run bench`: where a run's time goes, on the demo model. For each example pipeline, the engine's own time
+ * per step (solver arithmetic, guidance combination, NaN checks, trajectory recording: a step's wall time minus
+ * the time inside the model) beside the model's time per step, and the ratio of the whole run's time to
+ * NFE × one bare model call (the same batch and conditionings, timed on their own). Runs are in-process with no
+ * output folder, after a warm-up run, median of several repetitions.
+ *
+ *   npm run bench                      # the default examples, 5 repetitions
+ *   npm run bench -- --reps 9 heun cfg # chosen examples
+ *   npm run bench -- --model models/mnist_unet.onnx
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { parseArgs } from 'node:util';
+import { latent } from '../src/engine/core/latent';
+import { loadPipeline, type PipelineDoc } from '../src/engine/format/index';
+import { loadModel, onnxruntimeVersion } from '../src/engine/model/index';
+import type { CondValue, ModelValue } from '../src/engine/registry/types';
+import { runPipeline, type RunResult } from '../src/engine/run/index';
+
+const ROOT = path.resolve(__dirname, '..');
+const DEFAULT = ['euler-karras', 'heun', 'dpmpp-2m-karras', 'euler-ancestral', 'cfg'];
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+function loadExample(name: string, model?: string): { doc: PipelineDoc; baseDir: string } {
+  const file = path.join(ROOT, 'examples', `${name}.dpipe`);
+  const r = loadPipeline(fs.readFileSync(file, 'utf8'), { file });
+  const errors = r.problems.filter((p) => p.severity === 'error');
+  if (!r.doc || errors.length) throw new Error(`${name}: ${errors.map((e) => e.message).join('; ')}`);
+  let doc = r.doc;
+  if (model) {
+    const rel = path.relative(path.dirname(file), path.resolve(model));
+    doc = { ...doc, nodes: doc.nodes.map((n) => (n.type === 'model.onnx' ? { ...n, params: { ...n.params, path: rel } } : n)) };
+  }
+  return { doc, baseDir: path.dirname(file) };
+}
+
+/** Median time of one bare model call at a mid-range σ, batch and conditionings as in the run. */
+async function oneCall(model: ModelValue, shape: readonly number[], conds: readonly CondValue[], reps: number): Promise<number> {
+  const n = shape.reduce((a, b) => a * b, 1);
+  const x = latent(shape, Float64Array.from({ length: n }, (_, i) => Math.sin(i)));
+  const times: number[] = [];
+  for (let k = 0; k < reps + 2; k++) {
+    const t0 = performance.now();
+    await model.denoise(x, 1, conds);
+    if (k >= 2) times.push(performance.now() - t0);
+  }
+  return median(times);
+}
+
+async function main(): Promise<void> {
+  const { values, positionals } = parseArgs({ options: { reps: { type: 'string', default: '5' }, model: { type: 'string' } }, allowPositionals: true });
+  const reps = Math.max(1, Number(values.reps));
+  const names = positionals.length ? positionals : DEFAULT;
+  const rows: string[][] = [];
+  let modelPath = '';
+  for (const name of names) {
+    const { doc, baseDir } = loadExample(name, values.model);
+    const runs: RunResult[] = [];
+    for (let k = 0; k <= reps; k++) {
+      const r = await runPipeline(doc, { baseDir });
+      if (k > 0) runs.push(r); // the first run warms the session up
+    }
+    const rec = runs[0].record;
+    const s = rec.samples[0];
+    const steps = s.steps;
+    const nfe = rec.nfe;
+    modelPath = rec.models[0].path;
+    const model = await loadModel(doc.nodes.find((n) => n.type === 'model.onnx')!.params, modelPath);
+    const labels = (doc.nodes.find((n) => n.type === 'cond.class')?.params.labels as number[] | undefined) ?? [0];
+    const cond: CondValue = labels.length > 1 ? { kind: 'class', label: labels[0], labels } : { kind: 'class', label: labels[0] };
+    const cfg = doc.nodes.some((n) => n.type === 'guider.cfg');
+    const call = await oneCall(model, s.shape, cfg ? [cond, model.unconditional] : [cond], Math.max(10, nfe));
+    const med = (f: (r: RunResult) => number) => median(runs.map(f));
+    const modelPerStep = med((r) => r.record.timings.modelMs) / steps;
+    const enginePerStep = med((r) => r.record.timings.engineMs) / steps;
+    const trajPerStep = med((r) => r.record.timings.trajectoryMs) / steps;
+    const sampleMs = med((r) => r.record.timings.sampleMs);
+    const totalMs = med((r) => r.record.timings.totalMs);
+    rows.push([
+      name, String(steps), String(nfe), `[${s.shape.join('×')}]${cfg ? ' cfg' : ''}`,
+      modelPerStep.toFixed(3), enginePerStep.toFixed(3), trajPerStep.toFixed(3), (enginePerStep / modelPerStep).toFixed(3),
+      call.toFixed(3), (sampleMs / (nfe * call)).toFixed(3), (totalMs / (nfe * call)).toFixed(3),
+    ]);
+  }
+  const head = ['example', 'steps', 'NFE', 'batch', 'model ms/step', 'engine ms/step', '(trajectory)', 'engine/model', '1 call ms', 'sample/(NFE×call)', 'run/(NFE×call)'];
+  const w = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const line = (r: string[]) => r.map((c, i) => (i === 0 ? c.padEnd(w[i]) : c.padStart(w[i]))).join('  ');
+  console.log(`dpipe bench — ${path.relative(ROOT, modelPath)}, ${onnxruntimeVersion()}, node ${process.version}, median of ${reps} runs after a warm-up`);
+  console.log(line(head));
+  for (const r of rows) console.log(line(r));
+  console.log('engine = Sample wall time − time inside the model (solver, guidance arithmetic, checks, trajectory recording);');
+  console.log('sample/(NFE×call): the Sample block\'s wall time over NFE bare model calls; run/(…): the whole runPipeline call.');
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exitCode = 1;
+});
