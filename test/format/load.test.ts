@@ -111,6 +111,14 @@ describe('format/load', () => {
       const p = one(load(variant(['"position": { "x": 240, "y": 480 }', '"position": { "x": "240", "y": 480 }'])).problems, 'E_FORMAT');
       expectAt(p, '/nodes/4/position/x', 36, 26, 'node "noise" position.x must be a number, got the string "240"');
     });
+    it('a duplicate key, marked on the second one (the document is still read)', () => {
+      const t = variant(['"params": { "batch": 4 },', '"params": { "batch": 4, "batch": 5 },']);
+      const r = load(t);
+      const p = one(r.problems, 'E_FORMAT');
+      expectAt(p, '/nodes/5/params/batch', 41, 31, 'duplicate key "batch" in node "sample" params', 'may appear once');
+      assert.equal(covered(t, p), '"batch"');
+      assert.ok(r.doc);
+    });
     it('not an object at all', () => {
       const p = one(load('[1, 2]').problems, 'E_FORMAT');
       expectAt(p, '', 1, 1, 'a .dpipe file is a JSON object', 'an array');

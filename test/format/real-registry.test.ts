@@ -1,5 +1,7 @@
 import { strict as assert } from 'node:assert';
-import { loadPipeline, paramsWithDefaults, serializePipeline } from '../../src/engine/format/index';
+import { readdirSync } from 'node:fs';
+import * as path from 'node:path';
+import { hasErrors, loadPipeline, loadPipelineFile, paramsWithDefaults, serializePipeline } from '../../src/engine/format/index';
 import { canConnect } from '../../src/engine/graph/index';
 import { registryInfo } from '../../src/engine/registry/index';
 
@@ -35,5 +37,15 @@ describe('format on the real registry', () => {
       const r = canConnect(info, doc, src, `n${i}.${p.name}`);
       assert.ok(r.ok || r.code === 'E_COMPOSE', `${src} → n${i}.${p.name}: ${!r.ok ? r.reason : ''}`);
     }));
+  });
+
+  it('the examples load with no errors (files checked) and survive load → save → load', () => {
+    const dir = path.join(__dirname, '..', '..', 'examples');
+    const files = readdirSync(dir).filter((f) => f.endsWith('.dpipe'));
+    for (const f of files) {
+      const r = loadPipelineFile(path.join(dir, f));
+      assert.ok(r.doc && !hasErrors(r.problems), `${f}: ${JSON.stringify(r.problems)}`);
+      assert.deepEqual(loadPipeline(serializePipeline(r.doc), { checkFiles: false }).doc, r.doc, f);
+    }
   });
 });

@@ -8,7 +8,7 @@
  * port types, inputs with several edges, missing inputs → cycles → composition rules → warnings.
  */
 import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
-import { getNodeValue, parseTree, printParseErrorCode, type ParseError } from 'jsonc-parser';
+import { getNodePath, getNodeValue, parseTree, printParseErrorCode, type Node as JsonNode, type ParseError } from 'jsonc-parser';
 import type { ErrorCode, Problem } from '../core/errors';
 import type { NodeTypeInfo, ParamValue } from '../registry/types';
 import { findCycles } from '../graph/analyze';
@@ -46,8 +46,8 @@ class Reporter {
     this.push(code, message, pointer, span, opt);
   }
 
-  at(code: ErrorCode, message: string, offset: number, length: number): void {
-    this.push(code, message, undefined, this.loc.span(offset, length), {});
+  at(code: ErrorCode, message: string, offset: number, length: number, pointer?: string): void {
+    this.push(code, message, pointer, this.loc.span(offset, length), {});
   }
 
   private push(code: ErrorCode, message: string, pointer: string | undefined, span: { offset: number; length: number; line: number; column: number }, opt: { nodeId?: string; severity?: 'error' | 'warning' }): void {
@@ -131,6 +131,13 @@ export function loadPipelineText(text: string, opts: LoadTextOptions): LoadResul
     return { problems: rep.sorted() };
   }
 
+  // Duplicate keys: JSON.parse would silently keep the last one.
+  for (const dup of duplicateKeys(root)) {
+    const key = dup.children?.[0] as JsonNode;
+    const path = getNodePath(dup.children?.[1] ?? key);
+    rep.at('E_FORMAT', `duplicate key "${String(key.value)}"${path.length > 1 ? ` in ${describePointer(pointerOf(path.slice(0, -1)), value)}` : ''}; a key may appear once (the later one would win)`, key.offset, key.length, pointerOf(path));
+  }
+
   // 2. Version and migration.
   const current = opts.currentVersion ?? FORMAT_VERSION;
   let raw: Record<string, unknown> = value;
@@ -163,6 +170,24 @@ export function loadPipelineText(text: string, opts: LoadTextOptions): LoadResul
   // 4+. Semantics.
   checkGraph(doc, registry, rep, opts);
   return { doc, problems: rep.sorted(), ...(migratedFrom !== undefined ? { migratedFrom } : {}) };
+}
+
+/** Property nodes whose key already appeared in the same object. */
+function duplicateKeys(root: JsonNode | undefined): JsonNode[] {
+  const out: JsonNode[] = [];
+  const walk = (n: JsonNode): void => {
+    if (n.type === 'object') {
+      const seen = new Set<unknown>();
+      for (const p of n.children ?? []) {
+        const k = p.children?.[0]?.value;
+        if (seen.has(k)) out.push(p);
+        seen.add(k);
+      }
+    }
+    for (const c of n.children ?? []) walk(c);
+  };
+  if (root) walk(root);
+  return out;
 }
 
 function toDoc(raw: Record<string, unknown>, current: number): PipelineDoc {
