@@ -55,6 +55,13 @@ describe('model/onnx: the onnxruntime adapter', () => {
     assert.equal(sessionStats().cached, 2);
     assert.equal((await openSession(file, { threads: 1 })).sessionId, t1.sessionId);
     await assert.rejects(openSession(file, { threads: -2 }), isErr('E_MODEL', /threads must be a non-negative integer/));
+    // The node's `threads` reaches the session: loadModel with threads 2 creates one, which a later open reuses.
+    const created = sessionStats().created;
+    await loadModel({ threads: 2 }, file);
+    assert.equal(sessionStats().created, created + 1);
+    await openSession(file, { threads: 2 });
+    assert.equal(sessionStats().created, created + 1);
+    assert.equal(sessionStats().cached, 3);
   });
 
   it('reloads when the file changes (mtime/size); a session held from the old file then fails with a clear E_MODEL', async () => {

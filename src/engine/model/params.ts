@@ -64,7 +64,7 @@ export const MODEL_ONNX_PARAMS: readonly ParamSpec[] = [
   { name: 'sigmaMin', type: 'number', default: 0, min: 0, advanced: true, doc: 'Continuous time: the smallest σ of the model. 0 = auto (sidecar; else EDM 0.002, flow t = 0.001; discrete: σ at t = 0).' },
   { name: 'sigmaMax', type: 'number', default: 0, min: 0, advanced: true, doc: 'Continuous time: the largest σ of the model. 0 = auto (sidecar; else EDM 80, flow t = 0.999; discrete: σ at t = N−1).' },
   { name: 'sampleShape', type: 'numberList', default: [], min: 1, advanced: true, doc: 'Per-item latent shape [C,H,W]. Empty = auto (sidecar, else the input\'s fixed dimensions).' },
-  { name: 'valueRange', type: 'numberList', default: [], advanced: true, doc: 'Data range [lo, hi] of x0 (for images). Empty = auto (sidecar, else [-1, 1]).' },
+  { name: 'valueRange', type: 'numberList', default: [], advanced: true, doc: 'Data range [lo, hi] of x0, used by image outputs. Empty = auto (sidecar, else the output block\'s own setting).' },
   { name: 'threads', type: 'integer', default: 0, min: 0, max: 256, advanced: true, doc: "onnxruntime intra-op threads. 0 = onnxruntime's default (one per core)." },
 ];
 

@@ -425,7 +425,8 @@ export async function loadModel(params: Params, absPath: string, opts: LoadOptio
   const abs = path.resolve(absPath);
   const side = opts.sidecar === null ? undefined : opts.sidecar ? { path: '(given)', data: { ...opts.sidecar }, notes: [] } : await readSidecar(abs);
   if (opts.sidecar) checkSidecar(side!.data, 'given sidecar');
-  const threadsParam = opts.threads ?? (params.threads as number | undefined) ?? (side?.data.threads as number | undefined) ?? 0;
+  // 0 means "auto" at every level: the load option, then the node, then the sidecar, then onnxruntime's default.
+  const threadsParam = opts.threads || (params.threads as number | undefined) || (side?.data.threads as number | undefined) || 0;
   const session = await openSession(abs, { threads: threadsParam });
   const r = resolveConfig(params, side?.data, session.io);
   if (r.problems.length) {
