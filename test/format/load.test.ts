@@ -2,7 +2,7 @@ import { strict as assert } from 'node:assert';
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import type { Problem } from '../../src/engine/core/errors';
-import { FORMAT_VERSION, hasErrors, loadPipeline, type LoadOptions, type Migration } from '../../src/engine/format/index';
+import { FORMAT_VERSION, closestNames, hasErrors, loadPipeline, type LoadOptions, type Migration } from '../../src/engine/format/index';
 import { FAKE_REGISTRY } from './fake-registry';
 
 const DIR = path.join(__dirname, '..', 'fixtures', 'pipelines');
@@ -342,5 +342,15 @@ describe('format/load', () => {
     assert.ok(r.problems.every((p) => p.file === GOOD_FILE));
     const offsets = r.problems.map((p) => p.offset ?? -1);
     assert.deepEqual(offsets, [...offsets].sort((a, b) => a - b));
+  });
+});
+
+describe('format/registry closestNames', () => {
+  it('keeps only the nearest names; same last segment and prefixes count as near', () => {
+    assert.deepEqual(closestNames('solvers.dpmpp_2m', ['solver.dpmpp_2m', 'solver.dpmpp_3m', 'solver.dpmpp_sde']), ['solver.dpmpp_2m']);
+    assert.deepEqual(closestNames('karras', ['schedule.karras', 'schedule.exponential']), ['schedule.karras']);
+    assert.deepEqual(closestNames('schedule', ['model', 'sched', 'solver']), ['sched']);
+    assert.deepEqual(closestNames('stpes', ['steps', 'rho']), ['steps']);
+    assert.deepEqual(closestNames('zzz', ['steps', 'rho']), []);
   });
 });

@@ -151,7 +151,7 @@ export function editDistance(a: string, b: string): number {
 
 /**
  * Up to `max` names close to `name`: small edit distance (case-insensitive) or the same last dotted segment
- * (`karras` → `schedule.karras`), nearest first.
+ * (`karras` → `schedule.karras`) or a prefix of 3+ characters (`schedule` → `sched`); only the nearest ones (ties), sorted by name.
  */
 export function closestNames(name: string, candidates: readonly string[], max = 3): string[] {
   const lower = name.toLowerCase();
@@ -160,11 +160,13 @@ export function closestNames(name: string, candidates: readonly string[], max = 
   for (const c of candidates) {
     const cl = c.toLowerCase();
     let d = editDistance(lower, cl);
-    if (tail(cl) === tail(lower)) d = Math.min(d, 1);
+    const prefix = Math.min(cl.length, lower.length) >= 3 && (cl.startsWith(lower) || lower.startsWith(cl));
+    if (tail(cl) === tail(lower) || prefix) d = Math.min(d, 1);
     else d = Math.min(d, editDistance(tail(lower), tail(cl)) + 1);
     const limit = Math.max(2, Math.floor(Math.max(name.length, 4) / 3));
     if (d <= limit) scored.push({ c, d });
   }
   scored.sort((a, b) => a.d - b.d || (a.c < b.c ? -1 : a.c > b.c ? 1 : 0));
-  return scored.slice(0, max).map((s) => s.c);
+  const best = scored[0]?.d;
+  return scored.filter((s) => s.d === best).slice(0, max).map((s) => s.c);
 }
