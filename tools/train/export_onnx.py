@@ -6,13 +6,16 @@
 ONNX graph: inputs `sample` float32 [B, 1, 32, 32] (the VP-scaled x_t), `timestep` float32 [B] (training
 timestep index 0..999), `class_labels` int64 [B] (0..9, 10 = unconditional); output `out_sample` float32
 [B, 1, 32, 32] = v-prediction. Opset 17, dynamic batch. Also writes tools/train/runs/onnx_ref.json (inputs and
-PyTorch outputs) for the verification script.
+PyTorch outputs) for the verification script, and three of those items as
+test/eval/fixtures/mnist_unet_ref_{sample,out}.npy (timesteps 999, 250.5, 0; labels 0, 7, 10) for the tests.
 """
 import argparse
 import json
 import os
+import subprocess
 import sys
 
+import numpy as np
 import torch
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -30,6 +33,7 @@ SIDECAR = {
     'betaStart': 0.0001,
     'betaEnd': 0.02,
     'numTrainTimesteps': 1000,
+    'inputScaling': 'vp',
     'sampleInput': 'sample',
     'timeInput': 'timestep',
     'output': 'out_sample',
@@ -60,6 +64,8 @@ def main() -> None:
                       dynamic_axes={'sample': {0: 'batch'}, 'timestep': {0: 'batch'}, 'class_labels': {0: 'batch'},
                                     'out_sample': {0: 'batch'}},
                       opset_version=17, do_constant_folding=True)
+    # declare the output's spatial dimensions (see finalize-onnx.mjs)
+    subprocess.run(['node', os.path.join(HERE, 'finalize-onnx.mjs'), args.out], check=True)
     with open(args.out + '.json', 'w') as f:
         json.dump(SIDECAR, f, indent=2)
         f.write('\n')
@@ -68,6 +74,12 @@ def main() -> None:
     with open(os.path.join(HERE, 'runs', 'onnx_ref.json'), 'w') as f:
         json.dump({'sample': sample.flatten().tolist(), 'timestep': timestep.tolist(),
                    'class_labels': labels.tolist(), 'out_sample': ref.flatten().tolist()}, f)
+    # test fixture (test/eval/models.test.ts): items 0, 2, 4 of the reference batch as .npy
+    fix = os.path.join(ROOT, 'test', 'eval', 'fixtures')
+    os.makedirs(fix, exist_ok=True)
+    pick = [0, 2, 4]
+    np.save(os.path.join(fix, 'mnist_unet_ref_sample.npy'), sample[pick].numpy().astype(np.float32))
+    np.save(os.path.join(fix, 'mnist_unet_ref_out.npy'), ref[pick].numpy().astype(np.float32))
     print(f'step {ck["step"]}: wrote {args.out} ({os.path.getsize(args.out)} bytes) and its sidecar', flush=True)
 
 

@@ -22,6 +22,14 @@ def timestep_embedding(t: torch.Tensor, dim: int, max_period: float = 10000.0) -
     return torch.cat([torch.cos(args), torch.sin(args)], dim=1)
 
 
+def upsample2(x: torch.Tensor, c: int) -> torch.Tensor:
+    """Nearest-neighbour 2x upsampling, written as a depthwise transposed convolution with a 2x2 kernel of ones
+    (exactly the same values as F.interpolate(mode='nearest')); exported to ONNX as ConvTranspose, whose output
+    shape ONNX shape inference knows statically (Resize left the spatial dimensions of `out_sample` unnamed).
+    `c` = channels of x, a Python int so that the kernel is a constant in the exported graph."""
+    return F.conv_transpose2d(x, torch.ones((c, 1, 2, 2), dtype=x.dtype, device=x.device), stride=2, groups=c)
+
+
 class ResBlock(nn.Module):
     def __init__(self, cin: int, cout: int, emb_dim: int, groups: int = 8):
         super().__init__()
@@ -53,10 +61,12 @@ class Attention(nn.Module):
         nn.init.zeros_(self.proj.bias)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        b, c, hh, ww = x.shape
-        q, k, v = self.qkv(self.norm(x)).reshape(b, 3, self.heads, c // self.heads, hh * ww).unbind(1)
+        # channel and spatial sizes as Python ints (constants in the ONNX graph, so its shape inference keeps the
+        # spatial dimensions known); only the batch dimension (-1) stays dynamic
+        c, hh, ww = int(x.shape[1]), int(x.shape[2]), int(x.shape[3])
+        q, k, v = self.qkv(self.norm(x)).reshape(-1, 3, self.heads, c // self.heads, hh * ww).unbind(1)
         w = torch.softmax(torch.einsum('bhcn,bhcm->bhnm', q, k) / math.sqrt(c // self.heads), dim=-1)
-        out = torch.einsum('bhnm,bhcm->bhcn', w, v).reshape(b, c, hh, ww)
+        out = torch.einsum('bhnm,bhcm->bhcn', w, v).reshape(-1, c, hh, ww)
         return x + self.proj(out)
 
 
@@ -65,6 +75,7 @@ class UNet(nn.Module):
         super().__init__()
         c1, c2, c3 = ch
         self.num_classes = num_classes
+        self.c2, self.c3 = c2, c3
         self.tdim = c1
         self.time_mlp = nn.Sequential(nn.Linear(c1, emb_dim), nn.SiLU(), nn.Linear(emb_dim, emb_dim))
         self.class_emb = nn.Embedding(num_classes + 1, emb_dim)  # last row = null label for CFG
@@ -90,9 +101,8 @@ class UNet(nn.Module):
         s2 = self.down2(self.pool1(s1), emb)
         h = self.mid1(self.pool2(s2), emb)
         h = self.mid2(self.attn(h), emb)
-        h = F.interpolate(h, scale_factor=2.0, mode='nearest')
-        h = self.up2(torch.cat([h, s2], dim=1), emb)
-        h = F.interpolate(h, scale_factor=2.0, mode='nearest')
+        h = self.up2(torch.cat([upsample2(h, self.c3), s2], dim=1), emb)
+        h = upsample2(h, self.c2)
         h = self.up1(torch.cat([h, s1], dim=1), emb)
         return self.conv_out(F.silu(self.norm_out(h)))
 
