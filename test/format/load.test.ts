@@ -61,6 +61,13 @@ describe('format/load', () => {
     assert.deepEqual(r.doc, { dpipe: 1, metadata: {}, nodes: [{ id: 's', type: 'schedule.explicit', params: {} }], edges: [] });
   });
 
+  it('a byte-order mark is allowed and offsets still index the text', () => {
+    const t = '\uFEFF' + variant(['"batch": 4', '"batch": 0']);
+    const p = one(load(t).problems, 'E_PARAM_VALUE');
+    expectAt(p, '/nodes/5/params/batch', 41, 28);
+    assert.equal(covered(t, p), '0');
+  });
+
   describe('malformed JSON (E_JSON)', () => {
     it('a missing comma, located at the next token', () => {
       const t = variant(['"type": "guider.cfg",', '"type": "guider.cfg"']);

@@ -103,7 +103,8 @@ export function hasErrors(problems: readonly Problem[]): boolean {
 export function loadPipelineText(text: string, opts: LoadTextOptions): LoadResult {
   const registry = asRegistry(opts.registry);
   const errors: ParseError[] = [];
-  const root = parseTree(text, errors, { disallowComments: true, allowTrailingComma: false });
+  // A byte-order mark (Windows editors write one) parses as a space, so offsets stay those of `text`.
+  const root = parseTree(withoutBom(text), errors, { disallowComments: true, allowTrailingComma: false });
   const loc = new TextLocator(text, root);
   const rep = new Reporter(loc, opts.file);
 
@@ -170,6 +171,10 @@ export function loadPipelineText(text: string, opts: LoadTextOptions): LoadResul
   // 4+. Semantics.
   checkGraph(doc, registry, rep, opts);
   return { doc, problems: rep.sorted(), ...(migratedFrom !== undefined ? { migratedFrom } : {}) };
+}
+
+function withoutBom(text: string): string {
+  return text.charCodeAt(0) === 0xfeff ? ' ' + text.slice(1) : text;
 }
 
 /** Property nodes whose key already appeared in the same object. */

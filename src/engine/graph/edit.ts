@@ -152,7 +152,7 @@ interface TextDoc {
 
 function readText(text: string): TextDoc | { ok: false; code: ErrorCode; reason: string } {
   const errors: ParseError[] = [];
-  const root = parseTree(text, errors, { disallowComments: true, allowTrailingComma: false });
+  const root = parseTree(text.charCodeAt(0) === 0xfeff ? ' ' + text.slice(1) : text, errors, { disallowComments: true, allowTrailingComma: false });
   if (errors.length || !root) {
     const e = errors[0];
     const line = e ? text.slice(0, e.offset).split('\n').length : 1;
