@@ -7,6 +7,7 @@ import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { decode } from 'fast-png';
 import { parseNpy } from '../../src/engine/core/npy';
 import { loadPipeline } from '../../src/engine/format/index';
 import { readPipelineFromPng } from '../../src/engine/run/png';
@@ -200,5 +201,20 @@ describe('cli: dpipe end to end', function () {
     assert.ok(rec.nfe > 0 && rec.nfe < 3000, `nfe ${rec.nfe}`);
     const t = JSON.parse(fs.readFileSync(path.join(out, 'trajectory', 'index.json'), 'utf8'));
     assert.equal(t.evals.length, rec.nfe);
+  });
+
+  it('demo: every example validates and runs; prints one grid per example', () => {
+    const dir = tmp();
+    const v = dpipe(['validate', ...fs.readdirSync(path.join(ROOT, 'examples')).filter((f) => f.endsWith('.dpipe')).map((f) => path.join('examples', f))]);
+    assert.equal(v.code, 0, v.out + v.err);
+    const r = dpipe(['demo'], dir);
+    assert.equal(r.code, 0, r.err);
+    const lines = r.out.trim().split('\n');
+    const names = fs.readdirSync(path.join(ROOT, 'examples')).filter((f) => f.endsWith('.dpipe')).map((f) => f.replace('.dpipe', '')).sort();
+    assert.deepEqual(lines, names.map((n) => path.join('dpipe-out', 'demo', n, 'digits-grid.png')));
+    for (const l of lines) {
+      const png = decode(fs.readFileSync(path.join(dir, l)));
+      assert.deepEqual([png.width, png.height, png.channels], [10 * 64 + 11 * 2, 64 + 2 * 2, 1]);
+    }
   });
 });

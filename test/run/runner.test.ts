@@ -271,4 +271,18 @@ describe('run/runPipeline on a closed-form Gaussian model', () => {
     const png = decode(fs.readFileSync(path.join(out, 'img.png')));
     assert.equal(png.data[0], Math.round(Math.min(1, Math.max(0, x[0] / 100)) * 255));
   });
+
+  it('runs the library solvers: solver.euler equals the closed-form Euler, solver.heun makes 2n − 1 evaluations', async () => {
+    const dir = tmp();
+    const euler = await runPipeline(load(gaussPipeline({ steps: 5, batch: 1, solver: 'solver.euler' }), dir), options(dir));
+    const own = await runPipeline(load(gaussPipeline({ steps: 5, batch: 1 }), dir), options(dir));
+    const a = (euler.values.get('sample')!.latent as { data: Float64Array }).data;
+    const b = (own.values.get('sample')!.latent as { data: Float64Array }).data;
+    assert.ok(maxAbs(a, b) < 1e-12);
+    const heun = await runPipeline(load(gaussPipeline({ steps: 5, batch: 1, solver: 'solver.heun' }), dir), options(dir));
+    assert.equal(heun.record.nfe, 9);
+    assert.equal(heun.record.samples[0].expectedNfe, 10);
+    assert.deepEqual(heun.record.samples[0].stepTimes.map((s) => s.nfe), [2, 2, 2, 2, 1]);
+    assert.deepEqual(heun.trajectory.evals.map((e) => e.step), [0, 0, 1, 1, 2, 2, 3, 3, 4]);
+  });
 });
