@@ -18,5 +18,5 @@ declare module 'fast-png' {
     text: Record<string, string>;
   }
   export function encode(png: ImageData): Uint8Array;
-  export function decode(data: ArrayBufferLike | ArrayBufferView): DecodedPng;
+  export function decode(data: ArrayBufferLike | ArrayBufferView, options?: { checkCrc?: boolean }): DecodedPng;
 }

@@ -25,7 +25,7 @@ import type { ModelValue, NoiseValue, Params, SamplerValue } from '../registry/t
 import { planRun } from './graph';
 import { applyOverrides, type Overrides } from './overrides';
 import { PIPELINE_KEYWORD, addPngText } from './png';
-import { RUN_RECORD_FILE, RUN_RECORD_VERSION, type OutputRecord, type RunRecord, type SampleRecord } from './record';
+import { RUN_RECORD_FILE, RUN_RECORD_VERSION, type RunRecord, type SampleRecord } from './record';
 import { Trajectory, type TrajectoryOptions } from './trajectory';
 
 export interface RunTrajectoryOptions extends TrajectoryOptions {
