@@ -18,10 +18,10 @@ export async function runGolden(name: string, solver: SolverFn<Params>, options:
 
 const CASES: [string, SolverFn<Params>, Params][] = [];
 for (const sch of ['karras', 'exponential', 'polyexponential']) {
-  CASES.push([`kd_edm_dpmpp_sde_${sch}_n10`, dpmppSde, { eta: 1, s_noise: 1, r: 0.5 }]);
-  CASES.push([`kd_edm_dpmpp_2m_sde_${sch}_n10`, dpmpp2mSde, { eta: 1, s_noise: 1, solver_type: 'midpoint' }]);
-  CASES.push([`kd_edm_dpmpp_3m_sde_${sch}_n10`, dpmpp3mSde, { eta: 1, s_noise: 1 }]);
-  CASES.push([`kd_edm_dpmpp_2s_ancestral_${sch}_n10`, dpmpp2sAncestral, { eta: 1, s_noise: 1 }]);
+  CASES.push([`kd_edm_dpmpp_sde_${sch}_n10`, dpmppSde, { eta: 1, sNoise: 1, r: 0.5 }]);
+  CASES.push([`kd_edm_dpmpp_2m_sde_${sch}_n10`, dpmpp2mSde, { eta: 1, sNoise: 1, solverType: 'midpoint' }]);
+  CASES.push([`kd_edm_dpmpp_3m_sde_${sch}_n10`, dpmpp3mSde, { eta: 1, sNoise: 1 }]);
+  CASES.push([`kd_edm_dpmpp_2s_ancestral_${sch}_n10`, dpmpp2sAncestral, { eta: 1, sNoise: 1 }]);
 }
 for (const sch of ['karras', 'tuniform']) {
   CASES.push([`kdvp_dpmpp_2m_sde_${sch}_n10`, dpmpp2mSde, {}]);

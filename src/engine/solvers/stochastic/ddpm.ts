@@ -29,7 +29,7 @@ const P_DDIM: readonly ParamSpec[] = [
   },
   S_NOISE_PARAM,
 ];
-interface ODdim { eta: number; s_noise: number }
+interface ODdim { eta: number; sNoise: number }
 
 export const ddimEta: SolverFn<Params> = async (model, x0, sigmas, options, ctx) => {
   const o = readParams<ODdim>('solver.ddim_eta', P_DDIM, options);
@@ -41,7 +41,7 @@ export const ddimEta: SolverFn<Params> = async (model, x0, sigmas, options, ctx)
     const up = o.eta * sn * Math.sqrt(Math.max(0, 1 - (sn * sn) / (s * s)));
     const down = Math.sqrt(Math.max(0, sn * sn - up * up));
     x = combine(x, [[down / s, x], [1 - down / s, denoised]]);
-    if (o.eta > 0) x = addNoise(x, ctx.noise, s, sn, o.s_noise * up);
+    if (o.eta > 0) x = addNoise(x, ctx.noise, s, sn, o.sNoise * up);
     reportStep(ctx, i, sigmas, x, denoised);
   }
   return x;
@@ -58,7 +58,7 @@ const P_DDPM: readonly ParamSpec[] = [
   },
   S_NOISE_PARAM,
 ];
-interface ODdpm { variance: 'fixed_small' | 'fixed_large'; s_noise: number }
+interface ODdpm { variance: 'fixed_small' | 'fixed_large'; sNoise: number }
 
 export const ddpm: SolverFn<Params> = async (model, x0, sigmas, options, ctx) => {
   const o = readParams<ODdpm>('solver.ddpm', P_DDPM, options);
@@ -73,7 +73,7 @@ export const ddpm: SolverFn<Params> = async (model, x0, sigmas, options, ctx) =>
       const varVe = o.variance === 'fixed_small'
         ? sn * sn * (1 - ratio) // β̃/ᾱ_prev
         : ((s * s - sn * sn) / (1 + s * s)) * (1 + sn * sn); // β/ᾱ_prev
-      x = addNoise(x, ctx.noise, s, sn, o.s_noise * Math.sqrt(Math.max(0, varVe)));
+      x = addNoise(x, ctx.noise, s, sn, o.sNoise * Math.sqrt(Math.max(0, varVe)));
     }
     reportStep(ctx, i, sigmas, x, denoised);
   }

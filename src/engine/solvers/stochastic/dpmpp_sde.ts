@@ -12,6 +12,10 @@
  *   first order in both; diffusers also draws noise on the last step, multiplied by 0).
  * - `solver.dpmpp_3m_sde`: k-diffusion's third-order multistep SDE variant `sample_dpmpp_3m_sde`.
  *
+ * `order` in the registry: the weak order measured on Gaussian data (test/stochastic/order.test.ts); 3M's is
+ * its ODE order 3, which its first-order warm-up step limits to 2 on uniform grids. `solver.dpmpp_sde` is
+ * built for Brownian-tree noise (its two draws per step overlap); with i.i.d. noise it is weak order 1.
+ *
  * All in VE coordinates with λ = −log σ and step h = λ_next − λ. Every noise draw calls
  * `ctx.noise(σ_i, σ_j)` with the interval it covers (k-diffusion's noise_sampler contract), so a Brownian
  * tree source gives consistent paths across step counts.
@@ -31,7 +35,7 @@ const tFn = (sigma: number): number => -Math.log(sigma);
 // DPM-Solver++(2S) ancestral
 
 const P_2SA: readonly ParamSpec[] = [ETA_PARAM, S_NOISE_PARAM];
-interface O2SA { eta: number; s_noise: number }
+interface O2SA { eta: number; sNoise: number }
 
 export const dpmpp2sAncestral: SolverFn<Params> = async (model, x0, sigmas, options, ctx) => {
   const o = readParams<O2SA>('solver.dpmpp_2s_ancestral', P_2SA, options);
@@ -53,7 +57,7 @@ export const dpmpp2sAncestral: SolverFn<Params> = async (model, x0, sigmas, opti
       const denoised2 = await model(x2, sigmaFn(sMid), { step: i, role: 'stage' });
       x = combine(x, [[sigmaFn(tNext) / s, x], [oneMinusExp(h), denoised2]]);
     }
-    if (sn > 0) x = addNoise(x, ctx.noise, s, sn, o.s_noise * up);
+    if (sn > 0) x = addNoise(x, ctx.noise, s, sn, o.sNoise * up);
     reportStep(ctx, i, sigmas, x, denoised);
   }
   return x;
@@ -66,7 +70,7 @@ const P_SDE: readonly ParamSpec[] = [
   ETA_PARAM, S_NOISE_PARAM,
   { name: 'r', type: 'number', default: 0.5, min: 0.01, max: 1, exclusiveMin: false, doc: 'Position of the intermediate stage in λ (fraction r of the step; k-diffusion default ½).' },
 ];
-interface OSDE { eta: number; s_noise: number; r: number }
+interface OSDE { eta: number; sNoise: number; r: number }
 
 export const dpmppSde: SolverFn<Params> = async (model, x0, sigmas, options, ctx) => {
   const o = readParams<OSDE>('solver.dpmpp_sde', P_SDE, options);
@@ -87,14 +91,14 @@ export const dpmppSde: SolverFn<Params> = async (model, x0, sigmas, options, ctx
       const [sd1, su1] = ancestralStep(s, sigmaFn(sMid), o.eta);
       const s1 = tFn(sd1);
       let x2 = combine(x, [[sigmaFn(s1) / s, x], [-Math.expm1(t - s1), denoised]]);
-      x2 = addNoise(x2, ctx.noise, s, sigmaFn(sMid), o.s_noise * su1);
+      x2 = addNoise(x2, ctx.noise, s, sigmaFn(sMid), o.sNoise * su1);
       const denoised2 = await model(x2, sigmaFn(sMid), { step: i, role: 'stage' });
       // Stage 2
       const [sd2, su2] = ancestralStep(s, sn, o.eta);
       const tn2 = tFn(sd2);
       const dd = combine(denoised, [[1 - fac, denoised], [fac, denoised2]]);
       x = combine(x, [[sigmaFn(tn2) / s, x], [-Math.expm1(t - tn2), dd]]);
-      x = addNoise(x, ctx.noise, s, sn, o.s_noise * su2);
+      x = addNoise(x, ctx.noise, s, sn, o.sNoise * su2);
     }
     reportStep(ctx, i, sigmas, x, denoised);
   }
@@ -107,7 +111,7 @@ export const dpmppSde: SolverFn<Params> = async (model, x0, sigmas, options, ctx
 const P_2MSDE: readonly ParamSpec[] = [
   ETA_PARAM, S_NOISE_PARAM,
   {
-    name: 'solver_type', type: 'enum', default: 'midpoint', options: ['midpoint', 'heun'],
+    name: 'solverType', type: 'enum', default: 'midpoint', options: ['midpoint', 'heun'],
     optionDocs: {
       midpoint: 'Second-order term ½(1 − e^{−(1+η)h})·D₁ (k-diffusion and diffusers default).',
       heun: 'Second-order term ((1 − e^{−(1+η)h})/(−(1+η)h) + 1)·D₁.',
@@ -115,7 +119,7 @@ const P_2MSDE: readonly ParamSpec[] = [
     doc: 'How the second-order difference term is weighted (k-diffusion/diffusers `solver_type`).',
   },
 ];
-interface O2MSDE { eta: number; s_noise: number; solver_type: 'midpoint' | 'heun' }
+interface O2MSDE { eta: number; sNoise: number; solverType: 'midpoint' | 'heun' }
 
 export const dpmpp2mSde: SolverFn<Params> = async (model, x0, sigmas, options, ctx) => {
   const o = readParams<O2MSDE>('solver.dpmpp_2m_sde', P_2MSDE, options);
@@ -136,11 +140,11 @@ export const dpmpp2mSde: SolverFn<Params> = async (model, x0, sigmas, options, c
       const terms: [number, Latent][] = [[(sn / s) * Math.exp(-etaH), x], [a, denoised]];
       if (old) {
         const r = hLast / h;
-        const c = o.solver_type === 'heun' ? (a / (-h - etaH) + 1) / r : (0.5 * a) / r;
+        const c = o.solverType === 'heun' ? (a / (-h - etaH) + 1) / r : (0.5 * a) / r;
         terms.push([c, denoised], [-c, old]);
       }
       x = combine(x, terms);
-      if (o.eta) x = addNoise(x, ctx.noise, s, sn, sn * Math.sqrt(oneMinusExp(2 * etaH)) * o.s_noise);
+      if (o.eta) x = addNoise(x, ctx.noise, s, sn, sn * Math.sqrt(oneMinusExp(2 * etaH)) * o.sNoise);
     }
     old = denoised;
     hLast = h;
@@ -153,7 +157,7 @@ export const dpmpp2mSde: SolverFn<Params> = async (model, x0, sigmas, options, c
 // DPM-Solver++(3M) SDE
 
 const P_3MSDE: readonly ParamSpec[] = [ETA_PARAM, S_NOISE_PARAM];
-interface O3MSDE { eta: number; s_noise: number }
+interface O3MSDE { eta: number; sNoise: number }
 
 export const dpmpp3mSde: SolverFn<Params> = async (model, x0, sigmas, options, ctx) => {
   const o = readParams<O3MSDE>('solver.dpmpp_3m_sde', P_3MSDE, options);
@@ -192,7 +196,7 @@ export const dpmpp3mSde: SolverFn<Params> = async (model, x0, sigmas, options, c
         terms.push([phi2 / r, denoised], [-phi2 / r, d1]);
       }
       x = combine(x, terms);
-      if (o.eta) x = addNoise(x, ctx.noise, s, sn, sn * Math.sqrt(oneMinusExp(2 * h * o.eta)) * o.s_noise);
+      if (o.eta) x = addNoise(x, ctx.noise, s, sn, sn * Math.sqrt(oneMinusExp(2 * h * o.eta)) * o.sNoise);
     }
     d2 = d1;
     d1 = denoised;
@@ -214,7 +218,7 @@ export const DPMPP_SDE_NODES: NodeType[] = [
     doc: 'Each step: a DPM-Solver++(2S) step (midpoint in λ, 2 model evaluations) to σ_down, then fresh noise σ_up (ancestral split with η). The step to σ = 0 is a single Euler step. Reproduces k-diffusion `sample_dpmpp_2s_ancestral`.',
     paper: `${PAPER}, Alg. 1 (2S) with k-diffusion's ancestral split.`,
     params: P_2SA,
-    info: { order: 1, nfePerStep: 2, stochastic: true },
+    info: { order: 2, nfePerStep: 2, stochastic: true },
     run: dpmpp2sAncestral,
   }),
   defineSolver({
@@ -223,7 +227,7 @@ export const DPMPP_SDE_NODES: NodeType[] = [
     doc: 'k-diffusion\'s stochastic DPM-Solver++: two stages per step (intermediate λ at fraction r), each followed by its ancestral noise; two noise draws and two model evaluations per step. The step to σ = 0 is a single Euler step. Reproduces k-diffusion `sample_dpmpp_sde`.',
     paper: `${PAPER}; k-diffusion sample_dpmpp_sde.`,
     params: P_SDE,
-    info: { order: 1, nfePerStep: 2, stochastic: true },
+    info: { order: 2, nfePerStep: 2, stochastic: true },
     run: dpmppSde,
   }),
   defineSolver({
@@ -232,7 +236,7 @@ export const DPMPP_SDE_NODES: NodeType[] = [
     doc: 'Second-order multistep SDE-DPM-Solver++ with stochasticity η (η = 0: DPM-Solver++(2M) ODE). First step and the step to σ = 0 are first order. Reproduces k-diffusion `sample_dpmpp_2m_sde` and diffusers `DPMSolverMultistepScheduler(algorithm_type="sde-dpmsolver++")`.',
     paper: `${PAPER}, §5 (SDE-DPM-Solver++(2M)).`,
     params: P_2MSDE,
-    info: { order: 1, nfePerStep: 1, stochastic: true },
+    info: { order: 2, nfePerStep: 1, stochastic: true },
     run: dpmpp2mSde,
   }),
   defineSolver({
@@ -241,7 +245,7 @@ export const DPMPP_SDE_NODES: NodeType[] = [
     doc: 'Third-order multistep SDE-DPM-Solver++ with stochasticity η (warm-up with first and second order). Reproduces k-diffusion `sample_dpmpp_3m_sde`.',
     paper: `${PAPER}; k-diffusion sample_dpmpp_3m_sde.`,
     params: P_3MSDE,
-    info: { order: 1, nfePerStep: 1, stochastic: true },
+    info: { order: 3, nfePerStep: 1, stochastic: true },
     run: dpmpp3mSde,
   }),
 ];

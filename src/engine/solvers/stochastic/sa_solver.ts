@@ -79,9 +79,9 @@ const P_SA: readonly ParamSpec[] = [
     doc: '[σ_lo, σ_hi]: τ applies to steps that start at σ_lo ≤ σ ≤ σ_hi and is 0 elsewhere (the paper\'s piecewise τ(t)); empty = every step. diffusers\' default tau_func on SD1 (t ∈ [200, 800]) is [0.5716, 5.1111].',
   },
   { name: 'lowerOrderFinal', type: 'boolean', default: true, doc: 'Lower the orders on the last steps so they never look past the end (diffusers `lower_order_final`, default true).' },
-  { name: 's_noise', type: 'number', default: 1, min: 0, max: 2, step: 0.001, doc: 'Scale of the noise draws (1 = the paper).' },
+  { name: 'sNoise', type: 'number', default: 1, min: 0, max: 2, step: 0.001, doc: 'Scale of the noise draws (1 = the paper).' },
 ];
-interface OSA { predictorOrder: number; correctorOrder: number; tau: number; tauSigmaRange: number[]; lowerOrderFinal: boolean; s_noise: number }
+interface OSA { predictorOrder: number; correctorOrder: number; tau: number; tauSigmaRange: number[]; lowerOrderFinal: boolean; sNoise: number }
 
 /** One SA step from (σ_s, x_s) to σ_t with model outputs `outs` at λs `lambdas` (most recent first). */
 function saStep(
@@ -137,7 +137,7 @@ export const saSolver: SolverFn<Params> = async (model, x0, sigmas, options, ctx
     if (i > 0 && C > 0 && lastX && lastNoise) {
       const used = [d, ...outs].slice(0, corrOrder);
       const usedLam = [lam, ...lams].slice(0, corrOrder);
-      x = saStep('corrector', lastX, sigmas[i - 1], s, used, usedLam, undefined, tauAt(sigmas[i - 1]), lastNoise, o.s_noise);
+      x = saStep('corrector', lastX, sigmas[i - 1], s, used, usedLam, undefined, tauAt(sigmas[i - 1]), lastNoise, o.sNoise);
     }
     outs.unshift(d);
     lams.unshift(lam);
@@ -149,7 +149,7 @@ export const saSolver: SolverFn<Params> = async (model, x0, sigmas, options, ctx
     corrOrder = Math.min(cOrder, lowerOrderNums + 2);
     lastX = x;
     lastNoise = noise;
-    x = saStep('predictor', x, s, sigmas[i + 1], outs.slice(0, pOrder), lams.slice(0, pOrder), lams[1], tauAt(s), noise, o.s_noise);
+    x = saStep('predictor', x, s, sigmas[i + 1], outs.slice(0, pOrder), lams.slice(0, pOrder), lams[1], tauAt(s), noise, o.sNoise);
     if (lowerOrderNums < Math.max(P, C - 1)) lowerOrderNums++;
     reportStep(ctx, i, sigmas, x, d);
   }

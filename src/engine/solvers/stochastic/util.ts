@@ -44,6 +44,6 @@ export const ETA_PARAM: ParamSpec = {
 };
 
 export const S_NOISE_PARAM: ParamSpec = {
-  name: 's_noise', type: 'number', default: 1, min: 0, max: 2, step: 0.001,
+  name: 'sNoise', type: 'number', default: 1, min: 0, max: 2, step: 0.001,
   doc: 'Scale of every noise draw (Karras et al. 2022 S_noise; k-diffusion `s_noise`, default 1). Values slightly above 1 (1.003–1.007) compensate detail loss.',
 };

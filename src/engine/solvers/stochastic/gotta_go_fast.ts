@@ -1,0 +1,120 @@
+/**
+ * Gotta Go Fast (Jolicoeur-Martineau et al. 2021, "Gotta Go Fast When Generating Data with Score-Based
+ * Models", Alg. 1): an adaptive-step SDE solver for the reverse VE SDE. Each attempt makes an
+ * Euler–Maruyama step x′ and an improved-Euler (stochastic Heun) step x″ with the same noise, accepts when the
+ * scaled error E₂ = ‖(x′ − x″)/δ‖₂/√n ≤ 1 with δ = max(ε_abs, ε_rel·max(|x′|, |x′_prev|)), and sets the next
+ * step h ← min(t, θ·h·E₂^{−r}). Each batch item adapts its own steps, as in the paper.
+ *
+ * Time: the paper's VE SDE time t ∈ [0, 1] with σ(t) = σ_min·(σ_max/σ_min)^t, where σ_max is the schedule's
+ * first σ and σ_min its last positive σ. The solver picks its own steps: the schedule must hold only those
+ * ends (optionally followed by 0, which adds the paper's final denoising step x ← D(x; σ_min), one NFE).
+ * Reverse SDE: dx = −g²∇log p dt + g dw̄, g² = dσ²/dt = 2σ²·ln(σ_max/σ_min), ∇log p = (D − x)/σ².
+ * Follows the authors' `sde_sampling_torch.py` (AdaptivePredictor: error_use_prev, h_init 0.01, safety 0.9,
+ * exponent 0.9, ε_rel 0.01); the model output at the start of an attempt is reused after a rejection
+ * (same x, same t), which saves evaluations and changes no number.
+ */
+import type { Latent, SolverFn } from '../../core/types';
+import { DpipeError } from '../../core/errors';
+import type { NodeType } from '../../registry/node';
+import { defineSolver } from '../../registry/node';
+import type { Params, ParamSpec } from '../../registry/types';
+import { readParams } from '../params';
+
+const P_GGF: readonly ParamSpec[] = [
+  { name: 'relTol', type: 'number', default: 0.01, min: 0, exclusiveMin: true, max: 10, doc: 'ε_rel, relative tolerance (authors\' code default 0.01; the paper also uses 0.02–0.5 for speed).' },
+  { name: 'absTol', type: 'number', default: 0.0078, min: 0, exclusiveMin: true, max: 10, doc: 'ε_abs, absolute tolerance (paper: 0.0078 for data in [−1, 1]).' },
+  { name: 'hInit', type: 'number', default: 0.01, min: 0, exclusiveMin: true, max: 1, doc: 'Initial step in SDE time t ∈ [0, 1].' },
+  { name: 'safety', type: 'number', default: 0.9, min: 0, exclusiveMin: true, max: 1, doc: 'θ, safety factor of the step-size update.' },
+  { name: 'exponent', type: 'number', default: 0.9, min: 0, exclusiveMin: true, max: 2, doc: 'r, exponent of the step-size update h ← θ·h·E₂^{−r}.' },
+  { name: 'maxEvaluations', type: 'integer', default: 5000, min: 2, max: 1000000, doc: 'Budget of model evaluations per batch item; a run that needs more stops with E_SOLVER_BUDGET.' },
+];
+interface OGGF { relTol: number; absTol: number; hInit: number; safety: number; exponent: number; maxEvaluations: number }
+
+/** The ends [σ_max, σ_min] and whether to finish with a denoising step; rejects schedules with interior points. */
+export function adaptiveEnds(block: string, sigmas: Float64Array): { sigmaMax: number; sigmaMin: number; denoise: boolean } {
+  const denoise = sigmas[sigmas.length - 1] === 0;
+  const pos = denoise ? sigmas.slice(0, -1) : sigmas;
+  if (pos.length !== 2 || !(pos[0] > pos[1]) || !(pos[1] > 0)) {
+    throw new DpipeError(
+      'E_COMPOSE',
+      `${block} picks its own steps and uses only the schedule's ends: connect a schedule of [σ_max, σ_min] or [σ_max, σ_min, 0] with σ_max > σ_min > 0 (e.g. schedule.list); this one has ${sigmas.length} values [${[...sigmas].slice(0, 4).map((v) => +v.toPrecision(4)).join(', ')}${sigmas.length > 4 ? ', …' : ''}].`,
+    );
+  }
+  return { sigmaMax: pos[0], sigmaMin: pos[1], denoise };
+}
+
+export const gottaGoFast: SolverFn<Params> = async (model, x0, sigmas, options, ctx) => {
+  const o = readParams<OGGF>('solver.gotta_go_fast', P_GGF, options);
+  const { sigmaMax, sigmaMin, denoise } = adaptiveEnds('solver.gotta_go_fast', sigmas);
+  const L = Math.log(sigmaMax / sigmaMin);
+  const sig = (t: number) => sigmaMin * Math.exp(L * t);
+  const batch = x0.shape[0];
+  const per = x0.data.length / batch;
+  const itemShape = [1, ...x0.shape.slice(1)];
+  const out = new Float64Array(x0.data.length);
+
+  for (let b = 0; b < batch; b++) {
+    let x: Latent = { shape: itemShape, data: x0.data.slice(b * per, (b + 1) * per) };
+    let xPrev = x.data;
+    let t = 1;
+    let h = Math.min(o.hInit, t);
+    let nfe = 0;
+    let step = 0;
+    let dCache: Latent | undefined;
+    const evalAt = async (xx: Latent, s: number, role: 'predictor' | 'stage' | 'final') => {
+      if (++nfe > o.maxEvaluations) {
+        throw new DpipeError('E_SOLVER_BUDGET', `solver.gotta_go_fast needed more than maxEvaluations = ${o.maxEvaluations} model evaluations for batch item ${b} (t = ${t.toPrecision(4)}, h = ${h.toExponential(2)}); raise the tolerances or the budget.`);
+      }
+      return model(xx, s, { step, role });
+    };
+    while (Math.abs(t) > 1e-6) {
+      const s = sig(t);
+      const sNext = sig(t - h);
+      const z = ctx.noise(s, sNext).subarray(b * per, (b + 1) * per);
+      const d1 = dCache ?? (await evalAt(x, s, 'predictor'));
+      dCache = d1;
+      const c = 2 * L * h;
+      const n1 = s * Math.sqrt(c);
+      const k1 = new Float64Array(per);
+      const x1 = new Float64Array(per);
+      for (let i = 0; i < per; i++) { k1[i] = c * (d1.data[i] - x.data[i]) + n1 * z[i]; x1[i] = x.data[i] + k1[i]; }
+      const d2 = await evalAt({ shape: itemShape, data: x1 }, sNext, 'stage');
+      const n2 = sNext * Math.sqrt(c);
+      const xNew = new Float64Array(per);
+      let e2 = 0;
+      for (let i = 0; i < per; i++) {
+        const k2 = c * (d2.data[i] - x1[i]) + n2 * z[i];
+        xNew[i] = x.data[i] + 0.5 * (k1[i] + k2);
+        const delta = Math.max(o.absTol, o.relTol * Math.max(Math.abs(xPrev[i]), Math.abs(x1[i])));
+        const e = (0.5 * (k2 - k1[i])) / delta;
+        e2 += e * e;
+      }
+      e2 = Math.sqrt(e2 / per);
+      if (e2 <= 1) {
+        x = { shape: itemShape, data: xNew };
+        xPrev = x1;
+        t -= h;
+        dCache = undefined;
+        if (batch === 1) ctx.onStep?.({ step, sigma: s, sigmaNext: sNext, x, denoised: d1 });
+        step++;
+      }
+      const hMax = Math.max(t, 0);
+      h = Math.min(hMax, e2 === 0 ? hMax : o.safety * h * e2 ** -o.exponent);
+    }
+    if (denoise) x = await evalAt(x, sigmaMin, 'final');
+    out.set(x.data, b * per);
+  }
+  return { shape: x0.shape, data: out };
+};
+
+export const GGF_NODES: NodeType[] = [
+  defineSolver({
+    type: 'solver.gotta_go_fast',
+    title: 'Gotta Go Fast (adaptive SDE)',
+    doc: 'Adaptive-step reverse-SDE solver: Euler–Maruyama vs stochastic improved Euler with the same noise, error control with absolute/relative tolerances, per batch item. It picks its own steps: connect a schedule holding only [σ_max, σ_min] (a final 0 adds the denoising step). NFE depends on the tolerances (about 2 per attempted step); the run reports the count.',
+    paper: 'Jolicoeur-Martineau et al. 2021, "Gotta Go Fast When Generating Data with Score-Based Models", Alg. 1.',
+    params: P_GGF,
+    info: { order: 1, nfePerStep: 2, stochastic: true, adaptive: true },
+    run: gottaGoFast,
+  }),
+];
