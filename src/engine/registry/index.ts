@@ -13,13 +13,14 @@ import { STOCHASTIC_SOLVER_NODES } from '../solvers/stochastic/index';
 import { CORRECTOR_NODES } from '../correctors/index';
 import { GUIDANCE_NODES } from '../guidance/index';
 import { CORE_NODES } from '../nodes/index';
+import { LEARNED_NODES } from '../learned/index';
 
 let table: Map<string, NodeType> | undefined;
 
 function build(): Map<string, NodeType> {
   const all = [
     ...MODEL_NODES, ...NOISE_NODES, ...SCHEDULE_NODES, ...SOLVER_NODES, ...STOCHASTIC_SOLVER_NODES,
-    ...CORRECTOR_NODES, ...GUIDANCE_NODES, ...CORE_NODES,
+    ...CORRECTOR_NODES, ...GUIDANCE_NODES, ...CORE_NODES, ...LEARNED_NODES,
   ];
   const m = new Map<string, NodeType>();
   for (const n of all) {
