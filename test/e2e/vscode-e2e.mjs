@@ -1,0 +1,361 @@
+// End-to-end test of the extension in a real VS Code: code-server 4.100.3 (VS Code 1.100.3) installed by
+// scripts/e2e-setup.sh into .e2e/, driven with playwright-core in Debian's Chromium (no browser download).
+//
+//   npm run e2e:setup && npm run e2e        (exit code 0 = every assertion passed)
+//
+// It packages the extension (scripts/package.mjs, this platform), installs the .vsix, opens an example pipeline
+// in the graph editor, edits a parameter and checks the document text, edits the text and checks the graph,
+// runs the pipeline from the command palette, checks the preview, the output files and what they carry, undoes
+// the edits, and opens a broken file (message + "Open as text"). Screenshots of every step go to
+// test-results/e2e/. Every wait is bounded; the whole run is capped at E2E_TIMEOUT_S (default 420 s).
+import { execFileSync, spawn } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const E2E = process.env.E2E_DIR ?? join(ROOT, '.e2e');
+const CS = join(E2E, 'cs', 'node_modules', 'code-server', 'out', 'node', 'entry.js');
+const SHOTS = process.env.E2E_SHOTS ?? join(ROOT, 'test-results', 'e2e');
+const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
+const TOTAL_S = Number(process.env.E2E_TIMEOUT_S ?? 420);
+const T0 = Date.now();
+const log = (...a) => console.log(`[e2e +${((Date.now() - T0) / 1000).toFixed(1)}s]`, ...a);
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+if (!existsSync(CS)) {
+  console.error(`code-server is not installed in ${E2E}; run \`npm run e2e:setup\` first.`);
+  process.exit(3);
+}
+rmSync(SHOTS, { recursive: true, force: true });
+mkdirSync(SHOTS, { recursive: true });
+
+// ---------------------------------------------------------------------------------------------
+// 1. Package and install the extension; make a workspace with an example, its model, and a broken file.
+const pj = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'));
+const target = `${process.platform}-${process.arch}`;
+const vsix = join(E2E, `${pj.name}-${pj.version}-${target}.vsix`);
+log('packaging', vsix);
+execFileSync(process.execPath, [join(ROOT, 'scripts', 'package.mjs'), '--no-build', '--target', target, '--out', E2E], { stdio: ['ignore', 'ignore', 'inherit'], timeout: 180_000 });
+
+const scratch = mkdtempSync(join(tmpdir(), 'dpipe-e2e-'));
+const userDataDir = join(scratch, 'user-data');
+const extensionsDir = join(scratch, 'extensions');
+const workspace = join(scratch, 'workspace');
+const chromeProfile = join(scratch, 'chrome-profile');
+for (const d of [userDataDir, extensionsDir, workspace, chromeProfile, join(userDataDir, 'User')]) mkdirSync(d, { recursive: true });
+mkdirSync(join(workspace, 'examples'));
+mkdirSync(join(workspace, 'models'));
+const EXAMPLE = 'euler-karras.dpipe';
+cpSync(join(ROOT, 'examples', EXAMPLE), join(workspace, 'examples', EXAMPLE));
+for (const f of ['mnist_gmm.onnx', 'mnist_gmm.onnx.json']) cpSync(join(ROOT, 'models', f), join(workspace, 'models', f));
+const originalText = readFileSync(join(workspace, 'examples', EXAMPLE), 'utf8');
+if (!/"steps": 20,/.test(originalText) || !/"seed": 0 /.test(originalText)) throw new Error(`${EXAMPLE} changed: the test expects "steps": 20 and "seed": 0`);
+writeFileSync(join(workspace, 'broken.dpipe'), '{ "dpipe": 1, "nodes": [ { "id": "a", \n');
+
+const settingsFile = join(userDataDir, 'User', 'settings.json');
+const settings = (theme) => JSON.stringify({
+  'workbench.colorTheme': theme,
+  'workbench.startupEditor': 'none',
+  'workbench.tips.enabled': false,
+  'security.workspace.trust.enabled': false,
+  'telemetry.telemetryLevel': 'off',
+  'update.mode': 'none',
+  'extensions.autoCheckUpdates': false,
+  'extensions.autoUpdate': false,
+  'extensions.ignoreRecommendations': true,
+  'workbench.enableExperiments': false,
+  'chat.commandCenter.enabled': false,
+  'window.commandCenter': false,
+  'files.hotExit': 'off',
+  // VS Code in a browser auto-saves after 1 s by default; desktop VS Code does not.
+  'files.autoSave': 'off',
+  'dpipe.previewRate': 30,
+}, null, 2);
+writeFileSync(settingsFile, settings('Default Dark Modern'));
+
+const baseArgs = ['--auth', 'none', '--user-data-dir', userDataDir, '--extensions-dir', extensionsDir,
+  '--disable-telemetry', '--disable-update-check', '--disable-workspace-trust', '--disable-getting-started-override'];
+const csEnv = { ...process.env, NO_PROXY: '127.0.0.1,localhost' };
+log('installing the .vsix into code-server');
+execFileSync(process.execPath, [CS, ...baseArgs, '--install-extension', vsix], { stdio: ['ignore', 'ignore', 'inherit'], timeout: 120_000, env: csEnv });
+const listed = execFileSync(process.execPath, [CS, ...baseArgs, '--list-extensions', '--show-versions'], { timeout: 60_000, env: csEnv }).toString().trim();
+if (!listed.includes(`${pj.publisher}.${pj.name}@${pj.version}`)) throw new Error(`the extension did not install: ${listed}`);
+log('installed:', listed);
+
+// ---------------------------------------------------------------------------------------------
+// 2. code-server on loopback, Chromium through Playwright.
+const freePort = () => new Promise((res, rej) => {
+  const s = net.createServer();
+  s.unref();
+  s.on('error', rej);
+  s.listen(0, '127.0.0.1', () => { const p = s.address().port; s.close(() => res(p)); });
+});
+const port = await freePort();
+const server = spawn(process.execPath, [CS, ...baseArgs, '--bind-addr', `127.0.0.1:${port}`, '--log', 'info', workspace],
+  { env: csEnv, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+let serverOut = '';
+server.stdout.on('data', (d) => { serverOut += d; });
+server.stderr.on('data', (d) => { serverOut += d; });
+
+let ctx;
+let failed = false;
+const cleanup = async () => {
+  try { if (ctx) await Promise.race([ctx.close(), sleep(15_000)]); } catch { /* closing anyway */ }
+  try { process.kill(-server.pid, 'SIGTERM'); } catch { /* gone */ }
+  await sleep(500);
+  try { process.kill(-server.pid, 'SIGKILL'); } catch { /* gone */ }
+  if (!process.env.KEEP_SCRATCH) rmSync(scratch, { recursive: true, force: true });
+  else log('scratch kept in', scratch);
+};
+const hardStop = setTimeout(async () => {
+  console.error(`GLOBAL TIMEOUT (${TOTAL_S} s)`);
+  await shot('zz-timeout').catch(() => {});
+  await cleanup();
+  process.exit(2);
+}, TOTAL_S * 1000);
+
+let page;
+async function shot(name) {
+  await sleep(400);
+  await page.screenshot({ path: join(SHOTS, `${name}.png`) });
+  log('screenshot', `${name}.png`);
+}
+
+/** Extension log (the dpipe Output channel), for failure reports. */
+function extensionLog() {
+  const out = [];
+  const walk = (d) => {
+    for (const e of readdirSync(d, { withFileTypes: true })) {
+      const p = join(d, e.name);
+      if (e.isDirectory()) walk(p);
+      else if (/dpipe\.log$/.test(e.name)) out.push(readFileSync(p, 'utf8'));
+    }
+  };
+  try { walk(join(userDataDir, 'logs')); } catch { /* no logs */ }
+  return out.join('\n');
+}
+
+function check(cond, what) {
+  if (!cond) throw new Error(`assertion failed: ${what}`);
+  log('ok:', what);
+}
+
+try {
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    try { if ((await fetch(`http://127.0.0.1:${port}/healthz`)).ok) break; } catch { /* not up yet */ }
+    if (Date.now() > deadline) throw new Error('code-server did not start');
+    await sleep(250);
+  }
+  log('code-server up on port', port);
+  ctx = await chromium.launchPersistentContext(chromeProfile, {
+    executablePath: CHROMIUM,
+    headless: true,
+    viewport: { width: 1500, height: 950 },
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+  ctx.setDefaultTimeout(30_000);
+  const blocked = new Set();
+  await ctx.route((u) => !/^(http|ws)s?:\/\/(127\.0\.0\.1|localhost)(:\d+)?\//.test(u.href) && !u.href.startsWith('data:') && !u.href.startsWith('blob:'),
+    (r) => { blocked.add(new URL(r.request().url()).host); return r.abort(); });
+  page = ctx.pages()[0] ?? (await ctx.newPage());
+  const pageErrors = [];
+  page.on('pageerror', (e) => pageErrors.push(e.message));
+  const cspViolations = [];
+  page.on('console', (m) => { if (/Content Security Policy|Refused to/.test(m.text())) cspViolations.push(m.text()); });
+  await page.goto(`http://127.0.0.1:${port}/?folder=${encodeURIComponent(workspace)}`, { waitUntil: 'domcontentloaded' });
+  await page.locator('.monaco-workbench').waitFor({ timeout: 90_000 });
+  log('workbench loaded');
+
+  const palette = page.locator('.quick-input-widget');
+  const paletteInput = palette.locator('input');
+  const openPalette = async (prefix = '>') => {
+    await page.locator('.part.statusbar').click({ position: { x: 300, y: 5 } }).catch(() => {});
+    for (let i = 0; i < 5; i++) {
+      await page.keyboard.press(prefix === '>' ? 'F1' : 'Control+P');
+      if (await paletteInput.waitFor({ state: 'visible', timeout: 3000 }).then(() => true, () => false)) return;
+    }
+    throw new Error('the command palette did not open');
+  };
+  /** Runs a command-palette entry by its exact label. */
+  const runCommand = async (label) => {
+    await openPalette();
+    await paletteInput.fill(`>${label}`);
+    const row = palette.locator('.monaco-list-row', { hasText: label }).first();
+    await row.waitFor({ timeout: 15_000 });
+    await page.keyboard.press('Enter');
+  };
+  // The workbench is up before extensions are: wait until our command is in the palette.
+  let ready = false;
+  for (let i = 0; i < 10 && !ready; i++) {
+    await openPalette();
+    await paletteInput.fill('>dpipe: Run Pipeline');
+    ready = await palette.locator('.monaco-list-row', { hasText: 'dpipe: Run Pipeline' }).first().waitFor({ timeout: 5000 }).then(() => true, () => false);
+    await page.keyboard.press('Escape');
+  }
+  check(ready, 'the dpipe commands are in the command palette');
+
+  // ---------------------------------------------------------------------------------------------
+  // 3. Open the example: the graph editor shows its 10 blocks.
+  const openFile = async (name) => {
+    await openPalette('file');
+    await paletteInput.fill(name);
+    await palette.locator('.monaco-list-row', { hasText: name }).first().waitFor({ timeout: 15_000 });
+    await page.keyboard.press('Enter');
+  };
+  await openFile(EXAMPLE);
+  const webview = page.frameLocator('iframe.webview.ready').frameLocator('iframe#active-frame');
+  const g = (id) => webview.locator(`[data-testid="${id}"]`);
+  await g('node-sample').waitFor({ timeout: 60_000 });
+  await g('editor').waitFor();
+  const nodeCount = await webview.locator('.react-flow__node').count();
+  check(nodeCount === 10, `the graph shows the 10 blocks of ${EXAMPLE} (got ${nodeCount})`);
+  await shot('01-graph');
+
+  const tab = page.locator('.tabs-container .tab', { hasText: EXAMPLE });
+  const isDirty = async () => (await tab.first().getAttribute('class')).split(/\s+/).includes('dirty');
+  // The webview lays out a file without positions and stores them (one undoable edit); save that as the baseline.
+  await sleep(1500);
+  if (await isDirty()) {
+    log('the graph editor stored its auto-layout; saving it as the baseline');
+    await g('canvas').click({ position: { x: 20, y: 20 } });
+    await page.keyboard.press('Control+S');
+    for (let i = 0; i < 50 && (await isDirty()); i++) await sleep(100);
+  }
+  check(!(await isDirty()), 'the document is clean before the edits');
+  const baselineText = readFileSync(join(workspace, 'examples', EXAMPLE), 'utf8');
+  check(/"steps": 20,/.test(baselineText), 'the saved baseline still has "steps": 20');
+
+  // ---------------------------------------------------------------------------------------------
+  // 4. Edit a parameter in the inspector: steps 20 → 8. The document (not the file) changes.
+  await g('node-sched').click();
+  await g('inspector-title').waitFor();
+  const steps = webview.locator('[data-testid="param-steps"] input');
+  await steps.fill('8');
+  await steps.press('Enter');
+  await webview.locator('[data-testid="editor"]').waitFor();
+  for (let i = 0; i < 50 && !(await isDirty()); i++) await sleep(100);
+  check(await isDirty(), 'the edit made the document dirty (a WorkspaceEdit, not a file write)');
+  check(readFileSync(join(workspace, 'examples', EXAMPLE), 'utf8') === baselineText, 'the file on disk is unchanged until saved');
+  await shot('02-param-edited');
+
+  // 5. The text editor on the same document shows the change; an edit there shows in the graph.
+  await runCommand('dpipe: Open as Text');
+  const monaco = page.locator('.editor-group-container.active .monaco-editor').first();
+  await monaco.waitFor({ timeout: 30_000 });
+  const viewText = async () => (await monaco.locator('.view-lines').innerText()).replace(/\u00a0/g, ' ');
+  let text = '';
+  for (let i = 0; i < 50; i++) {
+    text = await viewText();
+    if (/"steps": 8,/.test(text)) break;
+    await sleep(100);
+  }
+  check(/"steps": 8,/.test(text) && /"rho": 7/.test(text), 'the text editor shows "steps": 8 with the rest of the line untouched');
+  check(readFileSync(join(workspace, 'examples', EXAMPLE), 'utf8') === baselineText, 'still unsaved after opening the text editor');
+  await shot('03-text-editor');
+  // Replace "seed": 0 by "seed": 5 with the find/replace widget.
+  await monaco.click({ position: { x: 300, y: 40 } });
+  await page.keyboard.press('Control+H');
+  const find = page.locator('.editor-group-container.active .find-widget textarea[aria-label="Find"], .editor-group-container.active .find-widget .find-part textarea').first();
+  await find.waitFor({ timeout: 10_000 });
+  await find.fill('"seed": 0');
+  const replace = page.locator('.editor-group-container.active .find-widget .replace-part textarea').first();
+  await replace.fill('"seed": 5');
+  await page.keyboard.press('Control+Alt+Enter');
+  await page.keyboard.press('Escape');
+  for (let i = 0; i < 30 && !/"seed": 5/.test(text); i++) { await sleep(100); text = await viewText(); }
+  check(/"seed": 5/.test(text), 'the text editor replaced the seed');
+  check(readFileSync(join(workspace, 'examples', EXAMPLE), 'utf8') === baselineText, 'still unsaved after the text edit');
+
+  // Back to the graph: the noise block shows the seed typed in the text editor.
+  await runCommand('dpipe: Open in Graph Editor');
+  await g('node-noise').waitFor({ timeout: 30_000 });
+  await g('node-noise').click();
+  const seedField = webview.locator('[data-testid="param-seed"] input');
+  await seedField.waitFor();
+  let seedValue = '';
+  for (let i = 0; i < 30 && seedValue !== '5'; i++) { seedValue = await seedField.inputValue(); if (seedValue !== '5') await sleep(100); }
+  check(seedValue === '5', `the graph shows the seed from the text editor (got ${seedValue})`);
+  check(readFileSync(join(workspace, 'examples', EXAMPLE), 'utf8') === baselineText, 'still unsaved after switching back to the graph');
+  await shot('04-graph-after-text-edit');
+
+  // ---------------------------------------------------------------------------------------------
+  // 6. Run from the command palette: progress, preview on the Sample block, outputs on the Output block.
+  const outRoot = join(workspace, 'examples', 'dpipe-out');
+  await runCommand('dpipe: Run Pipeline');
+  const toast = page.locator('.notifications-toasts .notification-list-item', { hasText: `dpipe: ${EXAMPLE} finished` });
+  await toast.waitFor({ timeout: 180_000 });
+  await g('preview-sample').waitFor({ timeout: 30_000 });
+  const caption = await g('preview-caption-sample').innerText();
+  await webview.locator('[data-testid^="output-image-image-"]').first().waitFor({ timeout: 30_000 });
+  const phase = await g('run-progress').getAttribute('data-phase');
+  check(phase === 'done', `the toolbar shows the run done (phase ${phase})`);
+  const previewSize = await g('preview-sample').evaluate((img) => [img.naturalWidth, img.naturalHeight]);
+  check(previewSize[0] > 0 && previewSize[1] > 0, `the Sample block shows a decoded x̂0 preview (${previewSize.join('×')}; "${caption.replace(/\s+/g, ' ')}")`);
+  await shot('05-run-finished');
+
+  const runs = existsSync(outRoot) ? readdirSync(outRoot) : [];
+  check(runs.length === 1 && /^\d{8}-\d{6}-\d{3}$/.test(runs[0]), `one run folder dpipe-out/<timestamp> (${runs.join(', ')})`);
+  const runDir = join(outRoot, runs[0]);
+  const files = readdirSync(runDir);
+  const record = JSON.parse(readFileSync(join(runDir, 'run.json'), 'utf8'));
+  check(record.status === 'completed' && record.nfe === 8, `run.json: completed with 8 model evaluations, the UNSAVED steps = 8 (nfe ${record.nfe})`);
+  check(record.seeds[0] === 5, `run.json: the unsaved seed 5 was used (seeds ${record.seeds.slice(0, 3).join(',')}…)`);
+  const pngs = files.filter((f) => f.endsWith('.png'));
+  check(pngs.length >= 1 && files.some((f) => f.endsWith('.npy')), `images and the latent were written (${files.join(', ')})`);
+  const pngText = readFileSync(join(runDir, pngs[0])).toString('latin1');
+  check(pngText.includes('dpipe') && /"steps": 8/.test(pngText), `${pngs[0]} carries the pipeline that ran`);
+  check(readFileSync(join(workspace, 'examples', EXAMPLE), 'utf8') === baselineText, 'running did not save or rewrite the file');
+
+  // ---------------------------------------------------------------------------------------------
+  // 7. Undo both edits (the text one, then the graph one) with the graph editor focused.
+  await g('canvas').click({ position: { x: 20, y: 20 } });
+  await page.keyboard.press('Control+Z');
+  await page.keyboard.press('Control+Z');
+  for (let i = 0; i < 50 && (await isDirty()); i++) await sleep(100);
+  check(!(await isDirty()), 'after two undos the document is back to its saved state');
+  await g('node-sched').click();
+  let stepsValue = '';
+  for (let i = 0; i < 30 && stepsValue !== '20'; i++) { stepsValue = await webview.locator('[data-testid="param-steps"] input').inputValue(); if (stepsValue !== '20') await sleep(100); }
+  check(stepsValue === '20', `the graph shows steps = 20 again (got ${stepsValue})`);
+  await shot('06-after-undo');
+
+  // Light theme, for the README.
+  writeFileSync(settingsFile, settings('Default Light Modern'));
+  await sleep(2500);
+  await shot('07-graph-light');
+  writeFileSync(settingsFile, settings('Default Dark Modern'));
+  await sleep(1500);
+
+  // ---------------------------------------------------------------------------------------------
+  // 8. A file that does not parse: a clear message and "Open as text", never a blank page or a rewrite.
+  await openFile('broken.dpipe');
+  const broken = page.frameLocator('iframe.webview.ready >> visible=true').frameLocator('iframe#active-frame');
+  await broken.locator('[data-testid="error-banner"]').waitFor({ timeout: 60_000 });
+  const details = await broken.locator('[data-testid="error-details"]').innerText();
+  check(/E_JSON/.test(details), `the broken file shows its JSON error (${details.split('\n')[0]})`);
+  await shot('08-broken-file');
+  await broken.locator('[data-testid="open-as-text"]').click();
+  await page.locator('.editor-group-container.active .monaco-editor .view-lines', { hasText: '"dpipe": 1' }).waitFor({ timeout: 30_000 });
+  check(readFileSync(join(workspace, 'broken.dpipe'), 'utf8') === '{ "dpipe": 1, "nodes": [ { "id": "a", \n', 'the broken file was not rewritten');
+  await shot('09-broken-as-text');
+
+  check(pageErrors.length === 0, `no page errors (${pageErrors.join(' | ')})`);
+  check(cspViolations.length === 0, `no Content Security Policy violations (${cspViolations.slice(0, 3).join(' | ')})`);
+  log('blocked non-loopback hosts:', [...blocked].join(', ') || 'none');
+  log('PASS');
+} catch (e) {
+  failed = true;
+  console.error('FAIL:', e?.stack ?? e);
+  try { if (page) await page.screenshot({ path: join(SHOTS, 'zz-failure.png') }); } catch { /* no page */ }
+  console.error('--- dpipe extension log (tail) ---\n' + extensionLog().slice(-6000));
+  console.error('--- code-server output (tail) ---\n' + serverOut.slice(-3000));
+} finally {
+  clearTimeout(hardStop);
+  await cleanup();
+}
+process.exit(failed ? 1 : 0);
