@@ -26,6 +26,11 @@ export interface Command {
   readonly summary: string;
   /** Full usage text for `dpipe NAME --help` and usage errors. */
   readonly usage: string;
+  /**
+   * Whether the command stops cleanly on `io.signal` (Ctrl-C then aborts the signal and waits for the command to
+   * save and return; a second Ctrl-C quits). Otherwise the first Ctrl-C quits at once.
+   */
+  readonly cancellable?: boolean;
   /** Runs the command; resolves to the process exit code. */
   run(args: readonly string[], io: CliIO): Promise<number>;
 }

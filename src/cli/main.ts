@@ -72,9 +72,10 @@ export async function main(argv: readonly string[], io: CliIO, commands: readonl
 if (require.main === module) {
   const ctl = new AbortController();
   let interrupts = 0;
+  const cancellable = COMMANDS.find((c) => c.name === process.argv[2])?.cancellable === true;
   process.on('SIGINT', () => {
     interrupts++;
-    if (interrupts === 1) {
+    if (interrupts === 1 && cancellable) {
       process.stderr.write('\ndpipe: stopping after the current model evaluation and saving (Ctrl-C again to quit now)\n');
       ctl.abort();
     } else process.exit(EXIT.INTERRUPTED);

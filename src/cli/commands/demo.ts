@@ -33,6 +33,7 @@ export const demoCommand: Command = {
   name: 'demo',
   summary: 'run the example pipelines on the demo model; prints the image paths (dpipe-out/demo/)',
   usage: USAGE,
+  cancellable: true,
   async run(args, io) {
     const { values, positionals } = parseCommandArgs(this, args, {
       out: { type: 'string' },

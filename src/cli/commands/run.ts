@@ -32,6 +32,7 @@ export const runCommand: Command = {
   name: 'run',
   summary: 'run a pipeline: images, latents, trajectory and run.json into an output folder',
   usage: USAGE,
+  cancellable: true,
   async run(args, io) {
     const { values, positionals } = parseCommandArgs(this, args, {
       out: { type: 'string' },
