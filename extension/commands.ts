@@ -4,13 +4,13 @@
  * .dpipe.
  */
 import * as path from 'node:path';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { randomInt } from 'node:crypto';
 import * as vscode from 'vscode';
-import { loadPipeline, serializePipeline, type PipelineDoc } from '../src/engine/format';
+import { loadPipeline, serializePipeline } from '../src/engine/format';
 import { readPipelineFromPng } from '../src/engine/run/png';
-import { registryJson } from './pipelineText';
-import { VIEW_TYPE, toPipelinePath, type PipelineEditorProvider } from './editorProvider';
+import { instantiateTemplate, listTemplates } from './templates';
+import { VIEW_TYPE, type PipelineEditorProvider } from './editorProvider';
 import type { PipelineDocuments } from './documents';
 import type { RunService } from './runService';
 import { revealFolder } from './runService';
@@ -149,48 +149,12 @@ function activeTabDpipe(): vscode.Uri | undefined {
 
 // ---------------------------------------------------------------------------------------------
 
-/** Rewrites relative file params so they point at the same files from `toDir` as they did from `fromDir`. */
-export function rebasePaths(doc: PipelineDoc, fromDir: string, toDir: string): PipelineDoc {
-  if (path.resolve(fromDir) === path.resolve(toDir)) return doc;
-  const types = new Map(registryJson().map((t) => [t.type, t] as const));
-  return {
-    ...doc,
-    nodes: doc.nodes.map((n) => {
-      const info = types.get(n.type);
-      if (!info) return n;
-      const params = { ...n.params };
-      for (const spec of info.params) {
-        const v = params[spec.name];
-        if (spec.type !== 'file' || typeof v !== 'string' || v === '' || path.isAbsolute(v)) continue;
-        const abs = path.resolve(fromDir, v);
-        if (existsSync(abs)) params[spec.name] = toPipelinePath(toDir, abs);
-      }
-      return { ...n, params };
-    }),
-  };
-}
-
-interface Template {
-  readonly label: string;
-  readonly description?: string;
-  readonly detail?: string;
-  readonly file?: string;
-}
-
-function listTemplates(extensionUri: vscode.Uri): Template[] {
-  const dir = path.join(extensionUri.fsPath, 'examples');
-  const out: Template[] = [{ label: 'Empty pipeline', detail: 'No blocks; add them from the palette.' }];
-  if (!existsSync(dir)) return out;
-  for (const f of readdirSync(dir).filter((f) => f.endsWith('.dpipe')).sort()) {
-    const file = path.join(dir, f);
-    const r = loadPipeline(readFileSync(file, 'utf8'), { file, checkFiles: false });
-    out.push({ label: r.doc?.metadata.title ?? f.replace(/\.dpipe$/, ''), description: f, detail: r.doc?.metadata.description, file });
-  }
-  return out;
-}
-
 async function newPipeline(deps: CommandDeps): Promise<void> {
-  const pick = await vscode.window.showQuickPick(listTemplates(deps.extensionUri), { title: 'dpipe: New Pipeline', placeHolder: 'Start from a template', matchOnDetail: true });
+  const pick = await vscode.window.showQuickPick(listTemplates(path.join(deps.extensionUri.fsPath, 'examples')), {
+    title: 'dpipe: New Pipeline',
+    placeHolder: 'Start from a template',
+    matchOnDetail: true,
+  });
   if (!pick) return;
   const folder = vscode.workspace.workspaceFolders?.[0]?.uri;
   const suggested = (pick.description ?? 'pipeline.dpipe').replace(/\.dpipe$/, '') + '.dpipe';
@@ -200,14 +164,12 @@ async function newPipeline(deps: CommandDeps): Promise<void> {
     filters: { 'dpipe pipeline': ['dpipe'] },
   });
   if (!target) return;
-  let text: string;
-  if (pick.file) {
-    const r = loadPipeline(readFileSync(pick.file, 'utf8'), { file: pick.file, checkFiles: false });
-    text = r.doc ? serializePipeline(rebasePaths(r.doc, path.dirname(pick.file), path.dirname(target.fsPath))) : readFileSync(pick.file, 'utf8');
-  } else {
-    text = serializePipeline({ dpipe: 1, metadata: { title: path.basename(target.fsPath, '.dpipe') }, nodes: [], edges: [] });
+  const inst = instantiateTemplate(pick.file, target.fsPath, deps.extensionUri.fsPath);
+  for (const c of inst.copies) {
+    mkdirSync(path.dirname(c.to), { recursive: true });
+    copyFileSync(c.from, c.to);
   }
-  await vscode.workspace.fs.writeFile(target, new TextEncoder().encode(text));
+  await vscode.workspace.fs.writeFile(target, new TextEncoder().encode(inst.text));
   await vscode.commands.executeCommand('vscode.openWith', target, VIEW_TYPE);
 }
 
