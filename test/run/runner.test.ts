@@ -94,6 +94,7 @@ describe('run/runPipeline on a closed-form Gaussian model', () => {
     assert.equal(rec.status, 'completed');
     assert.equal(rec.nfe, 6);
     assert.deepEqual(rec.seeds, [3, 4]);
+    assert.equal(rec.batch, 2);
     assert.equal(rec.models[0].sha256, 'ab'.repeat(32));
     assert.equal(rec.onnxruntime, 'test-runtime 0.0');
     assert.match(rec.dpipeVersion, /^\d+\.\d+\.\d+/);

@@ -87,7 +87,8 @@ export interface RunRecord {
   /** Seeds of every seeded noise block, per batch item (first block's first). */
   seeds: number[];
   readonly noise: NoiseRecord[];
-  readonly batch: number | null;
+  /** Batch size of the (first) Sample block; null when none ran. */
+  batch: number | null;
   /** Model evaluations of the whole run. */
   nfe: number;
   readonly samples: SampleRecord[];

@@ -302,6 +302,7 @@ export async function runPipeline(doc: PipelineDoc, opts: RunOptions): Promise<R
   tm.totalMs = now() - t0;
   for (const n of noise) record.noise.push({ node: n.node, seeds: [...n.value.seeds], describe: n.value.describe });
   record.seeds = record.noise.flatMap((n) => [...n.seeds]);
+  record.batch = record.samples[0]?.shape[0] ?? opts.batch ?? null;
   if (usedOnnx) record.onnxruntime = onnxruntimeVersion();
   else if (opts.runtimeVersion) record.onnxruntime = opts.runtimeVersion;
   record.finishedAt = new Date().toISOString();
