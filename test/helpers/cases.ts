@@ -62,3 +62,40 @@ export const PARITY_CASES: ParityCase[] = [
   { run: 'df_dpm_2m_n10', block: 'solver.dpm_multistep', solver: dpmMultistepNoise, params: { order: 2, lowerOrderFinal: 'below15' }, sigmas: tu('linspace', 'multistep', 'sigma_min'), start: 'vp' },
   { run: 'df_dpm_2m_trailing_n10', block: 'solver.dpm_multistep', solver: dpmMultistepNoise, params: { order: 2, lowerOrderFinal: 'below15' }, sigmas: tu('trailing', 'multistep', 'sigma_min'), start: 'vp' },
 ];
+
+// ---- issue 4 blocks -----------------------------------------------------------------------------
+import { lms } from '../../src/engine/solvers/lms';
+import { dpm2, dpmSinglestepSolver } from '../../src/engine/solvers/singlestep';
+import { unipc } from '../../src/engine/solvers/unipc';
+import { dpmSolverSigmas, type SkipType } from '../../src/engine/schedules/dpmSolver';
+import { makeModelSchedule } from '../../src/engine/model/schedule';
+
+const SD_MODEL = makeModelSchedule({ kind: 'discrete', discreteSigmas: SD_TABLE });
+const dpms = (skip: SkipType, singlestepOrder = 0) => () => dpmSolverSigmas(SD_MODEL, 10, skip, singlestepOrder, 1, 0);
+
+/** Cases whose reference fed the model the dpm-solver/UniPC repositories' continuous time (log-α interpolation). */
+export interface RepoCase extends ParityCase {
+  readonly repoTime?: boolean;
+}
+
+export const PARITY_CASES_2: RepoCase[] = [
+  ...(['karras', 'exponential', 'polyexponential'] as const).flatMap((kind): RepoCase[] => [
+    { run: `kd_edm_lms_${kind}_n10`, block: 'solver.lms', solver: lms, params: {}, sigmas: kd(kind), start: 've' as const },
+    { run: `kd_edm_dpm_2_${kind}_n10`, block: 'solver.dpm_2', solver: dpm2, params: {}, sigmas: kd(kind), start: 've' as const },
+  ]),
+  { run: 'df_lms_n10', block: 'solver.lms', solver: lms, params: {}, sigmas: tu('linspace', 'euler', 'zero'), start: 've' },
+  { run: 'df_dpm_single_2_n10', block: 'solver.dpm_singlestep', solver: dpmSinglestepSolver, params: { order: 2, prediction: 'data', stages: 'diffusers' }, sigmas: tu('linspace', 'multistep', 'zero'), start: 'vp' },
+  ...(['logSNR', 'time_uniform'] as const).flatMap((skip): RepoCase[] => [
+    { run: `dpms_dpmpp_multistep_o2_${skip}_n10`, block: 'solver.dpmpp_2m', solver: dpmpp2m, params: { lowerOrderFinal: 'below10' }, sigmas: dpms(skip), start: 'vp' as const, repoTime: true },
+    { run: `dpms_dpmpp_multistep_o3_${skip}_n10`, block: 'solver.dpmpp_3m', solver: dpmpp3m, params: { lowerOrderFinal: 'below10' }, sigmas: dpms(skip), start: 'vp' as const, repoTime: true },
+    { run: `dpms_dpm_singlestep_o3_${skip}_n10`, block: 'solver.dpm_singlestep', solver: dpmSinglestepSolver, params: { order: 3, prediction: 'noise', stages: 'dpm-solver' }, sigmas: dpms(skip, 3), start: 'vp' as const, repoTime: true },
+    { run: `unipc_bh1_o3_${skip}_n10`, block: 'solver.unipc', solver: unipc, params: { order: 3, variant: 'bh1' }, sigmas: dpms(skip), start: 'vp' as const, repoTime: true },
+    { run: `unipc_bh2_o3_${skip}_n10`, block: 'solver.unipc', solver: unipc, params: { order: 3, variant: 'bh2' }, sigmas: dpms(skip), start: 'vp' as const, repoTime: true },
+  ]),
+  ...([
+    ['df_unipc_bh2_o2_n10', 2, 'bh2', 'zero'],
+    ['df_unipc_bh2_o3_n10', 3, 'bh2', 'zero'],
+    ['df_unipc_bh2_o3_sigmamin_n10', 3, 'bh2', 'sigma_min'],
+    ['df_unipc_bh1_o3_sigmamin_n10', 3, 'bh1', 'sigma_min'],
+  ] as const).map(([run, order, variant, final]): RepoCase => ({ run, block: 'solver.unipc', solver: unipc, params: { order, variant }, sigmas: tu('linspace', 'multistep', final), start: 'vp' })),
+];

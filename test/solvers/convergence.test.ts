@@ -10,7 +10,11 @@ import type { Params } from '../../src/engine/registry/types';
 import { euler } from '../../src/engine/solvers/euler';
 import { heun } from '../../src/engine/solvers/heun';
 import { dpmpp2m, dpmpp3m, dpmMultistepNoise } from '../../src/engine/solvers/dpmpp';
-import { measuredOrder, type Grid } from '../helpers/convergence';
+import { lms } from '../../src/engine/solvers/lms';
+import { dpm2, dpmpp2s, dpmSinglestepSolver } from '../../src/engine/solvers/singlestep';
+import { makeUniC, unipc } from '../../src/engine/solvers/unipc';
+import { ctxWith, gaussianDenoiser, gaussianFlow } from '../helpers/gmm';
+import { GAUSS, grid, measuredOrder, slope, startPoint, type Grid } from '../helpers/convergence';
 
 export interface OrderCase {
   readonly name: string;
@@ -31,6 +35,24 @@ export const ORDER_CASES: OrderCase[] = [
   { name: 'solver.dpm_multistep order 1', solver: dpmMultistepNoise, params: { order: 1, lowerOrderFinal: 'off' }, theory: 1, steps: [16, 32, 64, 128] },
   { name: 'solver.dpm_multistep order 2', solver: dpmMultistepNoise, params: { order: 2, lowerOrderFinal: 'off' }, theory: 2, steps: [16, 32, 64, 128] },
   { name: 'solver.dpm_multistep order 3 taylor', solver: dpmMultistepNoise, params: { order: 3, lowerOrderFinal: 'off', thirdOrder: 'taylor' }, theory: 3, steps: [512, 1024, 2048, 4096], grid: 'warm' },
+  // LMS: the warm grid keeps its order-1..3 warm-up from limiting the measured order.
+  { name: 'solver.lms (order 4)', solver: lms, params: {}, theory: 4, steps: [256, 512, 1024, 2048], grid: 'warm' },
+  { name: 'solver.dpm_2', solver: dpm2, params: {}, theory: 2, steps: [16, 32, 64, 128] },
+  { name: 'solver.dpmpp_2s', solver: dpmpp2s, params: {}, theory: 2, steps: [16, 32, 64, 128] },
+  { name: 'solver.dpm_singlestep order 1', solver: dpmSinglestepSolver, params: { order: 1 }, theory: 1, steps: [16, 32, 64, 128] },
+  { name: 'solver.dpm_singlestep order 2', solver: dpmSinglestepSolver, params: { order: 2 }, theory: 2, steps: [16, 32, 64, 128] },
+  { name: 'solver.dpm_singlestep order 3', solver: dpmSinglestepSolver, params: { order: 3 }, theory: 3, steps: [16, 32, 64, 128] },
+  { name: 'solver.dpm_singlestep order 3 data/taylor', solver: dpmSinglestepSolver, params: { order: 3, prediction: 'data', solverType: 'heun' }, theory: 3, steps: [16, 32, 64, 128] },
+  { name: 'solver.dpm_singlestep order 2 stages=diffusers', solver: dpmSinglestepSolver, params: { order: 2, prediction: 'data', stages: 'diffusers' }, theory: 2, steps: [16, 32, 64, 128] },
+  { name: 'solver.dpm_singlestep order 3 stages=dpm-solver', solver: dpmSinglestepSolver, params: { order: 3, stages: 'dpm-solver' }, theory: 3, steps: [32, 62, 122, 242] }, // n % 3 = 2: the last group is order 2
+  // UniPC: UniP-p has order p, UniC raises it to p + 1 (Zhao et al. 2023, Theorem 3.1/3.2).
+  ...([1, 2, 3] as const).flatMap((p) =>
+    (['bh1', 'bh2'] as const).map((variant): OrderCase => ({ name: `solver.unipc p=${p} ${variant} (UniPC)`, solver: unipc, params: { order: p, variant, lowerOrderFinal: 'off' }, theory: p + 1, steps: [32, 64, 128, 256], grid: 'warm' })),
+  ),
+  { name: 'solver.unipc p=1 corrector off (UniP-1)', solver: unipc, params: { order: 1, corrector: false, lowerOrderFinal: 'off' }, theory: 1, steps: [32, 64, 128, 256] },
+  { name: 'solver.unipc p=2 corrector off (UniP-2)', solver: unipc, params: { order: 2, corrector: false, lowerOrderFinal: 'off' }, theory: 2, steps: [32, 64, 128, 256] },
+  { name: 'solver.unipc p=3 corrector off (UniP-3)', solver: unipc, params: { order: 3, corrector: false, lowerOrderFinal: 'off' }, theory: 3, steps: [256, 512, 1024, 2048], grid: 'warm' },
+  { name: 'solver.unipc p=3 noise prediction', solver: unipc, params: { order: 3, prediction: 'noise', lowerOrderFinal: 'off' }, theory: 4, steps: [32, 64, 128, 256], grid: 'warm' },
 ];
 
 describe('solvers: convergence order on Gaussian data', () => {
@@ -44,4 +66,21 @@ describe('solvers: convergence order on Gaussian data', () => {
     const r = await measuredOrder(dpmpp3m, { lowerOrderFinal: 'off', thirdOrder: 'taylor' }, [512, 1024, 2048, 4096]);
     assert.ok(Math.abs(r.order - 2) < 0.3, `measured ${r.order}`);
   });
+  for (const [name, solver, p, theory] of [
+    ['solver.euler + corrector.unic p=1', euler, 1, 2],
+    ['solver.dpmpp_2m + corrector.unic p=2', dpmpp2m, 2, 3],
+  ] as const) {
+    it(`${name}: the UniC hook raises the order to ${theory}`, async () => {
+      const steps = [32, 64, 128, 256];
+      const errs: number[] = [];
+      for (const n of steps) {
+        const x0 = startPoint();
+        const x = await solver(gaussianDenoiser(GAUSS.m, GAUSS.s), { shape: [1, x0.length], data: x0 }, grid(n, 'exponential'), {}, ctxWith(undefined, { corrector: makeUniC({ order: p }) }));
+        const ex = gaussianFlow(x0, GAUSS.sigmaMax, GAUSS.sigmaMin, GAUSS.m, GAUSS.s);
+        errs.push(Math.max(...ex.map((v, i) => Math.abs(v - x.data[i]))));
+      }
+      const order = slope(steps, errs);
+      assert.ok(Math.abs(order - theory) <= 0.3, `measured ${order}`);
+    });
+  }
 });

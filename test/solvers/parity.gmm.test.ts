@@ -8,7 +8,8 @@ import type { Denoiser } from '../../src/engine/core/types';
 import { roundHalfEven, sigmaToT } from '../../src/engine/model/schedule';
 import { arrayNoise, counted, ctxWith, mixtureDenoise } from '../helpers/gmm';
 import { goldenSteps, goldenZ, runFinal, runMeta, SD_TABLE, startVE, toOutput } from '../helpers/golden';
-import { PARITY_CASES } from '../helpers/cases';
+import { PARITY_CASES, PARITY_CASES_2, type RepoCase } from '../helpers/cases';
+import { repoTime } from '../helpers/repoTime';
 import { maxAbs } from '../helpers/fixtures';
 
 /**
@@ -26,16 +27,18 @@ const rounded: Denoiser = async (x, sigma) => {
 };
 const exact: Denoiser = async (x, sigma) => mixtureDenoise(x, sigma);
 
+
+
 describe('solvers: golden parity on the float64 closed-form mixture', () => {
   const z = goldenZ();
   const steps = goldenSteps();
-  for (const c of PARITY_CASES) {
+  for (const c of [...PARITY_CASES, ...PARITY_CASES_2] as RepoCase[]) {
     const isKd = c.run.startsWith('kd_');
     const tol = isKd ? 1e-9 : 2e-5;
     it(`${c.block} ${JSON.stringify(c.params)} reproduces ${c.run} (max-abs < ${tol})`, async () => {
       const meta = runMeta(c.run);
       const sigmas = c.sigmas();
-      const { model, calls } = counted(c.roundTimesteps ? rounded : exact);
+      const { model, calls } = counted(c.roundTimesteps ? rounded : c.repoTime ? repoTime(exact) : exact);
       const noise = arrayNoise(steps, 768);
       const x = await c.solver(model, startVE(z, sigmas[0], c.start), sigmas, c.params, ctxWith(c.stochastic ? noise : undefined));
       const out = toOutput(x, sigmas[sigmas.length - 1], meta.output_space);

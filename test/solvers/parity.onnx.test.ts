@@ -10,7 +10,8 @@ import { loadModel } from '../../src/engine/model/wrap';
 import type { ModelValue } from '../../src/engine/registry/types';
 import { arrayNoise, counted, ctxWith } from '../helpers/gmm';
 import { goldenSteps, goldenZ, runFinal, runMeta, startVE, toOutput } from '../helpers/golden';
-import { PARITY_CASES } from '../helpers/cases';
+import { PARITY_CASES, PARITY_CASES_2, type RepoCase } from '../helpers/cases';
+import { repoTime } from '../helpers/repoTime';
 import { GOLDEN, maxAbs } from '../helpers/fixtures';
 
 const MODELS = path.join(GOLDEN, 'models');
@@ -33,12 +34,13 @@ describe('solvers: golden parity through the ONNX models (loadModel)', function 
   });
   const z = goldenZ();
   const steps = goldenSteps();
-  for (const c of PARITY_CASES) {
+  for (const c of [...PARITY_CASES, ...PARITY_CASES_2] as RepoCase[]) {
     it(`${c.block} ${JSON.stringify(c.params)} reproduces ${c.run} within 1e-4`, async () => {
       const meta = runMeta(c.run);
       const sigmas = c.sigmas();
       const mv = c.run.startsWith('kd_edm') ? models.edm : c.roundTimesteps ? models.vpRound : models.vp;
-      const { model, calls } = counted(asDenoiser(mv));
+      // repoTime: the repositories' σ→t map, applied around the real ONNX model (see parity.gmm.test.ts).
+      const { model, calls } = counted(c.repoTime ? repoTime(asDenoiser(mv)) : asDenoiser(mv));
       const noise = arrayNoise(steps, 768);
       const x = await c.solver(model, startVE(z, sigmas[0], c.start), sigmas, c.params, ctxWith(c.stochastic ? noise : undefined));
       const err = maxAbs(toOutput(x, sigmas[sigmas.length - 1], meta.output_space), runFinal(c.run).data);

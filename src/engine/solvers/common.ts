@@ -86,31 +86,28 @@ export function phi(k: number, h: number): number {
   return p;
 }
 
+/** 5-point Gauss–Legendre nodes and weights on [−1, 1] (exact for polynomials of degree ≤ 9). */
+const GL_X = [0, -0.5384693101056831, 0.5384693101056831, -0.906179845938664, 0.906179845938664];
+const GL_W = [0.5688888888888889, 0.47862867049936647, 0.47862867049936647, 0.23692688505618908, 0.23692688505618908];
+
 /**
- * ∫_a^b ℓ_j(τ) dτ for the Lagrange basis polynomial ℓ_j over nodes `ts` (ℓ_j(ts[i]) = δ_ij), computed
- * exactly by expanding the polynomial (k-diffusion's `linear_multistep_coeff` integrates the same polynomial
- * numerically with scipy.integrate.quad).
+ * ∫_a^b ℓ_j(τ) dτ for the Lagrange basis polynomial ℓ_j over nodes `ts` (ℓ_j(ts[i]) = δ_ij), by Gauss–Legendre
+ * quadrature, exact for up to 10 nodes; ℓ_j is evaluated in product form, which stays well conditioned when
+ * the nodes are close together. (k-diffusion's `linear_multistep_coeff` integrates the same polynomial with
+ * scipy.integrate.quad.)
  */
 export function lagrangeIntegral(ts: readonly number[], j: number, a: number, b: number): number {
-  // Coefficients of Π_{k≠j} (τ − t_k)/(t_j − t_k), lowest degree first.
-  let poly = [1];
-  for (let k = 0; k < ts.length; k++) {
-    if (k === j) continue;
-    const den = ts[j] - ts[k];
-    const next = new Array<number>(poly.length + 1).fill(0);
-    for (let i = 0; i < poly.length; i++) {
-      next[i + 1] += poly[i] / den;
-      next[i] -= (poly[i] * ts[k]) / den;
-    }
-    poly = next;
+  if (ts.length > 10) throw new DpipeError('E_INTERNAL', `lagrangeIntegral supports up to 10 nodes; got ${ts.length}`);
+  const mid = (a + b) / 2;
+  const half = (b - a) / 2;
+  let s = 0;
+  for (let q = 0; q < GL_X.length; q++) {
+    const tau = mid + half * GL_X[q];
+    let l = 1;
+    for (let k = 0; k < ts.length; k++) if (k !== j) l *= (tau - ts[k]) / (ts[j] - ts[k]);
+    s += GL_W[q] * l;
   }
-  let ib = 0;
-  let ia = 0;
-  for (let i = poly.length - 1; i >= 0; i--) {
-    ib = ib * b + poly[i] / (i + 1);
-    ia = ia * a + poly[i] / (i + 1);
-  }
-  return ib * b - ia * a;
+  return s * half;
 }
 
 /** EDM churn parameters (Karras et al. 2022, Algorithm 2: S_churn, S_tmin, S_tmax, S_noise). */
@@ -166,4 +163,27 @@ export async function maybeCorrect(
 ): Promise<Latent> {
   if (!ctx.corrector) return args.xNext;
   return ctx.corrector.correct({ ...args, noise: ctx.noise });
+}
+
+/** Solves the small dense system A·x = b (Gaussian elimination with partial pivoting). */
+export function solveLinear(A: readonly (readonly number[])[], b: readonly number[]): number[] {
+  const n = b.length;
+  const M = A.map((row, i) => [...row.slice(0, n), b[i]]);
+  for (let c = 0; c < n; c++) {
+    let p = c;
+    for (let r = c + 1; r < n; r++) if (Math.abs(M[r][c]) > Math.abs(M[p][c])) p = r;
+    [M[c], M[p]] = [M[p], M[c]];
+    if (M[c][c] === 0) throw new DpipeError('E_INTERNAL', 'singular system in solver coefficients (repeated σ values?)');
+    for (let r = c + 1; r < n; r++) {
+      const f = M[r][c] / M[c][c];
+      for (let k = c; k <= n; k++) M[r][k] -= f * M[c][k];
+    }
+  }
+  const x = new Array<number>(n).fill(0);
+  for (let r = n - 1; r >= 0; r--) {
+    let s = M[r][n];
+    for (let k = r + 1; k < n; k++) s -= M[r][k] * x[k];
+    x[r] = s / M[r][r];
+  }
+  return x;
 }

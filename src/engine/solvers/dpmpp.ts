@@ -31,7 +31,7 @@ import type { Denoiser, Latent, SolverContext } from '../core/types';
 import { checkAbort, emit, lambdaOf, maybeCorrect, requireDecreasing, sum } from './common';
 import { readParams } from './params';
 
-export const LOWER_ORDER_FINAL = ['off', 'below15', 'below10'] as const;
+export const LOWER_ORDER_FINAL = ['off', 'below15', 'below10', 'always'] as const;
 export type LowerOrderFinal = (typeof LOWER_ORDER_FINAL)[number];
 export const SOLVER_TYPES = ['midpoint', 'heun'] as const;
 export type SolverType = (typeof SOLVER_TYPES)[number];
@@ -75,7 +75,7 @@ export function multistepOrder(i: number, n: number, order: number, lof: LowerOr
   if (lof === 'below15' && n < 15) {
     if (i === n - 1) o = 1;
     else if (i === n - 2) o = Math.min(o, 2);
-  } else if (lof === 'below10' && n < 10) {
+  } else if ((lof === 'below10' && n < 10) || lof === 'always') {
     o = Math.min(o, n - i);
   }
   return o;
@@ -89,7 +89,8 @@ export const lowerOrderFinalParam = (def: LowerOrderFinal): ParamSpec => ({
   optionDocs: {
     off: 'full order whenever the history allows (k-diffusion); a step to σ = 0 is still first order.',
     below15: 'with fewer than 15 steps the last step is first order and the one before at most second (diffusers lower_order_final=True).',
-    below10: 'with fewer than 10 steps step k of n uses order min(order, n − k) (LuChengTHU/dpm-solver and wl-zhao/UniPC lower_order_final=True).',
+    below10: 'with fewer than 10 steps step k of n uses order min(order, n − k) (LuChengTHU/dpm-solver lower_order_final=True).',
+    always: 'step k of n uses order min(order, n − k) whatever n (wl-zhao/UniPC and diffusers UniPCMultistepScheduler lower_order_final=True).',
   },
   doc: 'Lower the order in the last steps, which stabilizes few-step runs.',
 });

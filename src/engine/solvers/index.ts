@@ -6,11 +6,17 @@ import type { NodeType } from '../registry/node';
 import { DPMPP_MULTISTEP_NODES } from './dpmpp';
 import { EULER_NODES } from './euler';
 import { HEUN_NODES } from './heun';
+import { LMS_NODES } from './lms';
+import { SINGLESTEP_NODES } from './singlestep';
+import { UNIPC_NODES } from './unipc';
 
 export { euler, eulerAncestral } from './euler';
 export { heun } from './heun';
 export { dpmpp2m, dpmpp3m, dpmMultistepNoise, dpmMultistep, multistepOrder } from './dpmpp';
+export { lms } from './lms';
+export { dpmSinglestepSolver, dpm2, dpmpp2s, singlestepUpdate } from './singlestep';
+export { unipc, uniP, uniC, makeUniC, UNIC_CORRECTOR_NODE } from './unipc';
 export * as solverCommon from './common';
 export { readParams } from './params';
 
-export const SOLVER_NODES: NodeType[] = [...EULER_NODES, ...HEUN_NODES, ...DPMPP_MULTISTEP_NODES];
+export const SOLVER_NODES: NodeType[] = [...EULER_NODES, ...HEUN_NODES, ...LMS_NODES, ...DPMPP_MULTISTEP_NODES, ...SINGLESTEP_NODES, ...UNIPC_NODES];
