@@ -20,7 +20,8 @@ import type { NodeType } from '../../registry/node';
 import { defineSolver } from '../../registry/node';
 import type { Params, ParamSpec } from '../../registry/types';
 import { readParams } from '../params';
-import { S_NOISE_PARAM, addNoise, reportStep } from './util';
+import { S_NOISE_PARAM, addNoise } from './util';
+import { checkAbort, emit } from '../common';
 
 const P_DDIM: readonly ParamSpec[] = [
   {
@@ -35,6 +36,7 @@ export const ddimEta: SolverFn<Params> = async (model, x0, sigmas, options, ctx)
   const o = readParams<ODdim>('solver.ddim_eta', P_DDIM, options);
   let x = x0;
   for (let i = 0; i < sigmas.length - 1; i++) {
+    checkAbort(ctx, i, sigmas.length - 1);
     const s = sigmas[i];
     const sn = sigmas[i + 1];
     const denoised = await model(x, s, { step: i, role: 'predictor' });
@@ -42,7 +44,7 @@ export const ddimEta: SolverFn<Params> = async (model, x0, sigmas, options, ctx)
     const down = Math.sqrt(Math.max(0, sn * sn - up * up));
     x = combine(x, [[down / s, x], [1 - down / s, denoised]]);
     if (o.eta > 0) x = addNoise(x, ctx.noise, s, sn, o.sNoise * up);
-    reportStep(ctx, i, sigmas, x, denoised);
+    emit(ctx, i, sigmas, x, denoised);
   }
   return x;
 };
@@ -64,6 +66,7 @@ export const ddpm: SolverFn<Params> = async (model, x0, sigmas, options, ctx) =>
   const o = readParams<ODdpm>('solver.ddpm', P_DDPM, options);
   let x = x0;
   for (let i = 0; i < sigmas.length - 1; i++) {
+    checkAbort(ctx, i, sigmas.length - 1);
     const s = sigmas[i];
     const sn = sigmas[i + 1];
     const denoised = await model(x, s, { step: i, role: 'predictor' });
@@ -75,7 +78,7 @@ export const ddpm: SolverFn<Params> = async (model, x0, sigmas, options, ctx) =>
         : ((s * s - sn * sn) / (1 + s * s)) * (1 + sn * sn); // β/ᾱ_prev
       x = addNoise(x, ctx.noise, s, sn, o.sNoise * Math.sqrt(Math.max(0, varVe)));
     }
-    reportStep(ctx, i, sigmas, x, denoised);
+    emit(ctx, i, sigmas, x, denoised);
   }
   return x;
 };

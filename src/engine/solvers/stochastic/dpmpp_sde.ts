@@ -26,7 +26,8 @@ import type { NodeType } from '../../registry/node';
 import { defineSolver } from '../../registry/node';
 import type { Params, ParamSpec } from '../../registry/types';
 import { readParams } from '../params';
-import { ETA_PARAM, S_NOISE_PARAM, addNoise, ancestralStep, oneMinusExp, reportStep } from './util';
+import { ETA_PARAM, S_NOISE_PARAM, addNoise, oneMinusExp } from './util';
+import { ancestralStep, checkAbort, emit } from '../common';
 
 const sigmaFn = (t: number): number => Math.exp(-t);
 const tFn = (sigma: number): number => -Math.log(sigma);
@@ -41,6 +42,7 @@ export const dpmpp2sAncestral: SolverFn<Params> = async (model, x0, sigmas, opti
   const o = readParams<O2SA>('solver.dpmpp_2s_ancestral', P_2SA, options);
   let x = x0;
   for (let i = 0; i < sigmas.length - 1; i++) {
+    checkAbort(ctx, i, sigmas.length - 1);
     const s = sigmas[i];
     const sn = sigmas[i + 1];
     const denoised = await model(x, s, { step: i, role: 'predictor' });
@@ -58,7 +60,7 @@ export const dpmpp2sAncestral: SolverFn<Params> = async (model, x0, sigmas, opti
       x = combine(x, [[sigmaFn(tNext) / s, x], [oneMinusExp(h), denoised2]]);
     }
     if (sn > 0) x = addNoise(x, ctx.noise, s, sn, o.sNoise * up);
-    reportStep(ctx, i, sigmas, x, denoised);
+    emit(ctx, i, sigmas, x, denoised);
   }
   return x;
 };
@@ -76,6 +78,7 @@ export const dpmppSde: SolverFn<Params> = async (model, x0, sigmas, options, ctx
   const o = readParams<OSDE>('solver.dpmpp_sde', P_SDE, options);
   let x = x0;
   for (let i = 0; i < sigmas.length - 1; i++) {
+    checkAbort(ctx, i, sigmas.length - 1);
     const s = sigmas[i];
     const sn = sigmas[i + 1];
     const denoised = await model(x, s, { step: i, role: 'predictor' });
@@ -100,7 +103,7 @@ export const dpmppSde: SolverFn<Params> = async (model, x0, sigmas, options, ctx
       x = combine(x, [[sigmaFn(tn2) / s, x], [-Math.expm1(t - tn2), dd]]);
       x = addNoise(x, ctx.noise, s, sn, o.sNoise * su2);
     }
-    reportStep(ctx, i, sigmas, x, denoised);
+    emit(ctx, i, sigmas, x, denoised);
   }
   return x;
 };
@@ -127,6 +130,7 @@ export const dpmpp2mSde: SolverFn<Params> = async (model, x0, sigmas, options, c
   let old: Latent | undefined;
   let hLast = 0;
   for (let i = 0; i < sigmas.length - 1; i++) {
+    checkAbort(ctx, i, sigmas.length - 1);
     const s = sigmas[i];
     const sn = sigmas[i + 1];
     const denoised = await model(x, s, { step: i, role: 'predictor' });
@@ -148,7 +152,7 @@ export const dpmpp2mSde: SolverFn<Params> = async (model, x0, sigmas, options, c
     }
     old = denoised;
     hLast = h;
-    reportStep(ctx, i, sigmas, x, denoised);
+    emit(ctx, i, sigmas, x, denoised);
   }
   return x;
 };
@@ -167,6 +171,7 @@ export const dpmpp3mSde: SolverFn<Params> = async (model, x0, sigmas, options, c
   let h1: number | undefined;
   let h2: number | undefined;
   for (let i = 0; i < sigmas.length - 1; i++) {
+    checkAbort(ctx, i, sigmas.length - 1);
     const s = sigmas[i];
     const sn = sigmas[i + 1];
     const denoised = await model(x, s, { step: i, role: 'predictor' });
@@ -202,7 +207,7 @@ export const dpmpp3mSde: SolverFn<Params> = async (model, x0, sigmas, options, c
     d1 = denoised;
     h2 = h1;
     h1 = h;
-    reportStep(ctx, i, sigmas, x, denoised);
+    emit(ctx, i, sigmas, x, denoised);
   }
   return x;
 };

@@ -21,7 +21,8 @@ import type { NodeType } from '../../registry/node';
 import { defineSolver } from '../../registry/node';
 import type { Params, ParamSpec } from '../../registry/types';
 import { readParams } from '../params';
-import { S_NOISE_PARAM, addNoise, reportStep } from './util';
+import { S_NOISE_PARAM, addNoise } from './util';
+import { checkAbort, emit } from '../common';
 
 /** The noise scale functions of the reference code (`customized_func`, func_type 1–7; paper App. A.8). */
 export const NOISE_SCALES = {
@@ -80,6 +81,7 @@ export const erSde: SolverFn<Params> = async (model, x0, sigmas, options, ctx) =
   let old: Latent | undefined;
   let oldD1: Latent | undefined;
   for (let i = 0; i < sigmas.length - 1; i++) {
+    checkAbort(ctx, i, sigmas.length - 1);
     const s = sigmas[i];
     const sn = sigmas[i + 1];
     const denoised = await model(x, s, { step: i, role: 'predictor' });
@@ -109,7 +111,7 @@ export const erSde: SolverFn<Params> = async (model, x0, sigmas, options, ctx) =
     }
     old = denoised;
     if (d1) oldD1 = d1;
-    reportStep(ctx, i, sigmas, x, denoised);
+    emit(ctx, i, sigmas, x, denoised);
   }
   return x;
 };

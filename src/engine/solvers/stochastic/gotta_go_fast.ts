@@ -68,6 +68,7 @@ export const gottaGoFast: SolverFn<Params> = async (model, x0, sigmas, options, 
       return model(xx, s, { step, role });
     };
     while (Math.abs(t) > 1e-6) {
+      if (ctx.signal?.aborted) throw new DpipeError('E_ABORTED', `The run was stopped at adaptive step ${step + 1} of batch item ${b + 1}.`);
       const s = sig(t);
       const sNext = sig(t - h);
       const z = ctx.noise(s, sNext).subarray(b * per, (b + 1) * per);

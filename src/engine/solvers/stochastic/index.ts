@@ -19,4 +19,3 @@ export { erSde, NOISE_SCALES } from './er_sde';
 export { restart } from './restart';
 export { gottaGoFast, adaptiveEnds } from './gotta_go_fast';
 export { BrownianPath, brownianSampler, brownianNoise, STREAM_BROWNIAN } from './brownian';
-export { ancestralStep } from './util';

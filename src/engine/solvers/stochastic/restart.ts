@@ -16,7 +16,8 @@ import { defineSolver } from '../../registry/node';
 import type { Params, ParamSpec } from '../../registry/types';
 import { DpipeError } from '../../core/errors';
 import { readParams } from '../params';
-import { S_NOISE_PARAM, reportStep } from './util';
+import { S_NOISE_PARAM } from './util';
+import { checkAbort, emit } from '../common';
 
 const P_RESTART: readonly ParamSpec[] = [
   { name: 'restartSigmaMin', type: 'number', default: 0.1, min: 0, exclusiveMin: true, doc: 'Lower end σ_min of the restart interval (snapped to the nearest σ of the schedule). 0.1 as ComfyUI\'s preset for Stable Diffusion.' },
@@ -60,6 +61,7 @@ export const restart: SolverFn<Params> = async (model, x0, sigmas, options, ctx)
 
   let x = x0;
   for (let i = 0; i < sigmas.length - 1; i++) {
+    checkAbort(ctx, i, sigmas.length - 1);
     let denoised: Latent;
     [x, denoised] = await heun(x, sigmas[i], sigmas[i + 1], i, 'predictor');
     if (i + 1 === minIdx && segment.length > 1) {
@@ -72,7 +74,7 @@ export const restart: SolverFn<Params> = async (model, x0, sigmas, options, ctx)
         lo = segment[segment.length - 1];
       }
     }
-    reportStep(ctx, i, sigmas, x, denoised);
+    emit(ctx, i, sigmas, x, denoised);
   }
   return x;
 };

@@ -25,7 +25,7 @@ import { defineSolver } from '../../registry/node';
 import type { Params, ParamSpec } from '../../registry/types';
 import { DpipeError } from '../../core/errors';
 import { readParams } from '../params';
-import { reportStep } from './util';
+import { checkAbort, emit } from '../common';
 
 /** ∫_a^b e^{k u}·u^m du in closed form (m ≤ 3 in practice; any m ≥ 0 works). */
 export function expPolyIntegral(m: number, a: number, b: number, k: number): number {
@@ -131,6 +131,7 @@ export const saSolver: SolverFn<Params> = async (model, x0, sigmas, options, ctx
   let lastNoise: Float64Array | undefined;
   let corrOrder = 0;
   for (let i = 0; i < n; i++) {
+    checkAbort(ctx, i, n);
     const s = sigmas[i];
     const d = await model(x, s, { step: i, role: 'predictor' });
     const lam = -Math.log(s);
@@ -151,7 +152,7 @@ export const saSolver: SolverFn<Params> = async (model, x0, sigmas, options, ctx
     lastNoise = noise;
     x = saStep('predictor', x, s, sigmas[i + 1], outs.slice(0, pOrder), lams.slice(0, pOrder), lams[1], tauAt(s), noise, o.sNoise);
     if (lowerOrderNums < Math.max(P, C - 1)) lowerOrderNums++;
-    reportStep(ctx, i, sigmas, x, d);
+    emit(ctx, i, sigmas, x, d);
   }
   return x;
 };
