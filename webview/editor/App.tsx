@@ -9,7 +9,7 @@ import type { Problem } from '../../src/engine/core/errors';
 import { asRegistry, type BlockRegistry } from '../../src/engine/format/registry';
 import type { PipelineDoc } from '../../src/engine/format/types';
 import type { NodeTypeInfo, ParamSpec } from '../../src/engine/registry/types';
-import type { EditorCommand, EditorSettings, ToWebview } from '../../src/protocol/editor';
+import type { EditorCommand, EditorSettings, GraphOpWire, ToWebview } from '../../src/protocol/editor';
 import { Button, Codicon } from '../shared/elements';
 import type { HostClient } from '../shared/host';
 import { RunStore } from '../shared/runStore';
@@ -121,8 +121,7 @@ export function App({ client }: { client: HostClient }) {
 
   const send = useCallback(
     (ops: Op[], label: string) => {
-      const id = undefined;
-      client.post({ type: 'applyOps', ops, label, id });
+      client.applyOps(ops as unknown as GraphOpWire[], label).catch((e: unknown) => notifyRef.current('error', `${label}: ${e instanceof Error ? e.message : String(e)}`));
     },
     [client],
   );

@@ -255,7 +255,7 @@ function ParamField({ spec, value, onSet, onPickFile }: FieldProps) {
         {optionDoc && <div>{optionDoc}</div>}
         <div className="dp-field-default">
           {describeParam(spec)} · default {formatFieldText(spec, spec.default) || '(none)'}
-          {value === undefined ? ' (in use)' : ''}
+          {value === undefined ? ' (not set in the file)' : ''}
         </div>
       </div>
     </div>

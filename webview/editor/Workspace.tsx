@@ -205,7 +205,7 @@ export function Workspace(p: WorkspaceProps) {
         return;
       }
       const edge: PipelineEdge = { from: `${c.source}.${c.sourceHandle}`, to: `${c.target}.${c.targetHandle}` };
-      send([...r.replaces.map((e) => ops.disconnect(e)), ops.connect(edge)], 'Connect');
+      send([ops.connect(edge, true)], r.replaces.length ? 'Replace connection' : 'Connect');
     },
     [check, send, notify],
   );
@@ -234,13 +234,8 @@ export function Workspace(p: WorkspaceProps) {
       const d = docRef.current;
       const id = freshId(type, new Set(d.nodes.map((n) => n.id)));
       const size = estimateSize(registry, type);
-      let pos = at ?? (() => {
-        const c = viewCenter();
-        return { x: c.x - size.width / 2, y: c.y - size.height / 2 };
-      })();
-      // Cascade so repeated clicks do not stack nodes exactly on top of each other.
-      const occupied = (q: XY) => nodesRef.current.some((n) => Math.abs(n.position.x - q.x) < 12 && Math.abs(n.position.y - q.y) < 12);
-      for (let i = 0; i < 20 && occupied(pos); i++) pos = { x: pos.x + 24, y: pos.y + 24 };
+      const c = at ?? viewCenter();
+      const pos = at ?? freeSpot({ x: c.x - size.width / 2, y: c.y - size.height / 2 }, size, nodesRef.current, registry);
       pendingSelect.current = new Set([id]);
       send([ops.addNode({ id, type, params: {}, position: { x: Math.round(pos.x), y: Math.round(pos.y) } })], `Add ${registry.get(type)?.title ?? type}`);
     },
@@ -418,6 +413,28 @@ export function Workspace(p: WorkspaceProps) {
       <Inspector node={inspected} info={inspected && registry.get(inspected.type)} selectionSize={selected.length} problems={inspectedProblems} onSetParam={onSetParam} onPickFile={onPickFile} />
     </>
   );
+}
+
+/**
+ * The free place nearest to `want` (searched on rings of a 30 px grid) where a block of `size` overlaps no
+ * node, so a block added with a click never lands on top of another.
+ */
+function freeSpot(want: XY, size: { width: number; height: number }, nodes: readonly BlockFlowNode[], registry: BlockRegistry): XY {
+  const rects = nodes.map((n) => {
+    const est = estimateSize(registry, n.data.blockType);
+    return { x: n.position.x, y: n.position.y, w: n.measured?.width ?? est.width, h: n.measured?.height ?? est.height };
+  });
+  const free = (q: XY) => !rects.some((r) => q.x < r.x + r.w + 16 && q.x + size.width + 16 > r.x && q.y < r.y + r.h + 16 && q.y + size.height + 16 > r.y);
+  for (let ring = 0; ring <= 40; ring++) {
+    for (let dx = -ring; dx <= ring; dx++) {
+      for (let dy = -ring; dy <= ring; dy++) {
+        if (Math.max(Math.abs(dx), Math.abs(dy)) !== ring) continue;
+        const q = { x: want.x + dx * 30, y: want.y + dy * 30 };
+        if (free(q)) return q;
+      }
+    }
+  }
+  return want;
 }
 
 function measuredSizes(nodes: readonly BlockFlowNode[]): Map<string, { width: number; height: number }> {

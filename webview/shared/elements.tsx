@@ -18,7 +18,6 @@ import type { VscodeProgressBar } from '@vscode-elements/elements/dist/vscode-pr
 
 type Intrinsic = { key?: React.Key; class?: string; id?: string; style?: CSSProperties; children?: ReactNode; ref?: unknown; [attr: `data-${string}`]: string | undefined; title?: string; slot?: string };
 declare module 'react' {
-  // eslint-disable-next-line @typescript-eslint/no-namespace
   namespace JSX {
     interface IntrinsicElements {
       'vscode-textfield': Intrinsic;

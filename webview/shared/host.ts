@@ -7,6 +7,7 @@
 import {
   REQUEST_TIMEOUT_MS,
   validateToWebview,
+  type GraphOpWire,
   type RequestMethod,
   type RequestMethods,
   type ToHost,
@@ -21,6 +22,9 @@ export interface HostPort {
   getState(): unknown;
   setState(state: unknown): void;
 }
+
+/** How long the host may take to apply an edit before the webview reports it. */
+const APPLY_TIMEOUT_MS = 15_000;
 
 declare function acquireVsCodeApi(): HostPort;
 
@@ -73,6 +77,14 @@ export class HostClient {
       (id) => this.post({ type: 'request', id, method, params } as ToHost),
       REQUEST_TIMEOUT_MS[method],
     );
+  }
+
+  /**
+   * Asks the host to apply graph ops as one edit. Resolves when the host has applied them (the new text comes
+   * as `documentChanged`); rejects with the host's reason when it refused them, or on timeout.
+   */
+  applyOps(ops: readonly GraphOpWire[], label: string): Promise<unknown> {
+    return this.tracker.start('applyOps', (id) => this.post({ type: 'applyOps', ops, label, id }), APPLY_TIMEOUT_MS);
   }
 
   get pendingRequests(): number {

@@ -73,7 +73,12 @@ const SampleNode = memo(function SampleNode(p: Props) {
           {active && <ProgressBar value={total ? (done ?? 0) : undefined} max={total || 1} testId={`progress-${p.id}`} label="Sampling progress" />}
           {preview && (
             <>
-              <img src={preview.image} alt={`x̂0 preview at step ${preview.step}`} data-testid={`preview-${p.id}`} width={preview.width} height={preview.height} />
+              <img
+                src={preview.image}
+                alt={`x̂0 preview at step ${preview.step + 1}`}
+                data-testid={`preview-${p.id}`}
+                style={{ aspectRatio: `${preview.width} / ${preview.height}` }}
+              />
               <div className="dp-preview-caption" data-testid={`preview-caption-${p.id}`}>
                 x̂0 · step {preview.step + 1} · σ = {formatSigma(preview.sigma)}
               </div>
