@@ -99,3 +99,16 @@ export const PARITY_CASES_2: RepoCase[] = [
     ['df_unipc_bh1_o3_sigmamin_n10', 3, 'bh1', 'sigma_min'],
   ] as const).map(([run, order, variant, final]): RepoCase => ({ run, block: 'solver.unipc', solver: unipc, params: { order, variant }, sigmas: tu('linspace', 'multistep', final), start: 'vp' })),
 ];
+
+// ---- k-diffusion's discrete-ε wrapper on the VP model (kdvp_*) --------------------------------------
+import { normalSigmas } from '../../src/engine/schedules/comfy';
+
+const kdvpSchedule = (kind: 'karras' | 'tuniform') => () => (kind === 'karras' ? finish(karrasSigmas(10, SD_TABLE[0], SD_TABLE[999], 7), 'zero', 0) : normalSigmas(SD_MODEL, 10, false));
+
+export const PARITY_CASES_KDVP: RepoCase[] = (['karras', 'tuniform'] as const).flatMap((kind): RepoCase[] => [
+  { run: `kdvp_euler_${kind}_n10`, block: 'solver.euler', solver: euler, params: {}, sigmas: kdvpSchedule(kind), start: 've' },
+  { run: `kdvp_heun_${kind}_n10`, block: 'solver.heun', solver: heun, params: {}, sigmas: kdvpSchedule(kind), start: 've' },
+  { run: `kdvp_lms_${kind}_n10`, block: 'solver.lms', solver: lms, params: {}, sigmas: kdvpSchedule(kind), start: 've' },
+  { run: `kdvp_dpmpp_2m_${kind}_n10`, block: 'solver.dpmpp_2m', solver: dpmpp2m, params: {}, sigmas: kdvpSchedule(kind), start: 'vp' },
+  { run: `kdvp_euler_ancestral_${kind}_n10`, block: 'solver.euler_ancestral', solver: eulerAncestral, params: {}, sigmas: kdvpSchedule(kind), start: 've', stochastic: true },
+]);

@@ -1,6 +1,8 @@
 /**
  * SCHEDULE blocks. One file per family: `kdiffusion.ts` (σ-range schedules), `timeUniform.ts` (diffusers'
- * spacings over training timesteps), `dpmSolver.ts` (the DPM-Solver/UniPC repositories' time grids), `ops.ts` (explicit list, truncate, split,
+ * spacings over training timesteps), `dpmSolver.ts` (the DPM-Solver/UniPC repositories' time grids), `comfy.ts` (schedules over the
+ * model's own levels: normal, sgm_uniform, simple, ddim_uniform, beta, linear-quadratic, KL-optimal, AYS, cosine,
+ * logSNR-uniform), `ops.ts` (explicit list, truncate, split,
  * flip, concatenate).
  */
 import type { NodeType } from '../registry/node';
@@ -8,11 +10,13 @@ import { KDIFFUSION_SCHEDULES } from './kdiffusion';
 import { SCHEDULE_OP_NODES } from './ops';
 import { TIME_UNIFORM_SCHEDULES } from './timeUniform';
 import { DPM_SOLVER_SCHEDULES } from './dpmSolver';
+import { COMFY_SCHEDULES } from './comfy';
 
 export * from './kdiffusion';
 export * from './timeUniform';
 export * from './ops';
 export * from './dpmSolver';
+export * from './comfy';
 export { finish, linspace, FINAL_MODES, type FinalMode } from './common';
 
-export const SCHEDULE_NODES: NodeType[] = [...KDIFFUSION_SCHEDULES, ...TIME_UNIFORM_SCHEDULES, ...DPM_SOLVER_SCHEDULES, ...SCHEDULE_OP_NODES];
+export const SCHEDULE_NODES: NodeType[] = [...KDIFFUSION_SCHEDULES, ...TIME_UNIFORM_SCHEDULES, ...DPM_SOLVER_SCHEDULES, ...COMFY_SCHEDULES, ...SCHEDULE_OP_NODES];
