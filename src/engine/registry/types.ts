@@ -60,6 +60,19 @@ export interface SolverInfo {
   readonly adaptive?: boolean;
 }
 
+/** Corrector-specific metadata (registry entry of a CORRECTOR block), for composition checks. */
+export interface CorrectorInfo {
+  /** Model evaluations the corrector adds per solver step. */
+  readonly nfePerStep: number;
+  /**
+   * Which predictors it can follow: 'deterministic' — an ODE corrector that rebuilds the step from the
+   * data-prediction history (UniC, SA-Solver's corrector with τ = 0), valid only after a solver with
+   * `stochastic: false`; 'any' — it only moves the predicted state at its own σ (Langevin), valid after any
+   * solver that accepts correctors.
+   */
+  readonly follows: 'deterministic' | 'any';
+}
+
 /** JSON-serializable description of a node type. */
 export interface NodeTypeInfo {
   readonly type: string;
@@ -73,6 +86,7 @@ export interface NodeTypeInfo {
   readonly outputs: readonly PortSpec[];
   readonly params: readonly ParamSpec[];
   readonly solver?: SolverInfo;
+  readonly corrector?: CorrectorInfo;
 }
 
 // ---------------------------------------------------------------------------------------------
