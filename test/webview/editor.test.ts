@@ -289,6 +289,38 @@ describe('graph editor webview (chromium)', function () {
     assert.equal(host.text, textBefore);
   });
 
+  it('keyboard: Ctrl+A selects all, Esc clears, Ctrl+D duplicates, F fits the view', async () => {
+    const count = docOf(host).nodes.length;
+    await page.locator(tid('canvas')).click({ position: { x: 5, y: 5 } });
+    await page.keyboard.press('Control+A');
+    assert.equal(await page.locator('.react-flow__node.selected').count(), count);
+    assert.match(await page.locator(tid('inspector-empty')).innerText(), new RegExp(`${count} nodes selected`));
+    await page.keyboard.press('Escape');
+    assert.equal(await page.locator('.react-flow__node.selected').count(), 0);
+
+    const edits = host.history.length;
+    await select(page, 'noise');
+    await page.keyboard.press('Control+D');
+    await host.waitForEdits(edits + 1);
+    assert.deepEqual(node(host, 'noise_2').params, node(host, 'noise').params);
+    await page.waitForSelector(`.react-flow__node.selected ${tid('node-noise_2')}`);
+    await page.keyboard.press('Delete');
+    await host.waitForEdits(edits + 2);
+    assert.ok(!docOf(host).nodes.some((n) => n.id === 'noise_2'));
+
+    const transform = () => page.locator('.react-flow__viewport').getAttribute('style');
+    await page.keyboard.press('f');
+    await page.waitForTimeout(300);
+    const fitted = await transform();
+    await page.locator('.react-flow__controls-zoomin').click();
+    await page.waitForTimeout(300);
+    assert.notEqual(await transform(), fitted);
+    await page.locator(tid('canvas')).click({ position: { x: 5, y: 5 } });
+    await page.keyboard.press('f');
+    await page.waitForTimeout(300);
+    assert.equal(await transform(), fitted);
+  });
+
   it('runs: shows the latest x̂0 preview with step and σ, acknowledges it, then the outputs; a click opens the file', async () => {
     await page.locator(tid('run-button')).click();
     await host.waitFor((m) => m.type === 'command' && m.command === 'run', 3000, true);

@@ -5,9 +5,10 @@
  * the same `checkParamValue` the loader uses before it is sent, so the host only ever receives valid edits.
  */
 import { memo, useEffect, useState } from 'react';
-import { checkParamValue, describeParam } from '../../src/engine/format/registry';
+import { describeParam } from '../../src/engine/format/registry';
 import type { PipelineNode } from '../../src/engine/format/types';
 import type { NodeTypeInfo, ParamSpec, ParamValue } from '../../src/engine/registry/types';
+import { formatFieldText, parseFieldText, randomSeed } from './fields';
 import { Button, Checkbox, Codicon, SingleSelect, TextField } from '../shared/elements';
 import type { NodeProblem } from './graphView';
 import { CATEGORY_ICON } from './nodes/categories';
@@ -122,40 +123,6 @@ function ProblemList({ problems }: { problems: readonly NodeProblem[] }) {
   );
 }
 
-/** Parses the text of a field into the value its spec wants; returns an error message when it cannot. */
-export function parseFieldText(spec: ParamSpec, text: string): { ok: true; value: ParamValue } | { ok: false; error: string } {
-  const t = text.trim();
-  let value: ParamValue;
-  switch (spec.type) {
-    case 'number':
-    case 'integer':
-    case 'seed': {
-      if (t === '') return { ok: false, error: `enter ${describeParam(spec)}` };
-      const n = Number(t);
-      if (!Number.isFinite(n)) return { ok: false, error: `must be ${describeParam(spec)}, got "${t}"` };
-      value = n;
-      break;
-    }
-    case 'numberList': {
-      const parts = t === '' ? [] : t.split(/[\s,;]+/).filter((s) => s !== '');
-      const nums = parts.map(Number);
-      const bad = parts.findIndex((s, i) => !Number.isFinite(nums[i]));
-      if (bad >= 0) return { ok: false, error: `"${parts[bad]}" is not a number; write numbers separated by commas` };
-      value = nums;
-      break;
-    }
-    default:
-      value = text;
-  }
-  const err = checkParamValue(spec, value);
-  return err ? { ok: false, error: err } : { ok: true, value };
-}
-
-export function formatFieldText(spec: ParamSpec, v: ParamValue): string {
-  if (Array.isArray(v)) return v.join(', ');
-  return String(v);
-}
-
 interface FieldProps {
   spec: ParamSpec;
   /** Value written in the file; undefined means the default applies. */
@@ -260,9 +227,4 @@ function ParamField({ spec, value, onSet, onPickFile }: FieldProps) {
       </div>
     </div>
   );
-}
-
-/** A fresh random seed in [0, 2³²) from the platform's CSPRNG. */
-export function randomSeed(): number {
-  return crypto.getRandomValues(new Uint32Array(1))[0];
 }
