@@ -75,3 +75,8 @@ export function rms(a: ArrayLike<number>, b: ArrayLike<number>): number {
 export function close(actual: number, expected: number, tol: number, what = ''): void {
   assert.ok(Math.abs(actual - expected) <= tol, `${what}: ${actual} vs ${expected} (tol ${tol})`);
 }
+
+/** What the reference and sweep need to run the Gaussian pipelines. */
+export function gaussServices(dir: string): { baseDir: string; nodeTypes: ReturnType<typeof testTypes>; loadModel: RunOptions['loadModel'] } {
+  return { baseDir: dir, nodeTypes: testTypes(), loadModel: async () => gaussModel({ mu: MU, s: S }) };
+}

@@ -5,7 +5,7 @@ import { parseNpy } from '../../src/engine/core/npy';
 import { dopri5, errorAgainstReference, readReferenceFile, referenceForRun, referenceTrajectory, stateAt, sweep, TrajectoryReader, type ReferenceStates } from '../../src/engine/inspect/index';
 import { runPipeline } from '../../src/engine/run/index';
 import { eulerGaussFinal, gaussPipeline } from '../run/helpers';
-import { close, exactGauss, gaussOptions, gaussRun, loadDoc, rms, tmpDir, writeHandTrajectory } from './helpers';
+import { close, exactGauss, gaussOptions, gaussServices, gaussRun, loadDoc, rms, tmpDir, writeHandTrajectory } from './helpers';
 
 describe('inspect/dopri5', () => {
   it('solves dx/ds = −x through every stop to the tolerance, with fewer evaluations at looser tolerance', async () => {
@@ -32,7 +32,7 @@ describe('inspect/reference on the closed-form Gaussian', () => {
     const xT = reader.plane(0, 'x');
     const sigmaT = reader.evals[0].sigma;
     const stops = new Map([['sample', reader.evals.map((m) => m.sigma)]]);
-    const refs = await referenceTrajectory(run.record.pipeline, { ...gaussOptions(dir), stops, rtol: 1e-8, atol: 1e-8 });
+    const refs = await referenceTrajectory(run.record.pipeline, { ...gaussServices(dir), stops, rtol: 1e-8, atol: 1e-8 });
     const ref = refs.get('sample')!;
     assert.equal(ref.sigmas[0], sigmaT);
     assert.equal(ref.sigmas[ref.sigmas.length - 1], 0);
@@ -54,7 +54,7 @@ describe('inspect/reference on the closed-form Gaussian', () => {
     const dir = tmpDir();
     const run = await gaussRun(dir, { steps: 4, seed: 1, batch: 1 });
     const reader = TrajectoryReader.open(run.outDir!);
-    const file = await referenceForRun(reader, { ...gaussOptions(dir), write: true, rtol: 1e-7, atol: 1e-7 });
+    const file = await referenceForRun(reader, { ...gaussServices(dir), write: true, rtol: 1e-7, atol: 1e-7 });
     const back = readReferenceFile(run.outDir!)!;
     assert.deepEqual(back.errors, JSON.parse(JSON.stringify(file.errors)));
     assert.equal(back.errors[0].perEval.length, reader.length);
@@ -62,7 +62,7 @@ describe('inspect/reference on the closed-form Gaussian', () => {
     const xT = reader.plane(0, 'x');
     assert.ok(rms(fin.data, exactGauss(xT, reader.evals[0].sigma, 0)) < 1e-6);
     // A pipeline reference (the run's Euler at 2000 steps) is first-order close to the exact one.
-    const piped = await referenceTrajectory(run.record.pipeline, { ...gaussOptions(dir), method: 'pipeline', steps: 2000 });
+    const piped = await referenceTrajectory(run.record.pipeline, { ...gaussServices(dir), method: 'pipeline', steps: 2000 });
     const p = piped.get('sample')!;
     assert.equal(p.nfe, 2000);
     assert.ok(rms(stateAt(p, 0), exactGauss(xT, reader.evals[0].sigma, 0)) < 2e-3);
@@ -95,7 +95,7 @@ describe('inspect/sweep on the closed-form Gaussian', () => {
     const steps = [4, 8, 16, 32];
     const progress: string[] = [];
     const res = await sweep([{ label: 'euler', doc, baseDir: dir }, { label: 'heun', doc: doc2, baseDir: dir }], {
-      ...gaussOptions(dir),
+      ...gaussServices(dir),
       steps,
       rtol: 1e-9,
       atol: 1e-9,

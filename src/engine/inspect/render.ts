@@ -91,6 +91,7 @@ export function renderItem(data: ArrayLike<number>, shape: readonly number[], b:
   const gap = tiles > 1 ? 1 : 0;
   const width = tiles * W + (tiles - 1) * gap;
   const out = new Uint8ClampedArray(width * H * 4);
+  if (gap) for (let k = 3; k < out.length; k += 4) out[k] = 255; // gaps between tiles: opaque black
   const ranges = planes.map((p) => (view.range.mode === 'fixed' ? [view.range.lo, view.range.hi] : minMax(p)));
   if (gray) {
     planes.forEach((p, t) => {
