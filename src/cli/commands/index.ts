@@ -6,6 +6,7 @@ import type { Command } from '../command';
 import { blocksCommand } from './blocks';
 import { demoCommand } from './demo';
 import { evalCommand } from './eval';
+import { fitCommand } from './fit';
 import { inspectCommand } from './inspect';
 import { runCommand } from './run';
 import { validateCommand } from './validate';
@@ -17,4 +18,5 @@ export const COMMANDS: readonly Command[] = [
   blocksCommand,
   demoCommand,
   evalCommand,
+  fitCommand,
 ];

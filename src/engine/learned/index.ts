@@ -1,4 +1,9 @@
 import type { NodeType } from '../registry/node';
+import { GITS_NODE } from './gits';
 
 // Blocks whose statistics or schedule are fitted on the user's model (DPM-Solver-v3, GITS, DC-Solver).
-export const LEARNED_NODES: NodeType[] = [];
+// The fitting procedures (`fitGits`, …) are plain functions; `capture.ts` runs them on a pipeline's own model
+// (it imports the runner, so it is not re-exported here: the registry imports this file).
+export { fitGits, gitsCostMatrix, gitsDp, gitsSigmas, teacherTrajectory, GITS_METRICS, type GitsFit, type GitsFitOptions, type GitsMetric } from './gits';
+
+export const LEARNED_NODES: NodeType[] = [GITS_NODE];
