@@ -331,7 +331,8 @@ describe('graph editor webview (chromium)', function () {
     assert.equal(await page.locator(tid('preview-sample')).getAttribute('src'), first);
     assert.match(await page.locator(tid('preview-caption-sample')).innerText(), /step 3 · σ = 14\.6/);
     assert.match(await page.locator(tid('run-status')).innerText(), /3\/32 NFE/);
-    await page.waitForSelector(tid('stop-button'));
+    await page.locator(tid('stop-button')).click();
+    await host.waitFor((m) => m.type === 'command' && m.command === 'stop', 3000, true);
 
     const second = previewPng(0.15);
     await host.post({ type: 'runState', phase: 'running', runId: 'r1', nodeId: 'sample', nfeDone: 28, nfeTotal: 32, step: 27, sigma: 0.0421 });

@@ -200,10 +200,7 @@ export function App({ client }: { client: HostClient }) {
                 <Codicon name={toast.kind === 'error' ? 'error' : 'info'} /> {toast.text}
               </span>
             ) : (
-              <span className="dp-status-msg">
-                {state.doc ? `${state.doc.nodes.length} blocks · ${state.doc.edges.length} edges` : ''}
-                {state.problems.length > 0 && ` · ${errors.length} errors, ${state.problems.length - errors.length} warnings`}
-              </span>
+              <span className="dp-status-msg">{statusSummary(state.doc, state.problems)}</span>
             )}
           </footer>
           {toast && (
@@ -219,6 +216,15 @@ export function App({ client }: { client: HostClient }) {
       </ReactFlowProvider>
     </EditorContext.Provider>
   );
+}
+
+const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
+
+function statusSummary(doc: PipelineDoc | null, problems: readonly Problem[]): string {
+  const errors = problems.filter((p) => p.severity === 'error').length;
+  const parts = doc ? [plural(doc.nodes.length, 'block'), plural(doc.edges.length, 'edge')] : [];
+  if (problems.length) parts.push(`${plural(errors, 'error')}, ${plural(problems.length - errors, 'warning')}`);
+  return parts.join(' · ');
 }
 
 function where(p: Problem): string {
