@@ -14,14 +14,14 @@
  *   no noise (diffusers adds its `fixed_large` noise on the last strided step too; set the schedule's last σ
  *   to σ(0) to get that).
  */
-import type { SolverFn } from '../../core/types';
+import type { Latent, SolverFn } from '../../core/types';
 import { combine } from '../../core/latent';
 import type { NodeType } from '../../registry/node';
 import { defineSolver } from '../../registry/node';
 import type { Params, ParamSpec } from '../../registry/types';
 import { readParams } from '../params';
 import { S_NOISE_PARAM, addNoise } from './util';
-import { checkAbort, emit } from '../common';
+import { checkAbort, emit, maybeCorrect } from '../common';
 
 const P_DDIM: readonly ParamSpec[] = [
   {
@@ -35,15 +35,21 @@ interface ODdim { eta: number; sNoise: number }
 export const ddimEta: SolverFn<Params> = async (model, x0, sigmas, options, ctx) => {
   const o = readParams<ODdim>('solver.ddim_eta', P_DDIM, options);
   let x = x0;
+  const hist: Latent[] = [];
+  const histS: number[] = [];
   for (let i = 0; i < sigmas.length - 1; i++) {
     checkAbort(ctx, i, sigmas.length - 1);
     const s = sigmas[i];
     const sn = sigmas[i + 1];
     const denoised = await model(x, s, { step: i, role: 'predictor' });
+    const xPrev = x;
+    hist.push(denoised);
+    histS.push(s);
     const up = o.eta * sn * Math.sqrt(Math.max(0, 1 - (sn * sn) / (s * s)));
     const down = Math.sqrt(Math.max(0, sn * sn - up * up));
     x = combine(x, [[down / s, x], [1 - down / s, denoised]]);
     if (o.eta > 0) x = addNoise(x, ctx.noise, s, sn, o.sNoise * up);
+    x = await maybeCorrect(ctx, { model, step: i, sigmas, x: xPrev, xNext: x, history: hist, historySigmas: histS });
     emit(ctx, i, sigmas, x, denoised);
   }
   return x;
@@ -65,11 +71,16 @@ interface ODdpm { variance: 'fixed_small' | 'fixed_large'; sNoise: number }
 export const ddpm: SolverFn<Params> = async (model, x0, sigmas, options, ctx) => {
   const o = readParams<ODdpm>('solver.ddpm', P_DDPM, options);
   let x = x0;
+  const hist: Latent[] = [];
+  const histS: number[] = [];
   for (let i = 0; i < sigmas.length - 1; i++) {
     checkAbort(ctx, i, sigmas.length - 1);
     const s = sigmas[i];
     const sn = sigmas[i + 1];
     const denoised = await model(x, s, { step: i, role: 'predictor' });
+    const xPrev = x;
+    hist.push(denoised);
+    histS.push(s);
     const ratio = (sn * sn) / (s * s); // posterior-mean weight of x
     x = combine(x, [[ratio, x], [1 - ratio, denoised]]);
     if (sn > 0) {
@@ -78,6 +89,7 @@ export const ddpm: SolverFn<Params> = async (model, x0, sigmas, options, ctx) =>
         : ((s * s - sn * sn) / (1 + s * s)) * (1 + sn * sn); // β/ᾱ_prev
       x = addNoise(x, ctx.noise, s, sn, o.sNoise * Math.sqrt(Math.max(0, varVe)));
     }
+    x = await maybeCorrect(ctx, { model, step: i, sigmas, x: xPrev, xNext: x, history: hist, historySigmas: histS });
     emit(ctx, i, sigmas, x, denoised);
   }
   return x;
@@ -90,7 +102,7 @@ export const DDPM_NODES: NodeType[] = [
     doc: 'The DDPM ancestral sampler on any (strided) schedule: posterior mean of q(x_prev | x_t, x̂0) plus fresh noise with the posterior variance (fixed_small) or β_t (fixed_large); no noise on the step to σ = 0. Matches diffusers `DDPMScheduler` (variance_type fixed_small / fixed_large) step for step.',
     paper: 'Ho, Jain & Abbeel 2020, "Denoising Diffusion Probabilistic Models", Alg. 2 and §3.2.',
     params: P_DDPM,
-    info: { order: 1, nfePerStep: 1, stochastic: true },
+    info: { order: 1, nfePerStep: 1, stochastic: true, acceptsCorrector: true },
     run: ddpm,
   }),
   defineSolver({
@@ -99,7 +111,7 @@ export const DDPM_NODES: NodeType[] = [
     doc: 'DDIM with stochasticity η: x̂0 + σ_down·ε̂ + σ_up·z, σ_up = η·σ_next·√(1 − σ_next²/σ²). η = 0 is deterministic DDIM, η = 1 the DDPM posterior. Reproduces diffusers `DDIMScheduler.step(eta=η)` (noise drawn on every step when η > 0).',
     paper: 'Song, Meng & Ermon 2021, "Denoising Diffusion Implicit Models", Eq. 12 and Eq. 16.',
     params: P_DDIM,
-    info: { order: 1, nfePerStep: 1, stochastic: true },
+    info: { order: 1, nfePerStep: 1, stochastic: true, acceptsCorrector: true },
     run: ddimEta,
   }),
 ];

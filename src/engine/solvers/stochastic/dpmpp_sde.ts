@@ -27,7 +27,7 @@ import { defineSolver } from '../../registry/node';
 import type { Params, ParamSpec } from '../../registry/types';
 import { readParams } from '../params';
 import { ETA_PARAM, S_NOISE_PARAM, addNoise, oneMinusExp } from './util';
-import { ancestralStep, checkAbort, emit } from '../common';
+import { ancestralStep, checkAbort, emit, maybeCorrect } from '../common';
 
 const sigmaFn = (t: number): number => Math.exp(-t);
 const tFn = (sigma: number): number => -Math.log(sigma);
@@ -127,6 +127,8 @@ interface O2MSDE { eta: number; sNoise: number; solverType: 'midpoint' | 'heun' 
 export const dpmpp2mSde: SolverFn<Params> = async (model, x0, sigmas, options, ctx) => {
   const o = readParams<O2MSDE>('solver.dpmpp_2m_sde', P_2MSDE, options);
   let x = x0;
+  const hist: Latent[] = [];
+  const histS: number[] = [];
   let old: Latent | undefined;
   let hLast = 0;
   for (let i = 0; i < sigmas.length - 1; i++) {
@@ -134,6 +136,9 @@ export const dpmpp2mSde: SolverFn<Params> = async (model, x0, sigmas, options, c
     const s = sigmas[i];
     const sn = sigmas[i + 1];
     const denoised = await model(x, s, { step: i, role: 'predictor' });
+    const xPrev = x;
+    hist.push(denoised);
+    histS.push(s);
     let h = hLast;
     if (sn === 0) {
       x = denoised;
@@ -152,6 +157,7 @@ export const dpmpp2mSde: SolverFn<Params> = async (model, x0, sigmas, options, c
     }
     old = denoised;
     hLast = h;
+    x = await maybeCorrect(ctx, { model, step: i, sigmas, x: xPrev, xNext: x, history: hist, historySigmas: histS });
     emit(ctx, i, sigmas, x, denoised);
   }
   return x;
@@ -166,6 +172,8 @@ interface O3MSDE { eta: number; sNoise: number }
 export const dpmpp3mSde: SolverFn<Params> = async (model, x0, sigmas, options, ctx) => {
   const o = readParams<O3MSDE>('solver.dpmpp_3m_sde', P_3MSDE, options);
   let x = x0;
+  const hist: Latent[] = [];
+  const histS: number[] = [];
   let d1: Latent | undefined;
   let d2: Latent | undefined;
   let h1: number | undefined;
@@ -175,6 +183,9 @@ export const dpmpp3mSde: SolverFn<Params> = async (model, x0, sigmas, options, c
     const s = sigmas[i];
     const sn = sigmas[i + 1];
     const denoised = await model(x, s, { step: i, role: 'predictor' });
+    const xPrev = x;
+    hist.push(denoised);
+    histS.push(s);
     let h = h1 as number;
     if (sn === 0) {
       x = denoised;
@@ -207,6 +218,7 @@ export const dpmpp3mSde: SolverFn<Params> = async (model, x0, sigmas, options, c
     d1 = denoised;
     h2 = h1;
     h1 = h;
+    x = await maybeCorrect(ctx, { model, step: i, sigmas, x: xPrev, xNext: x, history: hist, historySigmas: histS });
     emit(ctx, i, sigmas, x, denoised);
   }
   return x;
@@ -241,7 +253,7 @@ export const DPMPP_SDE_NODES: NodeType[] = [
     doc: 'Second-order multistep SDE-DPM-Solver++ with stochasticity η (η = 0: DPM-Solver++(2M) ODE). First step and the step to σ = 0 are first order. Reproduces k-diffusion `sample_dpmpp_2m_sde` and diffusers `DPMSolverMultistepScheduler(algorithm_type="sde-dpmsolver++")`.',
     paper: `${PAPER}, §5 (SDE-DPM-Solver++(2M)).`,
     params: P_2MSDE,
-    info: { order: 2, nfePerStep: 1, stochastic: true },
+    info: { order: 2, nfePerStep: 1, stochastic: true, acceptsCorrector: true },
     run: dpmpp2mSde,
   }),
   defineSolver({
@@ -250,7 +262,7 @@ export const DPMPP_SDE_NODES: NodeType[] = [
     doc: 'Third-order multistep SDE-DPM-Solver++ with stochasticity η (warm-up with first and second order). Reproduces k-diffusion `sample_dpmpp_3m_sde`.',
     paper: `${PAPER}; k-diffusion sample_dpmpp_3m_sde.`,
     params: P_3MSDE,
-    info: { order: 3, nfePerStep: 1, stochastic: true },
+    info: { order: 3, nfePerStep: 1, stochastic: true, acceptsCorrector: true },
     run: dpmpp3mSde,
   }),
 ];

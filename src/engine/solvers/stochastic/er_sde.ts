@@ -22,7 +22,7 @@ import { defineSolver } from '../../registry/node';
 import type { Params, ParamSpec } from '../../registry/types';
 import { readParams } from '../params';
 import { S_NOISE_PARAM, addNoise } from './util';
-import { checkAbort, emit } from '../common';
+import { checkAbort, emit, maybeCorrect } from '../common';
 
 /** The noise scale functions of the reference code (`customized_func`, func_type 1–7; paper App. A.8). */
 export const NOISE_SCALES = {
@@ -78,6 +78,8 @@ export const erSde: SolverFn<Params> = async (model, x0, sigmas, options, ctx) =
   const phi = NOISE_SCALES[o.noiseScale];
   const N = o.integrationPoints;
   let x = x0;
+  const hist: Latent[] = [];
+  const histS: number[] = [];
   let old: Latent | undefined;
   let oldD1: Latent | undefined;
   for (let i = 0; i < sigmas.length - 1; i++) {
@@ -85,6 +87,9 @@ export const erSde: SolverFn<Params> = async (model, x0, sigmas, options, ctx) =
     const s = sigmas[i];
     const sn = sigmas[i + 1];
     const denoised = await model(x, s, { step: i, role: 'predictor' });
+    const xPrev = x;
+    hist.push(denoised);
+    histS.push(s);
     let d1: Latent | undefined;
     if (sn === 0) {
       x = denoised;
@@ -111,6 +116,7 @@ export const erSde: SolverFn<Params> = async (model, x0, sigmas, options, ctx) =
     }
     old = denoised;
     if (d1) oldD1 = d1;
+    x = await maybeCorrect(ctx, { model, step: i, sigmas, x: xPrev, xNext: x, history: hist, historySigmas: histS });
     emit(ctx, i, sigmas, x, denoised);
   }
   return x;
@@ -123,7 +129,7 @@ export const ER_SDE_NODES: NodeType[] = [
     doc: 'Extended reverse-time SDE solver of order 1–3 with a choice of noise scale function φ (φ(σ)=σ is the ODE, σ² the reverse SDE; the default σ(e^{σ^0.3}+10) is the paper\'s). One model evaluation per step; the step to σ = 0 returns x̂0. Follows the reference code (QinpengCui/ER-SDE-Solver, VE solvers) and ComfyUI\'s `sample_er_sde` (integrationPoints 200).',
     paper: 'Cui et al. 2023, "Elucidating the Solution Space of Extended Reverse-Time SDE for Diffusion Models" (arXiv:2309.06169), ER-SDE-Solver-1/2/3 (Alg. 1–3, VE).',
     params: P_ER,
-    info: { order: 3, nfePerStep: 1, stochastic: true },
+    info: { order: 3, nfePerStep: 1, stochastic: true, acceptsCorrector: true },
     run: erSde,
   }),
 ];

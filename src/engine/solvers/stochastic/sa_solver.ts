@@ -84,7 +84,7 @@ const P_SA: readonly ParamSpec[] = [
 interface OSA { predictorOrder: number; correctorOrder: number; tau: number; tauSigmaRange: number[]; lowerOrderFinal: boolean; sNoise: number }
 
 /** One SA step from (σ_s, x_s) to σ_t with model outputs `outs` at λs `lambdas` (most recent first). */
-function saStep(
+export function saStep(
   kind: 'predictor' | 'corrector', x: Latent, sigmaS: number, sigmaT: number, outs: readonly Latent[], lambdas: readonly number[],
   prevLambda: number | undefined, tau: number, noise: Float64Array, sNoise: number,
 ): Latent {
