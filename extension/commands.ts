@@ -4,12 +4,11 @@
  * .dpipe.
  */
 import * as path from 'node:path';
-import { copyFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
 import { randomInt } from 'node:crypto';
 import * as vscode from 'vscode';
-import { loadPipeline, serializePipeline } from '../src/engine/format';
-import { readPipelineFromPng } from '../src/engine/run/png';
 import { instantiateTemplate, listTemplates } from './templates';
+import { pipelineFromImage } from './fromImage';
 import { VIEW_TYPE, type PipelineEditorProvider } from './editorProvider';
 import type { PipelineDocuments } from './documents';
 import type { RunService } from './runService';
@@ -180,25 +179,13 @@ async function openFromImage(arg: vscode.Uri | undefined): Promise<void> {
     (await vscode.window.showOpenDialog({ title: 'dpipe: Open Pipeline from Image', canSelectMany: false, filters: { 'PNG images': ['png'] } }))?.[0];
   if (!uri) return;
   const bytes = await vscode.workspace.fs.readFile(uri);
-  const text = readPipelineFromPng(bytes);
-  if (text === undefined) {
+  const found = pipelineFromImage(bytes, uri.fsPath, (f) => vscode.workspace.textDocuments.some((d) => d.uri.fsPath === f));
+  if (!found) {
     void vscode.window.showErrorMessage(`dpipe: ${path.basename(uri.fsPath)} carries no pipeline (only PNGs written by dpipe do).`);
     return;
   }
-  // Relative paths in the pipeline are relative to the .dpipe that ran; its run record says where that was.
-  const imageDir = path.dirname(uri.fsPath);
-  let baseDir = imageDir;
-  try {
-    const record = JSON.parse(readFileSync(path.join(imageDir, 'run.json'), 'utf8')) as { baseDir?: unknown };
-    if (typeof record.baseDir === 'string' && existsSync(record.baseDir)) baseDir = record.baseDir;
-  } catch {
-    // no run record next to the image: paths stay relative to the image's folder
-  }
-  const stem = path.basename(uri.fsPath, path.extname(uri.fsPath));
-  let target = path.join(baseDir, `${stem}.dpipe`);
-  for (let i = 2; existsSync(target) || vscode.workspace.textDocuments.some((d) => d.uri.fsPath === target); i++) target = path.join(baseDir, `${stem}-${i}.dpipe`);
-  const r = loadPipeline(text, { file: target, checkFiles: false });
-  const content = r.doc ? serializePipeline(r.doc) : text;
+  const target = found.file;
+  const content = found.text;
   const doc = await vscode.workspace.openTextDocument(vscode.Uri.file(target).with({ scheme: 'untitled' }));
   const edit = new vscode.WorkspaceEdit();
   edit.insert(doc.uri, new vscode.Position(0, 0), content);

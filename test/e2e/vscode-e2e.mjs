@@ -311,6 +311,30 @@ try {
   check(pngText.includes('dpipe') && /"steps": 8/.test(pngText), `${pngs[0]} carries the pipeline that ran`);
   check(readFileSync(join(workspace, 'examples', EXAMPLE), 'utf8') === baselineText, 'running did not save or rewrite the file');
 
+  // 6b. Open Pipeline from Image: the PNG's pipeline opens as a new, unsaved graph beside the one that ran.
+  await runCommand('dpipe: Open Pipeline from Image…');
+  await paletteInput.waitFor({ state: 'visible', timeout: 15_000 });
+  await paletteInput.fill(join(runDir, pngs[0]));
+  await sleep(700); // the simple file dialog validates the typed path before it accepts it
+  const ok = palette.locator('.monaco-button', { hasText: 'OK' }).first();
+  if (await ok.isVisible()) await ok.click();
+  else await page.keyboard.press('Enter');
+  const imageTab = page.locator('.tabs-container .tab', { hasText: pngs[0].replace(/\.png$/, '.dpipe') });
+  await imageTab.first().waitFor({ timeout: 30_000 });
+  const fromImage = page.frameLocator('iframe.webview.ready >> visible=true').frameLocator('iframe#active-frame');
+  await fromImage.locator('[data-testid="node-sched"]').waitFor({ timeout: 60_000 });
+  await fromImage.locator('[data-testid="node-sched"]').click();
+  const imageSteps = await fromImage.locator('[data-testid="param-steps"] input').inputValue();
+  check(imageSteps === '8', `the pipeline from ${pngs[0]} is the one that ran (steps ${imageSteps})`);
+  await shot('05b-pipeline-from-image');
+  const imageProblems = await page.locator('.tabs-container .tab.active').innerText();
+  check(imageTab && !/\d/.test(imageProblems.replace(/digits-\d+/, '')), `the pipeline from the image has no problems where it opened (tab "${imageProblems.trim()}")`);
+  await imageTab.first().locator('.tab-actions .action-label').first().click();
+  const dontSave = page.locator('.monaco-dialog-box .monaco-button', { hasText: "Don't Save" });
+  if (await dontSave.waitFor({ timeout: 3000 }).then(() => true, () => false)) await dontSave.click();
+  await tab.first().click();
+  await g('canvas').waitFor({ timeout: 30_000 });
+
   // ---------------------------------------------------------------------------------------------
   // 7. Undo both edits (the text one, then the graph one) with the graph editor focused.
   await g('canvas').click({ position: { x: 20, y: 20 } });
@@ -339,6 +363,14 @@ try {
   const details = await broken.locator('[data-testid="error-details"]').innerText();
   check(/E_JSON/.test(details), `the broken file shows its JSON error (${details.split('\n')[0]})`);
   await shot('08-broken-file');
+  await page.locator('.part.statusbar').click({ position: { x: 300, y: 5 } }).catch(() => {});
+  await page.keyboard.press('Control+Shift+M');
+  const markers = page.locator('.markers-panel');
+  await markers.waitFor({ timeout: 15_000 });
+  let problemsText = '';
+  for (let i = 0; i < 50 && !/E_JSON/.test(problemsText); i++) { problemsText = await markers.innerText(); if (!/E_JSON/.test(problemsText)) await sleep(100); }
+  check(/dpipe/.test(problemsText) && /E_JSON/.test(problemsText), 'the Problems panel lists the loader\'s E_JSON problem from source dpipe');
+  await shot('08b-problems-panel');
   await broken.locator('[data-testid="open-as-text"]').click();
   await page.locator('.editor-group-container.active .monaco-editor .view-lines', { hasText: '"dpipe": 1' }).waitFor({ timeout: 30_000 });
   check(readFileSync(join(workspace, 'broken.dpipe'), 'utf8') === '{ "dpipe": 1, "nodes": [ { "id": "a", \n', 'the broken file was not rewritten');
