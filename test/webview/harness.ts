@@ -32,7 +32,7 @@ export async function buildEditorBundle(outDir: string): Promise<void> {
     platform: 'browser',
     format: 'iife',
     target: 'chrome120',
-    minify: false,
+    minify: true, // as shipped
     sourcemap: false,
     loader: { '.css': 'css', '.ttf': 'file' },
     logLevel: 'warning',
