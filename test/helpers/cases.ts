@@ -112,3 +112,12 @@ export const PARITY_CASES_KDVP: RepoCase[] = (['karras', 'tuniform'] as const).f
   { run: `kdvp_dpmpp_2m_${kind}_n10`, block: 'solver.dpmpp_2m', solver: dpmpp2m, params: {}, sigmas: kdvpSchedule(kind), start: 'vp' },
   { run: `kdvp_euler_ancestral_${kind}_n10`, block: 'solver.euler_ancestral', solver: eulerAncestral, params: {}, sigmas: kdvpSchedule(kind), start: 've', stochastic: true },
 ]);
+
+// ---- DEIS, PNDM ------------------------------------------------------------------------------------
+import { deis } from '../../src/engine/solvers/deis';
+import { pndm } from '../../src/engine/solvers/pndm';
+
+export const PARITY_CASES_3: RepoCase[] = [
+  { run: 'df_deis_3_n10', block: 'solver.deis', solver: deis, params: { order: 3, basis: 'logrho', lowerOrderFinal: 'below15' }, sigmas: tu('linspace', 'multistep', 'sigma_min'), start: 'vp' },
+  { run: 'df_pndm_n10', block: 'solver.pndm', solver: pndm, params: { warmup: 'plms' }, sigmas: tu('leading', 'ddim', 'sigma_min'), start: 'vp' },
+];

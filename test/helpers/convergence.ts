@@ -17,16 +17,18 @@ export function startPoint(n = 16): Float64Array {
   return Float64Array.from({ length: n }, (_, i) => GAUSS.sigmaMax * Math.sin(1.7 * i + 0.3));
 }
 
-export type Grid = 'exponential' | 'karras' | 'warm';
+export type Grid = 'exponential' | 'karras' | 'warm' | 'linear';
 
 /**
  * σ grids of `steps` steps. `warm`: log-uniform, except that the first two steps are shortened to h²
  * (h = the uniform log-σ step), so a multistep method's lower-order warm-up contributes O(h⁴) and the
  * measured order is that of the multistep formula itself (its theoretical order assumes exact starting values).
+ * `linear`: uniform in σ (the fixed-coefficient PLMS/iPNDM formulas assume equal steps).
  */
 export function grid(steps: number, kind: Grid): Float64Array {
   const { sigmaMax, sigmaMin } = GAUSS;
   if (kind === 'karras') return karrasSigmas(steps + 1, sigmaMin, sigmaMax, 7);
+  if (kind === 'linear') return karrasSigmas(steps + 1, sigmaMin, sigmaMax, 1); // uniform in σ
   if (kind === 'exponential') return exponentialSigmas(steps + 1, sigmaMin, sigmaMax);
   const L = Math.log(sigmaMax / sigmaMin);
   const h = L / steps;

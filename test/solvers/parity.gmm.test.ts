@@ -8,7 +8,7 @@ import type { Denoiser } from '../../src/engine/core/types';
 import { roundHalfEven, sigmaToT } from '../../src/engine/model/schedule';
 import { arrayNoise, counted, ctxWith, mixtureDenoise } from '../helpers/gmm';
 import { goldenSteps, goldenZ, runFinal, runMeta, SD_TABLE, startVE, toOutput } from '../helpers/golden';
-import { PARITY_CASES, PARITY_CASES_2, PARITY_CASES_KDVP, type RepoCase } from '../helpers/cases';
+import { PARITY_CASES, PARITY_CASES_2, PARITY_CASES_3, PARITY_CASES_KDVP, type RepoCase } from '../helpers/cases';
 import { repoTime } from '../helpers/repoTime';
 import { maxAbs } from '../helpers/fixtures';
 
@@ -32,7 +32,7 @@ const exact: Denoiser = async (x, sigma) => mixtureDenoise(x, sigma);
 describe('solvers: golden parity on the float64 closed-form mixture', () => {
   const z = goldenZ();
   const steps = goldenSteps();
-  for (const c of [...PARITY_CASES, ...PARITY_CASES_2, ...PARITY_CASES_KDVP] as RepoCase[]) {
+  for (const c of [...PARITY_CASES, ...PARITY_CASES_2, ...PARITY_CASES_KDVP, ...PARITY_CASES_3] as RepoCase[]) {
     const isKd = c.run.startsWith('kd_') || c.run.startsWith('kdvp_');
     const tol = isKd ? 1e-9 : 2e-5;
     it(`${c.block} ${JSON.stringify(c.params)} reproduces ${c.run} (max-abs < ${tol})`, async () => {

@@ -10,7 +10,7 @@ import { loadModel } from '../../src/engine/model/wrap';
 import type { ModelValue } from '../../src/engine/registry/types';
 import { arrayNoise, counted, ctxWith } from '../helpers/gmm';
 import { goldenSteps, goldenZ, runFinal, runMeta, startVE, toOutput } from '../helpers/golden';
-import { PARITY_CASES, PARITY_CASES_2, PARITY_CASES_KDVP, type RepoCase } from '../helpers/cases';
+import { PARITY_CASES, PARITY_CASES_2, PARITY_CASES_3, PARITY_CASES_KDVP, type RepoCase } from '../helpers/cases';
 import { repoTime } from '../helpers/repoTime';
 import { GOLDEN, maxAbs } from '../helpers/fixtures';
 
@@ -34,7 +34,7 @@ describe('solvers: golden parity through the ONNX models (loadModel)', function 
   });
   const z = goldenZ();
   const steps = goldenSteps();
-  for (const c of [...PARITY_CASES, ...PARITY_CASES_2, ...PARITY_CASES_KDVP] as RepoCase[]) {
+  for (const c of [...PARITY_CASES, ...PARITY_CASES_2, ...PARITY_CASES_KDVP, ...PARITY_CASES_3] as RepoCase[]) {
     it(`${c.block} ${JSON.stringify(c.params)} reproduces ${c.run} within 1e-4`, async () => {
       const meta = runMeta(c.run);
       const sigmas = c.sigmas();

@@ -9,6 +9,9 @@ import { HEUN_NODES } from './heun';
 import { LMS_NODES } from './lms';
 import { SINGLESTEP_NODES } from './singlestep';
 import { UNIPC_NODES } from './unipc';
+import { DEIS_NODES } from './deis';
+import { PNDM_NODES } from './pndm';
+import { DPM_FAST_NODES } from './dpmFast';
 
 export { euler, eulerAncestral } from './euler';
 export { heun } from './heun';
@@ -16,7 +19,11 @@ export { dpmpp2m, dpmpp3m, dpmMultistepNoise, dpmMultistep, multistepOrder } fro
 export { lms } from './lms';
 export { dpmSinglestepSolver, dpm2, dpmpp2s, singlestepUpdate } from './singlestep';
 export { unipc, uniP, uniC, makeUniC, UNIC_CORRECTOR_NODE } from './unipc';
+export { deis } from './deis';
+export { pndm, ipndm } from './pndm';
+export { dpmFast, dpmAdaptive } from './dpmFast';
+export { resMultistep } from './dpmpp';
 export * as solverCommon from './common';
 export { readParams } from './params';
 
-export const SOLVER_NODES: NodeType[] = [...EULER_NODES, ...HEUN_NODES, ...LMS_NODES, ...DPMPP_MULTISTEP_NODES, ...SINGLESTEP_NODES, ...UNIPC_NODES];
+export const SOLVER_NODES: NodeType[] = [...EULER_NODES, ...HEUN_NODES, ...LMS_NODES, ...DPMPP_MULTISTEP_NODES, ...SINGLESTEP_NODES, ...DPM_FAST_NODES, ...DEIS_NODES, ...PNDM_NODES, ...UNIPC_NODES];
