@@ -134,7 +134,7 @@ async function runSample(ctx: EvalContext, inputs: Readonly<Record<string, unkno
       throw new DpipeError('E_NAN', `sample "${nodeId}": the state became NaN or infinite at step ${req.step + 1} of ${steps} (σ = ${fmtSigma(sigma)}, element ${bad}) before the model was called; the solver is unstable with these settings`);
     }
     const t0 = performance.now();
-    const out = await guider.denoise(xt, sigma, req, signal);
+    const out = await guider.denoise(xt, sigma, { ...req, sigmas }, signal);
     const modelMs = performance.now() - t0;
     const badOut = findNonFinite(out.denoised);
     if (badOut >= 0) {
