@@ -348,6 +348,29 @@ try {
   check(stepsValue === '20', `the graph shows steps = 20 again (got ${stepsValue})`);
   await shot('06-after-undo');
 
+  // 7b. A long run started from the editor's Run button, stopped from its Stop button.
+  await g('node-sched').click();
+  const stepsField = webview.locator('[data-testid="param-steps"] input');
+  await stepsField.fill('5000');
+  await stepsField.press('Enter');
+  for (let i = 0; i < 50 && !(await isDirty()); i++) await sleep(100);
+  await g('run-button').click();
+  await webview.locator('[data-testid="run-progress"][data-phase="running"]').waitFor({ timeout: 60_000 });
+  await g('preview-sample').waitFor({ timeout: 30_000 });
+  await sleep(1500);
+  await shot('06b-long-run');
+  await g('stop-button').click();
+  await webview.locator('[data-testid="run-progress"][data-phase="stopped"]').waitFor({ timeout: 30_000 });
+  const runs2 = readdirSync(outRoot).filter((r) => r !== runs[0]);
+  check(runs2.length === 1, 'the second run has its own folder');
+  const record2 = JSON.parse(readFileSync(join(outRoot, runs2[0], 'run.json'), 'utf8'));
+  check(record2.status === 'aborted' && record2.nfe > 0 && record2.nfe < 5000, `Stop ended the run early and the run record says so (status ${record2.status}, ${record2.nfe} of 5000 evaluations)`);
+  await shot('06c-stopped');
+  await g('canvas').click({ position: { x: 20, y: 20 } });
+  await page.keyboard.press('Control+Z');
+  for (let i = 0; i < 50 && (await isDirty()); i++) await sleep(100);
+  check(!(await isDirty()), 'undo after the stopped run: back to the saved state');
+
   // Light theme, for the README.
   writeFileSync(settingsFile, settings('Default Light Modern'));
   await sleep(2500);
