@@ -49,15 +49,25 @@ export class BrownianPath {
       const sd = Math.sqrt((b - a) / 4);
       w = new Float64Array(this.size);
       for (let i = 0; i < this.size; i++) w[i] = 0.5 * (wa[i] + wb[i]) + sd * z[i];
-      if (this.cache.size > 4 * BROWNIAN_DEPTH) this.cache.clear();
+      if (this.cache.size >= 8 * BROWNIAN_DEPTH) this.cache.delete(this.cache.keys().next().value as number); // oldest first
       this.cache.set(k, w);
     }
     return w;
   }
 
+  private last: [number, Float64Array][] = [];
+
   /** W(t), t clamped to [t0, t1]. */
   at(t: number): Float64Array {
     const tc = Math.min(this.t1, Math.max(this.t0, t));
+    const hit = this.last.find(([u]) => u === tc);
+    if (hit) return Float64Array.from(hit[1]);
+    const w = this.walk(tc);
+    this.last = [[tc, w], ...this.last.slice(0, 1)]; // consecutive steps share an end point
+    return Float64Array.from(w);
+  }
+
+  private walk(tc: number): Float64Array {
     let a = this.t0;
     let b = this.t1;
     let wa: Float64Array = new Float64Array(this.size);
