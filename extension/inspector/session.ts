@@ -14,6 +14,7 @@ import { readReferenceFile } from '../../src/engine/inspect/error';
 import { contactSheet, runGif, stepNpy, stepPng } from '../../src/engine/inspect/export';
 import type { TrajectoryReader } from '../../src/engine/inspect/reader';
 import { logSigmaSteps, rmsDiff, type EvalStats } from '../../src/engine/inspect/stats';
+import type { SweepResult } from '../../src/engine/inspect/sweep';
 import {
   validateFromInspector,
   type ExportParams,
@@ -129,6 +130,11 @@ export class InspectorSession {
       for (let k = 0; k < this.readers.length; k++) await this.sendStats(k);
       await this.sendCompare();
     })().catch((e) => this.io.log('error', `inspector: ${(e as Error).message}`));
+  }
+
+  /** Shows a sweep result (a sweep panel has no runs). */
+  postSweep(result: SweepResult): void {
+    this.post({ type: 'sweep', result });
   }
 
   /** Posts reference.json errors of each run folder that has one. */

@@ -419,7 +419,7 @@ export function App({ client }: { client: InspectorClient }) {
       {sweepCharts && (
         <section className="sweep" data-testid="sweep">
           <Chart title="Final error vs NFE (log–log)" x={sweepCharts.nfes} series={sweepCharts.series} logX logY xLabel="NFE" height={320} testId="chart-sweep" />
-          <table>
+          <table data-testid="sweep-table">
             <thead>
               <tr>
                 <th>pipeline</th>
