@@ -25,8 +25,8 @@ import { checkAbort, emit, maybeCorrect } from '../common';
 
 const P_DDIM: readonly ParamSpec[] = [
   {
-    name: 'eta', type: 'number', default: 0, min: 0, max: 1, step: 0.05,
-    doc: 'DDIM η (Song et al. 2021, Eq. 16): 0 = deterministic DDIM (diffusers\' default), 1 = the DDPM posterior variance. Values in between interpolate.',
+    name: 'eta', type: 'number', default: 1, min: 0, max: 1, step: 0.05,
+    doc: 'DDIM η (Song et al. 2021, Eq. 16): 1 (default here) = the DDPM posterior variance, 0 = deterministic DDIM (diffusers\' DDIMScheduler.step default; the same as solver.euler). Values in between interpolate.',
   },
   S_NOISE_PARAM,
 ];

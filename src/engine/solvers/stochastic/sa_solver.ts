@@ -15,6 +15,8 @@
  * (orders grow with the history), `lower_order_final`, the order-2 modification of both steps (a term that
  * does not change the convergence order, added for few-step sampling), one noise draw per step (also on
  * the last step) and τ chosen at the σ where the step starts. diffusers' default `tau_func`
+ * A schedule ending at σ = 0 ends with the denoising step x ← x̂0 (as k-diffusion/ComfyUI do), since the
+ * log-σ formulas have no σ = 0; diffusers' own schedule ends at σ(t=0) > 0.
  * (τ = 1 for training timesteps 200 ≤ t ≤ 800, else 0) on SD1's schedule is `tauSigmaRange` ≈ [σ(200), σ(800)] (rounded outwards so float32 tables are inside)
  * = [0.5716, 5.1111].
  */
@@ -115,9 +117,6 @@ export const saSolver: SolverFn<Params> = async (model, x0, sigmas, options, ctx
     throw new DpipeError('E_PARAM_VALUE', `solver.sa_solver: tauSigmaRange must be empty or [σ_lo, σ_hi] with σ_lo ≤ σ_hi; got [${o.tauSigmaRange.join(', ')}].`);
   }
   const n = sigmas.length - 1;
-  if (sigmas[n] === 0) {
-    throw new DpipeError('E_COMPOSE', 'solver.sa_solver works in log σ and needs a schedule that ends at a σ > 0 (diffusers ends at σ(t=0)); use a schedule with final σ_min instead of 0.');
-  }
   const tauAt = (s: number): number =>
     o.tauSigmaRange.length === 0 || (s >= o.tauSigmaRange[0] && s <= o.tauSigmaRange[1]) ? o.tau : 0;
   const P = o.predictorOrder;
@@ -143,6 +142,11 @@ export const saSolver: SolverFn<Params> = async (model, x0, sigmas, options, ctx
     outs.unshift(d);
     lams.unshift(lam);
     if (outs.length > keep) { outs.pop(); lams.pop(); }
+    if (sigmas[i + 1] === 0) {
+      x = d; // denoising step to σ = 0 (k-diffusion/ComfyUI convention; the log-σ formulas have no σ = 0)
+      emit(ctx, i, sigmas, x, d);
+      continue;
+    }
     const noise = ctx.noise(s, sigmas[i + 1]);
     let pOrder = o.lowerOrderFinal ? Math.min(P, n - i) : P;
     const cOrder = o.lowerOrderFinal ? Math.min(C, n - i + 1) : C;
@@ -161,7 +165,7 @@ export const SA_SOLVER_NODES: NodeType[] = [
   defineSolver({
     type: 'solver.sa_solver',
     title: 'SA-Solver',
-    doc: 'Stochastic Adams predictor–corrector (data prediction) with stochasticity τ in a σ window: an Adams–Bashforth step over the last model outputs, then, once the next model output is known, an Adams–Moulton correction of that step with the same noise (no extra NFE). Needs a schedule ending at σ > 0. Reproduces diffusers `SASolverScheduler`.',
+    doc: 'Stochastic Adams predictor–corrector (data prediction) with stochasticity τ in a σ window: an Adams–Bashforth step over the last model outputs, then, once the next model output is known, an Adams–Moulton correction of that step with the same noise (no extra NFE). A final step to σ = 0 returns x̂0 (diffusers ends at σ(t=0) > 0 instead). Reproduces diffusers `SASolverScheduler`.',
     paper: 'Xue et al. 2023, "SA-Solver: Stochastic Adams Solver for Fast Sampling of Diffusion Models" (NeurIPS), Alg. 1 (SA-Predictor) and Alg. 2 (SA-Corrector), Eq. 14 and 17.',
     params: P_SA,
     info: { order: 2, nfePerStep: 1, stochastic: true },
