@@ -10,7 +10,8 @@ import { fitGits } from '../../src/engine/learned/gits';
 import { seededBatch } from '../../src/engine/noise/seeded';
 import { exponentialSigmas, karrasSigmas } from '../../src/engine/schedules/kdiffusion';
 import { linspace } from '../../src/engine/schedules/common';
-import { dpmpp3m } from '../../src/engine/solvers/dpmpp';
+import { dpmpp2m, dpmpp3m } from '../../src/engine/solvers/dpmpp';
+import { computeEms, dpmSolverV3 } from '../../src/engine/learned/dpmv3';
 import { euler } from '../../src/engine/solvers/euler';
 import { ctxWith, gmmDenoiser, GMM_SHAPE } from '../helpers/gmm';
 
@@ -69,6 +70,27 @@ export async function gitsTable(nfes: readonly number[], samples = 16): Promise<
     const errors: Record<string, number> = {};
     for (const [name, s] of Object.entries(schedules)) errors[name] = rmse(await euler(gmmDenoiser, xtest, s, {}, ctxWith()), ref);
     rows.push({ nfe, errors });
+  }
+  return rows;
+}
+
+/** DPM-Solver-v3 (EMS fitted on 64 paths, 1200 λ intervals) vs DPM-Solver++(2M)/(3M), logSNR-uniform steps. */
+export async function dpmv3Table(nfes: readonly number[]): Promise<Row[]> {
+  const ems = await computeEms(gmmDenoiser, startBatch(1, 64), { sigmaMax: SIGMA_MAX, sigmaMin: SIGMA_MIN, steps: 1200 });
+  const xtest = startBatch(1000, 16);
+  const ref = await reference(xtest, 'test16');
+  const rows: Row[] = [];
+  const o = { order: 3, predictorPseudo: 'auto', corrector: 'auto', correctorPseudo: false, lowerOrderFinal: true } as const;
+  for (const nfe of nfes) {
+    const s = exponentialSigmas(nfe + 1, SIGMA_MIN, SIGMA_MAX);
+    rows.push({
+      nfe,
+      errors: {
+        'dpm-solver-v3': rmse(await dpmSolverV3(gmmDenoiser, xtest, s, ems, o, ctxWith()), ref),
+        'dpm-solver++2M': rmse(await dpmpp2m(gmmDenoiser, xtest, s, {}, ctxWith()), ref),
+        'dpm-solver++3M': rmse(await dpmpp3m(gmmDenoiser, xtest, s, { lowerOrderFinal: 'below10' }, ctxWith()), ref),
+      },
+    });
   }
   return rows;
 }

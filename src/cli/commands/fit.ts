@@ -9,9 +9,10 @@ import { DpipeError } from '../../engine/core/errors';
 import { applyGraphOp, applyTextEdits, type GraphOp } from '../../engine/graph/index';
 import { nodeTypes } from '../../engine/registry/index';
 import { EXIT, type CliIO, type Command } from '../command';
+import { fitDpmv3Command } from './fit-dpmv3';
 import { fitGitsCommand } from './fit-gits';
 
-const KINDS: readonly Command[] = [fitGitsCommand];
+const KINDS: readonly Command[] = [fitGitsCommand, fitDpmv3Command];
 
 const USAGE = `Usage: dpipe fit KIND ARGS… [options]   (dpipe fit KIND --help for its options)
 

@@ -1,4 +1,5 @@
 import type { NodeType } from '../registry/node';
+import { DPMV3_NODE } from './dpmv3';
 import { GITS_NODE } from './gits';
 
 // Blocks whose statistics or schedule are fitted on the user's model (DPM-Solver-v3, GITS, DC-Solver).
@@ -6,4 +7,8 @@ import { GITS_NODE } from './gits';
 // (it imports the runner, so it is not re-exported here: the registry imports this file).
 export { fitGits, gitsCostMatrix, gitsDp, gitsSigmas, teacherTrajectory, GITS_METRICS, type GitsFit, type GitsFitOptions, type GitsMetric } from './gits';
 
-export const LEARNED_NODES: NodeType[] = [GITS_NODE];
+export {
+  computeEms, degenerateEms, dpmSolverV3, emsFromJson, emsToJson, readEmsFile, EmsAccumulator, DPMV3_PARAMS, type Ems, type EmsOptions, type Dpmv3Options,
+} from './dpmv3';
+
+export const LEARNED_NODES: NodeType[] = [GITS_NODE, DPMV3_NODE];
