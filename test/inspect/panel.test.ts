@@ -206,7 +206,7 @@ describe('inspect/panel in headless Chromium', function () {
     const B = TrajectoryReader.open(runB);
     const h = panel([A, B]);
     const page = await h.open(browser.context, served.url);
-    await waitText(page, 'inspector-title', / vs /);
+    await waitText(page, 'inspector-title', /^Compare dpmpp \(dpmpp_2m\) with euler \(euler\), aligned by σ$/);
     await page.locator('[data-testid="chart-distance"] canvas').waitFor();
     const cmp = h.toWebview.find((m) => m.type === 'compare')!;
     assert.ok(cmp.type === 'compare');

@@ -210,13 +210,15 @@ export function App({ client }: { client: InspectorClient }) {
     const series = st.sweep.series.map((s, k) => ({
       label: `${s.label}${s.slope !== null ? ` (slope ${s.slope.toFixed(2)})` : ''}`,
       color: colors[k % colors.length],
+      spanGaps: true,
       values: nfes.map((nf) => s.points.find((p) => p.nfe === nf)?.error ?? null),
     }));
     return { nfes, series };
   }, [st.sweep]);
 
   const sample = A?.samples.find((s) => s.node === ev?.node);
-  const title = A ? `${A.title ?? A.name}${B ? ` vs ${B.title ?? B.name}` : ''}` : st.sweep ? 'Sweep: final error vs NFE' : 'Latent Inspector';
+  const solverOf = (r: RunInfo) => r.samples.map((s) => (s.sampler ?? s.node).replace(/^solver\./, '')).join(', ');
+  const title = A ? (B ? `Compare ${A.name} (${solverOf(A)}) with ${B.name} (${solverOf(B)}), aligned by σ` : (A.title ?? A.name)) : st.sweep ? 'Sweep: final error vs NFE' : 'Latent Inspector';
   const roleStrip = useRoleStrip(A, i, go);
 
   if (!A && !st.sweep) return <div className="loading" data-testid="inspector-loading">Loading the run…</div>;
@@ -229,6 +231,7 @@ export function App({ client }: { client: InspectorClient }) {
           <span className="sub">
             {A.name} · {A.samples.map((s) => s.sampler ?? s.node).join(', ')} · {n} evaluations · latent [{shape?.join('×')}]
             {B && ` — B: ${B.name} · ${B.samples.map((s) => s.sampler ?? s.node).join(', ')} · ${B.evals.length} evaluations`}
+            {B && A.title && ` — ${A.title}`}
           </span>
         )}
         <span className="spacer" />

@@ -13,6 +13,8 @@ export interface ChartSeries {
   readonly color: string;
   /** Draw points only (no line). */
   readonly points?: boolean;
+  /** Join points across missing values (series sampled at other series' x values). */
+  readonly spanGaps?: boolean;
 }
 
 export interface ChartProps {
@@ -37,6 +39,16 @@ function cssVar(name: string, fallback: string): string {
 const FALLBACK: Record<string, string> = { blue: '#3794ff', red: '#f14c4c', green: '#89d185', yellow: '#cca700', orange: '#d18616', purple: '#b180d7' };
 export const chartColor = (c: string) => cssVar(`--vscode-charts-${c}`, FALLBACK[c] ?? c);
 
+/** Tick labels on log axes: only powers of ten, in exponent form when small or large. */
+function logTicks(_u: uPlot, splits: (number | null)[]): string[] {
+  return splits.map((v) => {
+    if (v === null || !(v > 0)) return '';
+    const e = Math.log10(v);
+    if (Math.abs(e - Math.round(e)) > 1e-9) return '';
+    return v >= 1e-3 && v < 1e5 ? String(+v.toPrecision(3)) : `1e${Math.round(e)}`;
+  });
+}
+
 function clean(values: readonly (number | null)[], log: boolean): (number | null)[] {
   return values.map((v) => (v === null || !Number.isFinite(v) || (log && v <= 0) ? null : v));
 }
@@ -52,7 +64,7 @@ export const Chart = memo(function Chart(p: ChartProps) {
     const el = box.current;
     if (!el) return;
     const fg = cssVar('--vscode-foreground', '#ccc');
-    const grid = cssVar('--vscode-editorWidget-border', 'rgba(128,128,128,.25)');
+    const grid = 'rgba(128,128,128,.18)';
     const axis = { stroke: fg, grid: { stroke: grid, width: 1 }, ticks: { stroke: grid, width: 1 }, font: '11px sans-serif' };
     const markerPlugin: uPlot.Plugin = {
       hooks: {
@@ -83,16 +95,19 @@ export const Chart = memo(function Chart(p: ChartProps) {
       legend: { show: true, live: true },
       cursor: { drag: { x: false, y: false }, points: { size: 5 } },
       scales: { x: { time: false, distr: p.logX ? 3 : 1 }, y: { distr: p.logY ? 3 : 1 } },
-      axes: [{ ...axis, label: p.xLabel, labelSize: p.xLabel ? 16 : 0, labelFont: '11px sans-serif' }, { ...axis, size: 56 }],
+      axes: [
+        { ...axis, label: p.xLabel, labelSize: p.xLabel ? 16 : 0, labelFont: '11px sans-serif', values: p.logX ? logTicks : undefined },
+        { ...axis, size: 56, values: p.logY ? logTicks : undefined },
+      ],
       series: [
         { label: p.xLabel ?? 'x' },
         ...p.series.map((s) => ({
           label: s.label,
           stroke: chartColor(s.color),
           width: 1.5,
-          spanGaps: false,
+          spanGaps: !!s.spanGaps,
           paths: s.points ? () => null : undefined,
-          points: { show: s.points ? true : undefined, size: s.points ? 4 : 3, fill: chartColor(s.color) },
+          points: { show: s.points || s.spanGaps ? true : undefined, size: s.points || s.spanGaps ? 5 : 3, fill: chartColor(s.color) },
         })),
       ],
     };
