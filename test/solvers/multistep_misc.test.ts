@@ -59,3 +59,29 @@ describe('solvers: DEIS, PNDM/iPNDM, DPM-Solver-fast/adaptive details', () => {
     await assert.rejects(dpmAdaptive(gmmDenoiser, x40(), Float64Array.from([40, 0.01]), { rtol: 1e-6, atol: 1e-7, maxNfe: 30 }, ctxWith()), (e: unknown) => e instanceof DpipeError && e.code === 'E_SOLVER_BUDGET');
   });
 });
+
+import { solverNfe, SOLVER_NODES } from '../../src/engine/solvers/index';
+
+describe('solvers: solverNfe matches the evaluations every deterministic solver makes', () => {
+  const zero = finish(karrasSigmas(7, 0.01, 40, 7), 'zero', 0);
+  const smin = karrasSigmas(7, 0.01, 40, 7);
+  const configs: [string, Record<string, unknown>][] = [
+    ['solver.dpm_singlestep', { order: 3 }], ['solver.dpm_singlestep', { order: 2, stages: 'diffusers' }], ['solver.dpm_singlestep', { order: 3, stages: 'dpm-solver' }],
+    ['solver.pndm', { warmup: 'prk' }], ['solver.unipc', { variant: 'bh2' }],
+  ];
+  for (const node of SOLVER_NODES) {
+    if (node.solver?.stochastic || node.solver?.adaptive) continue;
+    const extra = configs.filter(([t]) => t === node.type).map(([, p]) => p);
+    for (const params of [{}, ...extra]) {
+      for (const [name, s] of [['to 0', zero], ['to σ_min', smin]] as const) {
+        it(`${node.type} ${JSON.stringify(params)} ${name}`, async () => {
+          const out = await node.evaluate({ nodeId: 'n', baseDir: '.', services: {} as never }, {}, params as never);
+          const sampler = out.sampler as { run: (...a: unknown[]) => Promise<unknown> };
+          const { model, calls } = counted(gmmDenoiser);
+          await sampler.run(model, x40(), s, params, ctxWith());
+          assert.equal(calls.length, solverNfe(node.type, s, params as never));
+        });
+      }
+    }
+  }
+});

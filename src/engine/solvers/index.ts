@@ -3,6 +3,7 @@
  * `common.ts`. Stochastic solvers live in `stochastic/`.
  */
 import type { NodeType } from '../registry/node';
+import type { Params } from '../registry/types';
 import { DPMPP_MULTISTEP_NODES } from './dpmpp';
 import { EULER_NODES } from './euler';
 import { HEUN_NODES } from './heun';
@@ -27,3 +28,39 @@ export * as solverCommon from './common';
 export { readParams } from './params';
 
 export const SOLVER_NODES: NodeType[] = [...EULER_NODES, ...HEUN_NODES, ...LMS_NODES, ...DPMPP_MULTISTEP_NODES, ...SINGLESTEP_NODES, ...DPM_FAST_NODES, ...DEIS_NODES, ...PNDM_NODES, ...UNIPC_NODES];
+
+/**
+ * Exact number of model evaluations a solver of this family will make on `sigmas` with `params` (correctors
+ * not included), for progress displays and NFE checks; undefined when it depends on the run (adaptive step
+ * size). The per-step figure in the registry (`nfePerStep`) is the nominal cost.
+ */
+export function solverNfe(type: string, sigmas: Float64Array, params: Params): number | undefined {
+  const n = sigmas.length - 1;
+  const toZero = sigmas[n] === 0 ? 1 : 0;
+  const p = (name: string, def: unknown) => (params[name] ?? def) as never;
+  switch (type) {
+    case 'solver.heun':
+    case 'solver.dpm_2':
+    case 'solver.dpmpp_2s':
+      return 2 * n - toZero;
+    case 'solver.dpm_singlestep': {
+      if (p('stages', 'interior') !== 'interior') return n;
+      const order = p('order', 3) as number;
+      return order * n - (order - 1) * toZero;
+    }
+    case 'solver.pndm': {
+      if (p('warmup', 'plms') === 'prk') {
+        let extra = 0;
+        for (let i = 0; i < Math.min(3, n); i++) if (sigmas[i + 1] > 0) extra += 3;
+        return n + extra;
+      }
+      return n + (n > 0 && sigmas[1] > 0 ? 1 : 0);
+    }
+    case 'solver.dpm_fast':
+      return (p('nfe', 10) as number) + toZero;
+    case 'solver.dpm_adaptive':
+      return undefined;
+    default:
+      return n;
+  }
+}
