@@ -12,6 +12,8 @@ import { exponentialSigmas, karrasSigmas } from '../../src/engine/schedules/kdif
 import { linspace } from '../../src/engine/schedules/common';
 import { dpmpp2m, dpmpp3m } from '../../src/engine/solvers/dpmpp';
 import { computeEms, dpmSolverV3 } from '../../src/engine/learned/dpmv3';
+import { dcSolver, fitDcRatios } from '../../src/engine/learned/dcsolver';
+import { unipc } from '../../src/engine/solvers/unipc';
 import { euler } from '../../src/engine/solvers/euler';
 import { ctxWith, gmmDenoiser, GMM_SHAPE } from '../helpers/gmm';
 
@@ -89,6 +91,26 @@ export async function dpmv3Table(nfes: readonly number[]): Promise<Row[]> {
         'dpm-solver-v3': rmse(await dpmSolverV3(gmmDenoiser, xtest, s, ems, o, ctxWith()), ref),
         'dpm-solver++2M': rmse(await dpmpp2m(gmmDenoiser, xtest, s, {}, ctxWith()), ref),
         'dpm-solver++3M': rmse(await dpmpp3m(gmmDenoiser, xtest, s, { lowerOrderFinal: 'below10' }, ctxWith()), ref),
+      },
+    });
+  }
+  return rows;
+}
+
+/** DC-Solver (ratios fitted on 16 paths) vs UniPC (same order 3 and B(h)), logSNR-uniform steps. */
+export async function dcTable(nfes: readonly number[], variant: 'bh1' | 'bh2' = 'bh1'): Promise<Row[]> {
+  const xfit = startBatch(1, 16);
+  const xtest = startBatch(1000, 16);
+  const ref = await reference(xtest, 'test16');
+  const rows: Row[] = [];
+  for (const nfe of nfes) {
+    const s = exponentialSigmas(nfe + 1, SIGMA_MIN, SIGMA_MAX);
+    const { ratios } = await fitDcRatios(gmmDenoiser, xfit, s, { order: 3, variant, dcOrder: 2 });
+    rows.push({
+      nfe,
+      errors: {
+        [`dc-solver (${variant})`]: rmse(await dcSolver(gmmDenoiser, xtest, s, { order: 3, variant, ratios, dcOrder: 2 }, ctxWith()), ref),
+        [`unipc (${variant})`]: rmse(await unipc(gmmDenoiser, xtest, s, { order: 3, variant }, ctxWith()), ref),
       },
     });
   }

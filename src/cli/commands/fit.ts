@@ -9,10 +9,11 @@ import { DpipeError } from '../../engine/core/errors';
 import { applyGraphOp, applyTextEdits, type GraphOp } from '../../engine/graph/index';
 import { nodeTypes } from '../../engine/registry/index';
 import { EXIT, type CliIO, type Command } from '../command';
+import { fitDcCommand } from './fit-dc';
 import { fitDpmv3Command } from './fit-dpmv3';
 import { fitGitsCommand } from './fit-gits';
 
-const KINDS: readonly Command[] = [fitGitsCommand, fitDpmv3Command];
+const KINDS: readonly Command[] = [fitGitsCommand, fitDpmv3Command, fitDcCommand];
 
 const USAGE = `Usage: dpipe fit KIND ARGS… [options]   (dpipe fit KIND --help for its options)
 

@@ -1,4 +1,5 @@
 import type { NodeType } from '../registry/node';
+import { DC_NODE } from './dcsolver';
 import { DPMV3_NODE } from './dpmv3';
 import { GITS_NODE } from './gits';
 
@@ -11,4 +12,6 @@ export {
   computeEms, degenerateEms, dpmSolverV3, emsFromJson, emsToJson, readEmsFile, EmsAccumulator, DPMV3_PARAMS, type Ems, type EmsOptions, type Dpmv3Options,
 } from './dpmv3';
 
-export const LEARNED_NODES: NodeType[] = [GITS_NODE, DPMV3_NODE];
+export { compensate, dcSolver, fitDcRatios, referenceStates, DC_PARAMS, type DcOptions, type DcFitOptions } from './dcsolver';
+
+export const LEARNED_NODES: NodeType[] = [GITS_NODE, DPMV3_NODE, DC_NODE];
