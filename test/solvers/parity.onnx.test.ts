@@ -8,7 +8,9 @@ import * as path from 'path';
 import type { Denoiser } from '../../src/engine/core/types';
 import { loadModel } from '../../src/engine/model/wrap';
 import type { ModelValue } from '../../src/engine/registry/types';
-import { arrayNoise, counted, ctxWith } from '../helpers/gmm';
+import { counted, ctxWith } from '../helpers/gmm';
+import { fileNoise } from '../../src/engine/noise/file';
+import type { NoiseSampler } from '../../src/engine/core/types';
 import { goldenSteps, goldenZ, runFinal, runMeta, startVE, toOutput } from '../helpers/golden';
 import { PARITY_CASES, PARITY_CASES_2, PARITY_CASES_3, PARITY_CASES_KDVP, type RepoCase } from '../helpers/cases';
 import { repoTime } from '../helpers/repoTime';
@@ -41,11 +43,15 @@ describe('solvers: golden parity through the ONNX models (loadModel)', function 
       const mv = c.run.startsWith('kd_edm') ? models.edm : c.roundTimesteps ? models.vpRound : models.vp;
       // repoTime: the repositories' σ→t map, applied around the real ONNX model (see parity.gmm.test.ts).
       const { model, calls } = counted(c.repoTime ? repoTime(asDenoiser(mv)) : asDenoiser(mv));
-      const noise = arrayNoise(steps, 768);
+      // The real noise.npy source over the golden per-step draws (counted).
+      const src = fileNoise({ steps, stepsName: 'steps24.npy', seed: 0 }).stepSampler([4, 3, 8, 8], sigmas);
+      let draws = 0;
+      const noise: NoiseSampler = (a, b) => (draws++, src(a, b));
       const x = await c.solver(model, startVE(z, sigmas[0], c.start), sigmas, c.params, ctxWith(c.stochastic ? noise : undefined));
       const err = maxAbs(toOutput(x, sigmas[sigmas.length - 1], meta.output_space), runFinal(c.run).data);
       assert.ok(err < 1e-4, `${c.run}: max-abs ${err}`);
       assert.equal(calls.length, meta.nfe, 'NFE');
+      if (c.stochastic) assert.equal(draws, c.run.startsWith('df_') ? 10 : 9, 'noise draws');
     });
   }
 });
