@@ -70,6 +70,8 @@ export class InspectorSession {
   private align: AlignMode;
   private readonly slice: number;
   private compareToken = 0;
+  private started = false;
+  private sweepResult: SweepResult | undefined;
 
   constructor(
     readonly readers: readonly TrajectoryReader[],
@@ -124,7 +126,9 @@ export class InspectorSession {
 
   /** Sends init, then stats, compare and reference data as they become available. */
   private start(): void {
+    this.started = true;
     this.post({ type: 'init', runs: this.readers.map(runInfoOf), align: this.align });
+    if (this.sweepResult) this.post({ type: 'sweep', result: this.sweepResult });
     this.sendReferences();
     void (async () => {
       for (let k = 0; k < this.readers.length; k++) await this.sendStats(k);
@@ -134,7 +138,8 @@ export class InspectorSession {
 
   /** Shows a sweep result (a sweep panel has no runs). */
   postSweep(result: SweepResult): void {
-    this.post({ type: 'sweep', result });
+    this.sweepResult = result;
+    if (this.started) this.post({ type: 'sweep', result });
   }
 
   /** Posts reference.json errors of each run folder that has one. */
