@@ -95,9 +95,7 @@ export function registerCommands(context: vscode.ExtensionContext, deps: Command
   });
   reg(COMMANDS.newPipeline, () => newPipeline(deps));
   reg(COMMANDS.openFromImage, (arg) => openFromImage(arg instanceof vscode.Uri ? arg : undefined));
-  reg(COMMANDS.openInspector, () =>
-    vscode.window.showInformationMessage('dpipe: the Latent Inspector is not part of this build yet; run outputs (run.json, images, .npy) are in the output folder.'),
-  );
+  // COMMANDS.openInspector is registered by InspectorPanels.register (extension/inspector/panel.ts).
   reg(COMMANDS.showLog, () => deps.showLog());
 }
 

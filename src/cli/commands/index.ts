@@ -8,7 +8,9 @@ import { demoCommand } from './demo';
 import { evalCommand } from './eval';
 import { fitCommand } from './fit';
 import { inspectCommand } from './inspect';
+import { referenceCommand } from './reference';
 import { runCommand } from './run';
+import { sweepCommand } from './sweep';
 import { validateCommand } from './validate';
 
 export const COMMANDS: readonly Command[] = [
@@ -19,4 +21,6 @@ export const COMMANDS: readonly Command[] = [
   demoCommand,
   evalCommand,
   fitCommand,
+  referenceCommand,
+  sweepCommand,
 ];
