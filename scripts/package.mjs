@@ -3,7 +3,7 @@
 //   npm run package                          # this machine's platform, e.g. dpipe-0.1.0-linux-x64.vsix
 //   npm run package -- --target win32-x64    # another platform (several --target flags, or --all)
 //
-// It builds, then stages what the extension needs in out/package/<target>/ (a COPY: node_modules is never
+// It builds, then stages what the extension needs in out/package/<target>/ (or --stage DIR; a COPY: node_modules is never
 // touched): the bundles in dist/ (no source maps), onnxruntime-node with only bin/napi-v6/<os>/<arch>, and
 // onnxruntime-common under dist/node_modules/ (where dist/runner.js resolves them), the JSON Schema, the examples
 // and their demo model, README/CHANGELOG, and a manifest without dev dependencies or scripts. Then
@@ -27,18 +27,20 @@ const TARGETS = {
 function parseArgs(argv) {
   const targets = [];
   let outDir = ROOT;
+  let stageRoot = join(ROOT, 'out', 'package');
   let build = true;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--target') targets.push(argv[++i]);
     else if (a === '--all') targets.push(...Object.keys(TARGETS));
     else if (a === '--out') outDir = resolve(argv[++i]);
+    else if (a === '--stage') stageRoot = resolve(argv[++i]);
     else if (a === '--no-build') build = false;
-    else throw new Error(`unknown argument ${a}; use --target <${Object.keys(TARGETS).join('|')}>, --all, --out DIR, --no-build`);
+    else throw new Error(`unknown argument ${a}; use --target <${Object.keys(TARGETS).join('|')}>, --all, --out DIR, --stage DIR, --no-build`);
   }
   if (targets.length === 0) targets.push(`${process.platform}-${process.arch}`);
   for (const t of targets) if (!TARGETS[t]) throw new Error(`no onnxruntime-node binaries for target "${t}"; targets: ${Object.keys(TARGETS).join(', ')}`);
-  return { targets: [...new Set(targets)], outDir, build };
+  return { targets: [...new Set(targets)], outDir, stageRoot, build };
 }
 
 function copy(from, to, filter) {
@@ -69,9 +71,9 @@ function stageOnnxruntime(stage, os, arch) {
   cpSync(common, join(nm, 'onnxruntime-common'), { recursive: true, filter: (p) => !p.endsWith('.map') && !relative(common, p).startsWith('lib') });
 }
 
-function stage(target) {
+function stage(target, stageRoot) {
   const [os, arch] = TARGETS[target];
-  const dir = join(ROOT, 'out', 'package', target);
+  const dir = join(stageRoot, target);
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
   // Bundles, without maps and without the CLI (the extension does not use it).
@@ -101,14 +103,14 @@ function stage(target) {
   return { dir, version: pj.version, name: pj.name };
 }
 
-const { targets, outDir, build } = parseArgs(process.argv.slice(2));
+const { targets, outDir, stageRoot, build } = parseArgs(process.argv.slice(2));
 if (build) execFileSync(process.execPath, [join(ROOT, 'scripts', 'build.mjs')], { cwd: ROOT, stdio: 'inherit' });
 for (const f of ['dist/extension.js', 'dist/runner.js', 'dist/webview/editor.js']) {
   if (!existsSync(join(ROOT, f))) throw new Error(`${f} is missing; the build did not produce it`);
 }
 const vsce = join(ROOT, 'node_modules', '@vscode', 'vsce', 'vsce');
 for (const target of targets) {
-  const { dir, version, name } = stage(target);
+  const { dir, version, name } = stage(target, stageRoot);
   const out = join(outDir, `${name}-${version}-${target}.vsix`);
   const args = [vsce, 'package', '--target', target, '--no-dependencies', '--allow-missing-repository', '--out', out];
   if (!existsSync(join(dir, 'LICENSE'))) args.push('--skip-license');

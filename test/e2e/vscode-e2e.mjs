@@ -35,13 +35,14 @@ mkdirSync(SHOTS, { recursive: true });
 
 // ---------------------------------------------------------------------------------------------
 // 1. Package and install the extension; make a workspace with an example, its model, and a broken file.
+// Everything of this run lives in its own scratch folder, so concurrent runs (two `npm test`s) do not collide.
+const scratch = mkdtempSync(join(tmpdir(), 'dpipe-e2e-'));
 const pj = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'));
 const target = `${process.platform}-${process.arch}`;
-const vsix = join(E2E, `${pj.name}-${pj.version}-${target}.vsix`);
+const vsix = join(scratch, `${pj.name}-${pj.version}-${target}.vsix`);
 log('packaging', vsix);
-execFileSync(process.execPath, [join(ROOT, 'scripts', 'package.mjs'), '--no-build', '--target', target, '--out', E2E], { stdio: ['ignore', 'ignore', 'inherit'], timeout: 180_000 });
+execFileSync(process.execPath, [join(ROOT, 'scripts', 'package.mjs'), '--no-build', '--target', target, '--out', scratch, '--stage', join(scratch, 'stage')], { stdio: ['ignore', 'ignore', 'inherit'], timeout: 180_000 });
 
-const scratch = mkdtempSync(join(tmpdir(), 'dpipe-e2e-'));
 const userDataDir = join(scratch, 'user-data');
 const extensionsDir = join(scratch, 'extensions');
 const workspace = join(scratch, 'workspace');

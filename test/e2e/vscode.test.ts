@@ -22,9 +22,16 @@ describe('extension in a real VS Code (code-server e2e)', function () {
       this.skip();
     }
     if (!existsSync(path.join(ROOT, 'dist', 'webview', 'editor.js'))) assert.fail('dist/ is not built; run node scripts/build.mjs (npm test does)');
-    const r = spawnSync(process.execPath, [path.join(ROOT, 'test', 'e2e', 'vscode-e2e.mjs')], { cwd: ROOT, encoding: 'utf8', timeout: 470_000, env: { ...process.env, E2E_TIMEOUT_S: '420' } });
-    const out = `${r.stdout ?? ''}${r.stderr ?? ''}`;
-    if (r.status !== 0) console.log(out);
+    const drive = () => spawnSync(process.execPath, [path.join(ROOT, 'test', 'e2e', 'vscode-e2e.mjs')], { cwd: ROOT, encoding: 'utf8', timeout: 230_000, env: { ...process.env, E2E_TIMEOUT_S: '220' } });
+    let r = drive();
+    let out = `${r.stdout ?? ''}${r.stderr ?? ''}`;
+    if (r.status !== 0) {
+      // A real browser on a shared 2-core machine can miss a beat; a real defect fails twice. Both logs are kept.
+      console.log(`      e2e attempt 1 failed (exit ${r.status}); its output:\n${out}\n      retrying once`);
+      r = drive();
+      out = `${r.stdout ?? ''}${r.stderr ?? ''}`;
+      if (r.status !== 0) console.log(out);
+    }
     assert.equal(r.status, 0, `the e2e driver failed (exit ${r.status}${r.signal ? `, ${r.signal}` : ''}); its output is above`);
     assert.match(r.stdout, /\bPASS\b/);
     // Every step asserted something; list them in the test report.
