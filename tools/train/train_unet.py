@@ -1,7 +1,8 @@
 """Trains the dpipe MNIST demo model: a class-conditional v-prediction UNet (see unet.py) on 32x32 digits.
 
     node tools/train/export-mnist.mjs                       # once: writes tools/train/data/*.npy
-    /usr/bin/python3 tools/train/train_unet.py --out tools/train/runs/unet [--iters 3500] [--seed 0] [--resume]
+    /usr/bin/python3 tools/train/train_unet.py --out tools/train/runs/unet [--iters 3000] [--stop-at 2000] [--seed 0]
+        [--threads 1] [--resume]
 
 Diffusion setup (Ho et al. 2020, DDPM): 1000 discrete training steps, linear betas 1e-4..0.02,
 x_t = sqrt(abar_t) x0 + sqrt(1 - abar_t) eps with t uniform in {0..999}. The network predicts
@@ -49,7 +50,7 @@ def lr_at(step: int, iters: int, base: float, warmup: int) -> float:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument('--out', default=os.path.join(HERE, 'runs', 'unet'))
-    ap.add_argument('--iters', type=int, default=3500)
+    ap.add_argument('--iters', type=int, default=3000)
     ap.add_argument('--batch', type=int, default=128)
     ap.add_argument('--lr', type=float, default=1e-3)
     ap.add_argument('--warmup', type=int, default=100)
@@ -58,6 +59,8 @@ def main() -> None:
     ap.add_argument('--seed', type=int, default=0)
     ap.add_argument('--threads', type=int, default=2)
     ap.add_argument('--ckpt-every', type=float, default=180.0, help='seconds between checkpoints')
+    ap.add_argument('--stop-at', type=int, default=0,
+                    help='stop after this many steps (0 = --iters); the learning-rate schedule still spans --iters')
     ap.add_argument('--resume', action='store_true')
     args = ap.parse_args()
 
@@ -106,7 +109,8 @@ def main() -> None:
     writer = csv.writer(log)
     run_loss = 0.0
     model.train()
-    while step < args.iters:
+    stop = args.stop_at if 0 < args.stop_at < args.iters else args.iters
+    while step < stop:
         g = torch.Generator().manual_seed(args.seed * 1_000_003 + step)
         idx = torch.randint(0, n, (args.batch,), generator=g)
         x0, y = x_all[idx], y_all[idx].clone()
@@ -132,14 +136,14 @@ def main() -> None:
             for pe, pm in zip(ema.parameters(), model.parameters()):
                 pe.mul_(d).add_(pm, alpha=1 - d)
         run_loss = loss.item() if step == 1 else 0.98 * run_loss + 0.02 * loss.item()
-        if step % 10 == 0 or step == args.iters:
+        if step % 10 == 0 or step == stop:
             el = elapsed0 + time.time() - t_start
             writer.writerow([step, f'{loss.item():.5f}', f'{lr:.3e}', f'{el:.1f}'])
             log.flush()
             if step % 50 == 0:
-                print(f'step {step}/{args.iters} loss {run_loss:.4f} lr {lr:.2e} {el:.0f}s '
+                print(f'step {step}/{stop} loss {run_loss:.4f} lr {lr:.2e} {el:.0f}s '
                       f'({step / max(el, 1e-9):.2f} it/s avg)', flush=True)
-        if time.time() - last_ckpt > args.ckpt_every or step == args.iters:
+        if time.time() - last_ckpt > args.ckpt_every or step == stop:
             save()
             last_ckpt = time.time()
     log.close()
