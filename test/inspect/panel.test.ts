@@ -180,9 +180,10 @@ describe('inspect/panel in headless Chromium', function () {
     const zoomText = await page.evaluate(() => (document.querySelector('[data-testid="zoom"]') as HTMLElement & { value: string }).value);
     const zoom = Number(zoomText);
     const files: Record<string, string> = {};
+    const names: Record<string, RegExp> = { png: /Saved .*-e7-denoised\.png/, npy: /Saved .*\.npy/, gif: /Saved .*\.gif/, contact: /Saved .*-sheet\.png/ };
     for (const kind of ['png', 'npy', 'gif', 'contact']) {
       await page.click(`[data-testid="export-${kind}"]`);
-      const t = await waitText(page, 'toast', /Saved /);
+      const t = await waitText(page, 'toast', names[kind]);
       files[kind] = t.replace(/^Saved /, '').replace(/×$/, '').trim();
       assert.ok(fs.existsSync(files[kind]), files[kind]);
     }
