@@ -73,9 +73,12 @@ import { makeModelSchedule } from '../../src/engine/model/schedule';
 const SD_MODEL = makeModelSchedule({ kind: 'discrete', discreteSigmas: SD_TABLE });
 const dpms = (skip: SkipType, singlestepOrder = 0) => () => dpmSolverSigmas(SD_MODEL, 10, skip, singlestepOrder, 1, 0);
 
-/** Cases whose reference fed the model the dpm-solver/UniPC repositories' continuous time (log-α interpolation). */
+/**
+ * Cases whose reference fed the model the dpm-solver/UniPC repositories' continuous time: the model node's
+ * `timeInterpolation: 'log_alpha'` (log α linear in t ∈ [1/N, 1], t_input = 1000(t − 1/N)).
+ */
 export interface RepoCase extends ParityCase {
-  readonly repoTime?: boolean;
+  readonly timeInterpolation?: 'log_alpha';
 }
 
 export const PARITY_CASES_2: RepoCase[] = [
@@ -86,11 +89,11 @@ export const PARITY_CASES_2: RepoCase[] = [
   { run: 'df_lms_n10', block: 'solver.lms', solver: lms, params: {}, sigmas: tu('linspace', 'euler', 'zero'), start: 've' },
   { run: 'df_dpm_single_2_n10', block: 'solver.dpm_singlestep', solver: dpmSinglestepSolver, params: { order: 2, prediction: 'data', stages: 'diffusers' }, sigmas: tu('linspace', 'multistep', 'zero'), start: 'vp' },
   ...(['logSNR', 'time_uniform'] as const).flatMap((skip): RepoCase[] => [
-    { run: `dpms_dpmpp_multistep_o2_${skip}_n10`, block: 'solver.dpmpp_2m', solver: dpmpp2m, params: { lowerOrderFinal: 'below10' }, sigmas: dpms(skip), start: 'vp' as const, repoTime: true },
-    { run: `dpms_dpmpp_multistep_o3_${skip}_n10`, block: 'solver.dpmpp_3m', solver: dpmpp3m, params: { lowerOrderFinal: 'below10' }, sigmas: dpms(skip), start: 'vp' as const, repoTime: true },
-    { run: `dpms_dpm_singlestep_o3_${skip}_n10`, block: 'solver.dpm_singlestep', solver: dpmSinglestepSolver, params: { order: 3, prediction: 'noise', stages: 'dpm-solver' }, sigmas: dpms(skip, 3), start: 'vp' as const, repoTime: true },
-    { run: `unipc_bh1_o3_${skip}_n10`, block: 'solver.unipc', solver: unipc, params: { order: 3, variant: 'bh1' }, sigmas: dpms(skip), start: 'vp' as const, repoTime: true },
-    { run: `unipc_bh2_o3_${skip}_n10`, block: 'solver.unipc', solver: unipc, params: { order: 3, variant: 'bh2' }, sigmas: dpms(skip), start: 'vp' as const, repoTime: true },
+    { run: `dpms_dpmpp_multistep_o2_${skip}_n10`, block: 'solver.dpmpp_2m', solver: dpmpp2m, params: { lowerOrderFinal: 'below10' }, sigmas: dpms(skip), start: 'vp' as const, timeInterpolation: 'log_alpha' as const },
+    { run: `dpms_dpmpp_multistep_o3_${skip}_n10`, block: 'solver.dpmpp_3m', solver: dpmpp3m, params: { lowerOrderFinal: 'below10' }, sigmas: dpms(skip), start: 'vp' as const, timeInterpolation: 'log_alpha' as const },
+    { run: `dpms_dpm_singlestep_o3_${skip}_n10`, block: 'solver.dpm_singlestep', solver: dpmSinglestepSolver, params: { order: 3, prediction: 'noise', stages: 'dpm-solver' }, sigmas: dpms(skip, 3), start: 'vp' as const, timeInterpolation: 'log_alpha' as const },
+    { run: `unipc_bh1_o3_${skip}_n10`, block: 'solver.unipc', solver: unipc, params: { order: 3, variant: 'bh1' }, sigmas: dpms(skip), start: 'vp' as const, timeInterpolation: 'log_alpha' as const },
+    { run: `unipc_bh2_o3_${skip}_n10`, block: 'solver.unipc', solver: unipc, params: { order: 3, variant: 'bh2' }, sigmas: dpms(skip), start: 'vp' as const, timeInterpolation: 'log_alpha' as const },
   ]),
   ...([
     ['df_unipc_bh2_o2_n10', 2, 'bh2', 'zero'],

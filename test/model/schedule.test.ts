@@ -1,8 +1,8 @@
 import { strict as assert } from 'assert';
 import { DpipeError } from '../../src/engine/core/errors';
 import {
-  alphasCumprod, betas, discreteSigmas, makeModelSchedule, roundHalfEven, sigmaFromTime, sigmaToT, timeFromSigma, tToSigma,
-  DEFAULT_DISCRETE, TIME_KINDS, type DiscreteOptions,
+  alphasCumprod, betas, continuousTToSigma, discreteSigmas, makeModelSchedule, roundHalfEven, sigmaFromTime, sigmaToContinuousT, sigmaToT,
+  timeFromSigma, tToSigma, DEFAULT_DISCRETE, TIME_KINDS, type DiscreteOptions, type TimeOptions,
 } from '../../src/engine/model/schedule';
 import { rng } from './util';
 
@@ -110,5 +110,95 @@ describe('model/schedule: σ ↔ t', () => {
     assert.ok(Math.abs(f.sigmaMax / (1 + f.sigmaMax) - 0.999) < 1e-12 && Math.abs(f.sigmaMin / (1 + f.sigmaMin) - 0.001) < 1e-12);
     assert.deepEqual([makeModelSchedule({ kind: 'sigma', sigmaMin: 0.01, sigmaMax: 150 }).sigmaMax], [150]);
     assert.throws(() => makeModelSchedule({ kind: 'sigma', sigmaMin: 5, sigmaMax: 1 }), isModelError);
+  });
+});
+
+/**
+ * `timeInterpolation: 'log_alpha'`: the DPM-Solver / UniPC repositories' σ ↔ t map (NoiseScheduleVP('discrete'),
+ * get_model_input_time), checked against the timesteps those repositories fed the golden VP model
+ * (`model_calls_timestep` of /work/shared/golden/runs/*.json). The repositories build their time grids in float32,
+ * so the figures carry ~6e-5 of rounding (one float32 ulp of t ≈ 1, ×1000).
+ */
+describe('model/schedule: log-α time interpolation (dpm-solver / UniPC repositories)', () => {
+  const sig = discreteSigmas(SD);
+  const logAlpha: TimeOptions = { kind: 'discrete', discreteSigmas: sig, interpolation: 'log_alpha' };
+  const logSigma: TimeOptions = { kind: 'discrete', discreteSigmas: sig };
+  // dpms_dpmpp_multistep_o2_logSNR_n10.json (= unipc_bh2_o3_logSNR_n10.json), model_calls_timestep.
+  const LOGSNR = [998.9999944662333, 888.2175006698246, 756.5113941749761, 597.4304726594294, 413.1617563736129, 233.20774116854588, 102.97322431511027, 36.14362718174295, 10.620575165349903, 2.439612390027149];
+  // dpms_dpm_singlestep_o3_logSNR_n10.json, model_calls_timestep (outer step orders 3, 3, 3, 1: get_orders_and_timesteps_for_singlestep_solver).
+  const SINGLE = [998.9999944662333, 907.9527713327841, 803.1690791364741, 680.6660939833681, 538.0656337479661, 381.5931032141602, 233.20774116854588, 120.04872725003791, 52.37942597461969, 20.001579565953055];
+  // dpms_dpmpp_multistep_o2_time_uniform_n10.json (= unipc_bh1_o3_time_uniform_n10.json), model_calls_timestep.
+  const TUNIFORM = [999.0, 899.0999755859375, 799.2000122070312, 699.2999877929688, 599.3999633789062, 499.5000305175781, 399.6000061035156, 299.70001220703125, 199.8000030517578, 99.9000015258789];
+
+  it('logSNR grids (σ log-uniform between σ(999) and σ(0)) map to the repositories\' model timesteps within 1e-4; log-σ interpolation does not', () => {
+    const l0 = Math.log(sig[999]);
+    const l1 = Math.log(sig[0]);
+    let worstLogSigma = 0;
+    for (let k = 0; k < 10; k++) {
+      const sigma = Math.exp(l0 + ((l1 - l0) * k) / 10);
+      const t = timeFromSigma(sigma, logAlpha);
+      assert.ok(Math.abs(t - LOGSNR[k]) < 1e-4, `step ${k}: t_input ${t} vs ${LOGSNR[k]}`);
+      worstLogSigma = Math.max(worstLogSigma, Math.abs(timeFromSigma(sigma, logSigma) - LOGSNR[k]));
+    }
+    assert.ok(worstLogSigma > 0.03, `log-σ interpolation should miss the repositories' timesteps (worst ${worstLogSigma})`);
+  });
+
+  it('the singlestep order-3 logSNR grid (4 outer λ-uniform steps, inner points λ-equally spaced) matches within 1e-4', () => {
+    // Outer λ grid of K = 4 steps between λ(t=1) and λ(t=1/N), orders [3, 3, 3, 1]; inner points split each λ step equally.
+    const l0 = Math.log(sig[999]);
+    const l1 = Math.log(sig[0]);
+    const orders = [3, 3, 3, 1];
+    const logs: number[] = [l0];
+    orders.forEach((k, j) => {
+      const a = l0 + ((l1 - l0) * j) / orders.length;
+      const b = l0 + ((l1 - l0) * (j + 1)) / orders.length;
+      for (let q = 1; q <= k; q++) logs.push(a + ((b - a) * q) / k);
+    });
+    for (let i = 0; i < 10; i++) {
+      const t = timeFromSigma(Math.exp(logs[i]), logAlpha);
+      assert.ok(Math.abs(t - SINGLE[i]) < 1e-4, `eval ${i}: t_input ${t} vs ${SINGLE[i]}`);
+    }
+  });
+
+  it('time-uniform grids: σ from log α linear in t (closed form here) maps back to t_input = 1000(t − 1/N) within 1e-4', () => {
+    const halfLogAbar = (i: number) => -0.5 * Math.log1p(sig[i] * sig[i]);
+    for (let k = 0; k < 10; k++) {
+      const tc = 1 - (k * (1 - 1 / 1000)) / 10;
+      const i = Math.min(998, Math.floor(tc * 1000) - 1); // t_i = (i+1)/N ≤ t < t_{i+1}
+      const f = tc * 1000 - (i + 1);
+      const la = (1 - f) * halfLogAbar(i) + f * halfLogAbar(i + 1);
+      const sigma = Math.sqrt(Math.expm1(-2 * la));
+      assert.ok(Math.abs(continuousTToSigma(tc, sig) / sigma - 1) < 1e-12, `σ(t=${tc})`);
+      const t = timeFromSigma(sigma, logAlpha);
+      assert.ok(Math.abs(t - TUNIFORM[k]) < 1e-4, `step ${k}: t_input ${t} vs ${TUNIFORM[k]}`);
+      assert.ok(Math.abs(sigmaFromTime(TUNIFORM[k], logAlpha) / sigma - 1) < 1e-6, `σ(t_input=${TUNIFORM[k]})`);
+    }
+  });
+
+  it('agrees with log-σ interpolation at integer timesteps, differs between them; round-trips; extends linearly past the ends', () => {
+    for (const i of [0, 1, 250, 998, 999]) {
+      assert.ok(Math.abs(timeFromSigma(sig[i], logAlpha) - i) < 1e-8, `integer step ${i}`);
+      assert.ok(Math.abs(sigmaToContinuousT(sig[i], sig) - (i + 1) / 1000) < 1e-12);
+    }
+    const mid = Math.exp(0.5 * Math.log(sig[10]) + 0.5 * Math.log(sig[11]));
+    assert.ok(Math.abs(timeFromSigma(mid, logSigma) - 10.5) < 1e-9);
+    assert.ok(Math.abs(timeFromSigma(mid, logAlpha) - 10.5) > 1e-3, 'log α and log σ interpolation differ between steps');
+    const r = rng(7);
+    for (let k = 0; k < 200; k++) {
+      const t = r.uniform() * 999;
+      assert.ok(Math.abs(timeFromSigma(sigmaFromTime(t, logAlpha), logAlpha) - t) < 1e-8, `round trip t=${t}`);
+    }
+    // No clamping: below σ(0) t_input < 0, above σ(999) t_input > 999, on the end segments' lines.
+    const below = timeFromSigma(sig[0] * 0.9, logAlpha);
+    const above = timeFromSigma(sig[999] * 1.1, logAlpha);
+    assert.ok(below < 0 && above > 999, `extrapolated: ${below}, ${above}`);
+    const la = (s: number) => -0.5 * Math.log1p(s * s);
+    assert.ok(Math.abs(below - (la(sig[0] * 0.9) - la(sig[0])) / (la(sig[1]) - la(sig[0]))) < 1e-9);
+    assert.ok(Math.abs(above - 999 - (la(sig[999] * 1.1) - la(sig[999])) / (la(sig[999]) - la(sig[998]))) < 1e-9);
+    assert.equal(timeFromSigma(tToSigma(400.3, sig), { ...logAlpha, round: true }), 400);
+  });
+
+  it('an unknown interpolation is an E_MODEL error naming the allowed ones', () => {
+    assert.throws(() => timeFromSigma(1, { ...logAlpha, interpolation: 'linear' as never }), (e) => isModelError(e) && /log_sigma, log_alpha/.test((e as Error).message));
   });
 });

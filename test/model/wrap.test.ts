@@ -8,7 +8,7 @@ import * as path from 'path';
 import { DpipeError } from '../../src/engine/core/errors';
 import type { Params } from '../../src/engine/registry/types';
 import { releaseAll, sessionStats } from '../../src/engine/model/onnx';
-import { discreteSigmas, roundHalfEven, sigmaToT, tToSigma, type DiscreteOptions, type TimeKind } from '../../src/engine/model/schedule';
+import { discreteSigmas, roundHalfEven, sigmaToRepoTimestep, sigmaToT, tToSigma, type DiscreteOptions, type TimeKind } from '../../src/engine/model/schedule';
 import type { Prediction } from '../../src/engine/model/params';
 import { loadModel } from '../../src/engine/model/wrap';
 import { denoiseExact, DIFFUSERS_NAMES, EDM_NAMES, goldenMixture, type Mixture } from '../../tools/gmm/gmm';
@@ -80,6 +80,36 @@ describe('model/wrap: every parameterization gives the same x̂0', () => {
     assert.ok(maxAbs(got.data, expected) < 1e-5, `rounded: ${maxAbs(got.data, expected)}`);
     const unrounded = denoiseExact(MIX, x, sigma);
     assert.ok(maxAbs(got.data, unrounded) > 1e-4, 'rounding must change the result');
+  });
+
+  it('timeInterpolation log_alpha (node or sidecar) feeds the dpm-solver/UniPC repositories\' t_input = 1000(t − 1/N), x̂0 = x − σ·ε̂', async () => {
+    const file = writeModel('logalpha_eps.onnx', MIX, { prediction: 'epsilon', time: 'discrete', discrete: SD, names: DIFFUSERS_NAMES });
+    const sidecarFile = writeModel('logalpha_side_eps.onnx', MIX, { prediction: 'epsilon', time: 'discrete', discrete: SD, names: DIFFUSERS_NAMES }, { timeInterpolation: 'log_alpha' });
+    const sig = discreteSigmas(SD);
+    const sigma = tToSigma(2.5, sig);
+    // log α linear in t gives a timestep that differs from log-σ interpolation's 2.5 between the integers.
+    const tr = sigmaToRepoTimestep(sigma, sig);
+    assert.ok(tr > 2 && tr < 3 && Math.abs(tr - 2.5) > 1e-2, `t_input ${tr}`);
+    const s2 = tToSigma(tr, sig); // the golden-style model reads its fractional t by log-σ interpolation
+    const x = noisyBatch(MIX, sigma, 2, 8);
+    const xp = x.map((v) => (v / Math.sqrt(sigma * sigma + 1)) * Math.sqrt(s2 * s2 + 1));
+    const d = denoiseExact(MIX, xp, s2);
+    const expected = x.map((v, i) => v - (sigma * (xp[i] - d[i])) / s2);
+    const lat = { shape: [2, 3, 8, 8], data: x };
+    const [byNode] = await (await loadModel({ timeInterpolation: 'log_alpha' }, file)).denoise(lat, sigma, [{ kind: 'none' }]);
+    const [bySidecar] = await (await loadModel({}, sidecarFile)).denoise(lat, sigma, [{ kind: 'none' }]);
+    const [overridden] = await (await loadModel({ timeInterpolation: 'log_sigma' }, sidecarFile)).denoise(lat, sigma, [{ kind: 'none' }]);
+    assert.ok(maxAbs(byNode.data, expected) < 1e-5, `node: ${maxAbs(byNode.data, expected)}`);
+    assert.ok(maxAbs(bySidecar.data, expected) < 1e-5, `sidecar: ${maxAbs(bySidecar.data, expected)}`);
+    assert.ok(maxAbs(overridden.data, denoiseExact(MIX, x, sigma)) < 1e-5, 'a node log_sigma overrides the sidecar');
+    assert.ok(maxAbs(byNode.data, overridden.data) > 1e-6, 'the interpolation must change what the model sees');
+  });
+
+  it('timeInterpolation log_alpha on a continuous-time model, or an unknown value in a sidecar, is an E_MODEL error', async () => {
+    const edm = writeModel('logalpha_edm.onnx', MIX, { prediction: 'edm', time: 'sigma', names: EDM_NAMES });
+    await assert.rejects(loadModel({ timeInterpolation: 'log_alpha' }, edm), isErr('E_MODEL', /applies only to discrete time/));
+    const eps = writeModel('logalpha_bad.onnx', MIX, { prediction: 'epsilon', time: 'discrete', discrete: SD, names: DIFFUSERS_NAMES }, { timeInterpolation: 'linear' });
+    await assert.rejects(loadModel({}, eps), isErr('E_MODEL', /"timeInterpolation" must be one of auto, log_sigma, log_alpha/));
   });
 
   it('an int64 timestep input gets round(t) (diffusers\' rounding) without being asked', async () => {

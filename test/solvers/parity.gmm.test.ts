@@ -5,11 +5,10 @@
  */
 import { strict as assert } from 'assert';
 import type { Denoiser } from '../../src/engine/core/types';
-import { roundHalfEven, sigmaToT } from '../../src/engine/model/schedule';
+import { roundHalfEven, sigmaToT, timeFromSigma, tToSigma } from '../../src/engine/model/schedule';
 import { arrayNoise, counted, ctxWith, mixtureDenoise } from '../helpers/gmm';
 import { goldenSteps, goldenZ, runFinal, runMeta, SD_TABLE, startVE, toOutput } from '../helpers/golden';
 import { PARITY_CASES, PARITY_CASES_2, PARITY_CASES_3, PARITY_CASES_KDVP, type RepoCase } from '../helpers/cases';
-import { repoTime } from '../helpers/repoTime';
 import { maxAbs } from '../helpers/fixtures';
 
 /**
@@ -27,6 +26,20 @@ const rounded: Denoiser = async (x, sigma) => {
 };
 const exact: Denoiser = async (x, sigma) => mixtureDenoise(x, sigma);
 
+/**
+ * The same ε model fed the dpm-solver/UniPC repositories' time (dpipe's `timeInterpolation: 'log_alpha'`,
+ * `timeFromSigma`): t_input = 1000(t(σ) − 1/N) with t from log-α interpolation; the model reads t_input by
+ * log-σ interpolation (σ_m); x_vp = x/√(σ²+1) and x̂0 = x − σ·ε with the solver's σ.
+ */
+const logAlpha: Denoiser = async (x, sigma) => {
+  if (sigma === 0) return mixtureDenoise(x, 0);
+  const sm = tToSigma(timeFromSigma(sigma, { kind: 'discrete', discreteSigmas: SD_TABLE, interpolation: 'log_alpha' }), SD_TABLE);
+  const c = Math.sqrt(1 + sm * sm) / Math.sqrt(1 + sigma * sigma);
+  const xin = { shape: x.shape, data: x.data.map((v) => v * c) };
+  const d = mixtureDenoise(xin, sm);
+  return { shape: x.shape, data: x.data.map((v, i) => v - (sigma * (xin.data[i] - d.data[i])) / sm) };
+};
+
 
 
 describe('solvers: golden parity on the float64 closed-form mixture', () => {
@@ -38,7 +51,7 @@ describe('solvers: golden parity on the float64 closed-form mixture', () => {
     it(`${c.block} ${JSON.stringify(c.params)} reproduces ${c.run} (max-abs < ${tol})`, async () => {
       const meta = runMeta(c.run);
       const sigmas = c.sigmas();
-      const { model, calls } = counted(c.roundTimesteps ? rounded : c.repoTime ? repoTime(exact) : exact);
+      const { model, calls } = counted(c.roundTimesteps ? rounded : c.timeInterpolation === 'log_alpha' ? logAlpha : exact);
       const noise = arrayNoise(steps, 768);
       const x = await c.solver(model, startVE(z, sigmas[0], c.start), sigmas, c.params, ctxWith(c.stochastic ? noise : undefined));
       const out = toOutput(x, sigmas[sigmas.length - 1], meta.output_space);

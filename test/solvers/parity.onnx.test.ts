@@ -13,17 +13,18 @@ import { fileNoise } from '../../src/engine/noise/file';
 import type { NoiseSampler } from '../../src/engine/core/types';
 import { goldenSteps, goldenZ, runFinal, runMeta, startVE, toOutput } from '../helpers/golden';
 import { PARITY_CASES, PARITY_CASES_2, PARITY_CASES_3, PARITY_CASES_KDVP, type RepoCase } from '../helpers/cases';
-import { repoTime } from '../helpers/repoTime';
 import { GOLDEN, maxAbs } from '../helpers/fixtures';
 
 const MODELS = path.join(GOLDEN, 'models');
 
-export async function goldenModels(): Promise<{ edm: ModelValue; vp: ModelValue; vpRound: ModelValue }> {
+export async function goldenModels(): Promise<{ edm: ModelValue; vp: ModelValue; vpRound: ModelValue; vpLogAlpha: ModelValue }> {
   const edm = await loadModel({ prediction: 'edm', time: 'sigma', inputScaling: 'none' }, path.join(MODELS, 'gmm_edm.onnx'), { sidecar: null });
   const vpParams = { prediction: 'epsilon', time: 'discrete', betaSchedule: 'scaled_linear', betaStart: 0.00085, betaEnd: 0.012, numTrainTimesteps: 1000 };
   const vp = await loadModel(vpParams, path.join(MODELS, 'gmm_eps_vp.onnx'), { sidecar: null });
   const vpRound = await loadModel({ ...vpParams, roundTimesteps: true }, path.join(MODELS, 'gmm_eps_vp.onnx'), { sidecar: null });
-  return { edm, vp, vpRound };
+  // The dpm-solver/UniPC repositories' σ → t map (log α linear in t ∈ [1/N, 1], t_input = 1000(t − 1/N)).
+  const vpLogAlpha = await loadModel({ ...vpParams, timeInterpolation: 'log_alpha' }, path.join(MODELS, 'gmm_eps_vp.onnx'), { sidecar: null });
+  return { edm, vp, vpRound, vpLogAlpha };
 }
 
 export const asDenoiser = (m: ModelValue): Denoiser => async (x, sigma) => (await m.denoise(x, sigma, [m.unconditional]))[0];
@@ -40,9 +41,8 @@ describe('solvers: golden parity through the ONNX models (loadModel)', function 
     it(`${c.block} ${JSON.stringify(c.params)} reproduces ${c.run} within 1e-4`, async () => {
       const meta = runMeta(c.run);
       const sigmas = c.sigmas();
-      const mv = c.run.startsWith('kd_edm') ? models.edm : c.roundTimesteps ? models.vpRound : models.vp;
-      // repoTime: the repositories' σ→t map, applied around the real ONNX model (see parity.gmm.test.ts).
-      const { model, calls } = counted(c.repoTime ? repoTime(asDenoiser(mv)) : asDenoiser(mv));
+      const mv = c.run.startsWith('kd_edm') ? models.edm : c.roundTimesteps ? models.vpRound : c.timeInterpolation === 'log_alpha' ? models.vpLogAlpha : models.vp;
+      const { model, calls } = counted(asDenoiser(mv));
       // The real noise.npy source over the golden per-step draws (counted).
       const src = fileNoise({ steps, stepsName: 'steps24.npy', seed: 0 }).stepSampler([4, 3, 8, 8], sigmas);
       let draws = 0;

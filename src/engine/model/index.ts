@@ -11,10 +11,10 @@ export type { ElementType, TensorInfo, ModelIO, Tensor, SessionOptions, OnnxSess
 export { loadModel, wrapSession, describeModel, resolveConfig, readSidecar, scheduleFor, inputScale, toDenoised, fileSha256 } from './wrap';
 export type { ModelConfig, LoadOptions, ModelDescription, SettingSource } from './wrap';
 export {
-  BETA_SCHEDULES, TIME_KINDS, DEFAULT_DISCRETE, DEFAULT_SIGMA_RANGE, betas, alphasCumprod, discreteSigmas,
-  sigmaToT, tToSigma, roundHalfEven, flowT, timeFromSigma, sigmaFromTime, makeModelSchedule,
+  BETA_SCHEDULES, TIME_KINDS, TIME_INTERPOLATIONS, DEFAULT_DISCRETE, DEFAULT_SIGMA_RANGE, betas, alphasCumprod, discreteSigmas,
+  sigmaToT, tToSigma, sigmaToContinuousT, continuousTToSigma, sigmaToRepoTimestep, repoTimestepToSigma, roundHalfEven, flowT, timeFromSigma, sigmaFromTime, makeModelSchedule,
 } from './schedule';
-export type { BetaSchedule, TimeKind, DiscreteOptions, TimeOptions } from './schedule';
+export type { BetaSchedule, TimeKind, TimeInterpolation, DiscreteOptions, TimeOptions } from './schedule';
 export { PREDICTIONS, INPUT_SCALINGS, MODEL_ONNX_PARAMS } from './params';
 export type { Prediction, InputScaling } from './params';
 export { MODEL_NODES } from './nodes';

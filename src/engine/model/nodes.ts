@@ -15,13 +15,16 @@ const MODEL_ONNX: NodeType = {
   doc:
     'An ONNX denoiser, wrapped into the engine\'s one contract x̂0 = D(x, σ, cond) in EDM (variance-exploding) ' +
     'coordinates, whatever it predicts (ε, v, x0, flow velocity, or an EDM denoiser) and whatever time input it takes ' +
-    '(DDPM timestep, σ, EDM c_noise, flow t). Settings left at "auto" come from the sidecar `<file>.onnx.json`, then ' +
+    '(DDPM timestep, σ, EDM c_noise, flow t). A DDPM timestep is fractional: log-σ interpolation between training steps ' +
+    '(k-diffusion, ComfyUI) or, with timeInterpolation "log_alpha", the DPM-Solver / UniPC repositories\' continuous time ' +
+    '(log α linear in t ∈ [1/N, 1], fed 1000·(t − 1/N)). Settings left at "auto" come from the sidecar `<file>.onnx.json`, then ' +
     'from the tensor names (`dpipe inspect MODEL.onnx` shows what is detected). One onnxruntime session per file, ' +
     'reused across runs and reloaded when the file changes; conditional and unconditional evaluations go in one batch ' +
     'when the batch dimension is dynamic.',
   paper:
     'Karras et al. 2022, "Elucidating the Design Space of Diffusion-Based Generative Models" (EDM, eq. 7 and Table 1); ' +
-    'wrappers as k-diffusion external.py (DiscreteEpsDDPMDenoiser / DiscreteVDDPMDenoiser) and DPM-Solver\'s model_wrapper.',
+    'wrappers as k-diffusion external.py (DiscreteEpsDDPMDenoiser / DiscreteVDDPMDenoiser) and DPM-Solver\'s model_wrapper ' +
+    '(LuChengTHU/dpm-solver NoiseScheduleVP("discrete") and get_model_input_time; Lu et al. 2022, "DPM-Solver").',
   inputs: [],
   outputs: [{ name: 'model', type: 'MODEL', doc: 'The model as a denoiser in EDM coordinates, with its noise schedule.' }],
   params: MODEL_ONNX_PARAMS,

@@ -4,7 +4,7 @@
  * sidecar's value, so a node pointed at a file with a sidecar needs no hand settings.
  */
 import type { ParamSpec } from '../registry/types';
-import { BETA_SCHEDULES, TIME_KINDS } from './schedule';
+import { BETA_SCHEDULES, TIME_INTERPOLATIONS, TIME_KINDS } from './schedule';
 
 export const PREDICTIONS = ['epsilon', 'v_prediction', 'sample', 'flow', 'edm'] as const;
 export type Prediction = (typeof PREDICTIONS)[number];
@@ -31,7 +31,7 @@ export const MODEL_ONNX_PARAMS: readonly ParamSpec[] = [
     doc: 'What the time input receives. "auto": the sidecar, else guessed from the input name (`timestep` → discrete, `sigma` → sigma, …).',
     optionDocs: {
       auto: 'From the sidecar, else from the tensor names.',
-      discrete: 'DDPM training timestep index 0..N−1 (float; log-σ interpolation between integers, or rounded with roundTimesteps).',
+      discrete: 'DDPM training timestep index 0..N−1 (float; fractional t as timeInterpolation says, or rounded with roundTimesteps).',
       sigma: 'σ itself.',
       edm_cnoise: "EDM's c_noise = ¼·ln σ.",
       flow: 'Flow time t = σ/(1+σ) ∈ [0, 1).',
@@ -48,7 +48,22 @@ export const MODEL_ONNX_PARAMS: readonly ParamSpec[] = [
   { name: 'alphasCumprod', type: 'numberList', default: [], min: 0, max: 1, advanced: true, doc: 'betaSchedule "explicit": ᾱ_0..ᾱ_{N−1}, strictly decreasing. Empty = auto (sidecar).' },
   {
     name: 'roundTimesteps', type: 'boolean', default: false,
-    doc: 'Discrete time: feed the model round(t) instead of the fractional, log-σ-interpolated t (diffusers multistep schedulers round; k-diffusion does not). Off = the sidecar decides.',
+    doc: 'Discrete time: feed the model round(t) instead of the fractional t of timeInterpolation (diffusers multistep schedulers round; k-diffusion and the DPM-Solver / UniPC repositories do not). Off = the sidecar decides.',
+  },
+  {
+    name: 'timeInterpolation', type: 'enum', default: 'auto', options: ['auto', ...TIME_INTERPOLATIONS],
+    doc:
+      'Discrete time: how σ becomes the fractional timestep fed to the network. "auto": the sidecar, else log_sigma. ' +
+      'log_alpha reproduces the DPM-Solver / UniPC reference code (LuChengTHU/dpm-solver NoiseScheduleVP("discrete") + ' +
+      'model_wrapper, wl-zhao/UniPC the same; the golden dpms_* / unipc_* runs, /work/shared/golden/README.md); ' +
+      'log_sigma reproduces k-diffusion / ComfyUI (and diffusers before rounding).',
+    optionDocs: {
+      auto: 'From the sidecar, else log_sigma.',
+      log_sigma: 'log σ linear between integer timesteps (k-diffusion DiscreteSchedule.sigma_to_t, ComfyUI, diffusers _sigma_to_t).',
+      log_alpha:
+        'Lu et al. 2022 (DPM-Solver) / Zhao et al. 2023 (UniPC) reference code: step i at t_i = (i+1)/N, log α piecewise ' +
+        'linear in t (extended linearly past the ends), σ → t by inverting it, fed t_input = 1000·(t − 1/N).',
+    },
   },
   {
     name: 'inputScaling', type: 'enum', default: 'auto', options: ['auto', ...INPUT_SCALINGS], advanced: true,

@@ -7,6 +7,15 @@
  * `t_to_sigma` do (crowsonkb/k-diffusion, `k_diffusion/external.py`); diffusers instead rounds the result to an
  * integer in its multistep schedulers (`_sigma_to_t(...).round()`), which `roundTimesteps` reproduces.
  *
+ * The DPM-Solver and UniPC reference code (LuChengTHU/dpm-solver `dpm_solver_pytorch.py`, `NoiseScheduleVP`
+ * with schedule 'discrete' and `model_wrapper.get_model_input_time`; wl-zhao/UniPC `uni_pc.py`, the same code)
+ * use a different map, the `log_alpha` time interpolation: training step i sits at continuous time
+ * t_i = (i+1)/N, log α(t) = ½·log ᾱ is piecewise linear in t between those points (extended linearly beyond
+ * them, their `interpolate_fn`), σ → t inverts that line, and the network gets t_input = 1000·(t − 1/N) —
+ * the training index for N = 1000; the factor is 1000 whatever N is, as in the repositories. Between integer
+ * timesteps this feeds a slightly different fractional t than log-σ interpolation does (the golden
+ * `dpms_*` / `unipc_*` runs of /work/shared/golden/README.md were made this way).
+ *
  * Continuous conventions: σ itself; EDM's c_noise = ¼·ln σ (Karras et al. 2022, "Elucidating the Design Space
  * of Diffusion-Based Generative Models", Table 1); rectified-flow time t = σ/(1+σ) ∈ [0,1) (Liu et al. 2022,
  * "Flow Straight and Fast"; Lipman et al. 2022, "Flow Matching for Generative Modeling"), optionally ×1000 as
@@ -20,6 +29,14 @@ export type BetaSchedule = (typeof BETA_SCHEDULES)[number];
 
 export const TIME_KINDS = ['discrete', 'sigma', 'edm_cnoise', 'flow', 'flow1000'] as const;
 export type TimeKind = (typeof TIME_KINDS)[number];
+
+/**
+ * How a discrete model's fractional timestep is derived from σ: `log_sigma` (k-diffusion / ComfyUI: log σ
+ * linear between integer timesteps) or `log_alpha` (DPM-Solver / UniPC repositories: log α linear in the
+ * continuous t ∈ [1/N, 1], t_input = 1000·(t − 1/N)).
+ */
+export const TIME_INTERPOLATIONS = ['log_sigma', 'log_alpha'] as const;
+export type TimeInterpolation = (typeof TIME_INTERPOLATIONS)[number];
 
 export interface DiscreteOptions {
   readonly betaSchedule: BetaSchedule;
@@ -122,6 +139,55 @@ export function tToSigma(t: number, sigmas: Float64Array): number {
   return Math.exp((1 - w) * Math.log(sigmas[lo]) + w * Math.log(sigmas[hi]));
 }
 
+/** log α = −½·log(1 + σ²) of a VP model at VE noise level σ. */
+const logAlphaOf = (sigma: number) => -0.5 * Math.log1p(sigma * sigma);
+
+/**
+ * Continuous time t of the DPM-Solver / UniPC repositories for σ (`NoiseScheduleVP('discrete').inverse_lambda`
+ * at λ = −log σ): log α = −½·log(1 + σ²), then t on the piecewise-linear log α(t) through (t_i, ½·log ᾱ_i),
+ * t_i = (i+1)/N, extended linearly beyond the first and last segment as their `interpolate_fn` does (no
+ * clamping). `sigmas` ascending (the training σs).
+ */
+export function sigmaToContinuousT(sigma: number, sigmas: Float64Array): number {
+  const n = sigmas.length;
+  const la = logAlphaOf(sigma);
+  // log α_i decreases with i; find the segment [i, i+1] holding la (the end segments extend outward).
+  let lo = 0;
+  let hi = n - 1;
+  if (la >= logAlphaOf(sigmas[0])) hi = 1;
+  else if (la <= logAlphaOf(sigmas[n - 1])) lo = n - 2;
+  else {
+    while (hi - lo > 1) {
+      const mid = (lo + hi) >> 1;
+      if (logAlphaOf(sigmas[mid]) >= la) lo = mid;
+      else hi = mid;
+    }
+  }
+  const a0 = logAlphaOf(sigmas[lo]);
+  const a1 = logAlphaOf(sigmas[lo + 1]);
+  return (lo + 1 + (la - a0) / (a1 - a0)) / n;
+}
+
+/** σ at the repositories' continuous time t (`marginal_log_mean_coeff`, then σ = √(α⁻² − 1)); linear beyond the ends. */
+export function continuousTToSigma(t: number, sigmas: Float64Array): number {
+  const n = sigmas.length;
+  const i = Math.max(0, Math.min(n - 2, Math.floor(t * n) - 1));
+  const a0 = logAlphaOf(sigmas[i]);
+  const a1 = logAlphaOf(sigmas[i + 1]);
+  const la = a0 + (t * n - (i + 1)) * (a1 - a0);
+  return Math.sqrt(Math.expm1(-2 * la));
+}
+
+/** The repositories' model time for σ: t_input = 1000·(t − 1/N) (`get_model_input_time`), t from {@link sigmaToContinuousT}. */
+export function sigmaToRepoTimestep(sigma: number, sigmas: Float64Array): number {
+  return 1000 * (sigmaToContinuousT(sigma, sigmas) - 1 / sigmas.length);
+}
+
+/** Inverse of {@link sigmaToRepoTimestep}: t = t_input/1000 + 1/N, then σ(t). */
+export function repoTimestepToSigma(tInput: number, sigmas: Float64Array): number {
+  return continuousTToSigma(tInput / 1000 + 1 / sigmas.length, sigmas);
+}
+
 /** numpy/torch `round`: halves to the even neighbour. */
 export function roundHalfEven(v: number): number {
   const f = Math.floor(v);
@@ -142,6 +208,8 @@ export interface TimeOptions {
   readonly discreteSigmas?: Float64Array;
   /** Discrete models: feed round(t) instead of the fractional t. */
   readonly round?: boolean;
+  /** Discrete models: how σ maps to a fractional timestep (default `log_sigma`). */
+  readonly interpolation?: TimeInterpolation;
 }
 
 /** The model's time input for noise level σ. */
@@ -149,7 +217,7 @@ export function timeFromSigma(sigma: number, o: TimeOptions): number {
   switch (o.kind) {
     case 'discrete': {
       if (!o.discreteSigmas) throw new DpipeError('E_INTERNAL', 'discrete time without the training sigmas');
-      const t = sigmaToT(sigma, o.discreteSigmas);
+      const t = discreteT(sigma, o.discreteSigmas, o.interpolation);
       return o.round ? roundHalfEven(t) : t;
     }
     case 'sigma':
@@ -165,12 +233,23 @@ export function timeFromSigma(sigma: number, o: TimeOptions): number {
   }
 }
 
+function discreteT(sigma: number, sigmas: Float64Array, interpolation: TimeInterpolation = 'log_sigma'): number {
+  switch (interpolation) {
+    case 'log_sigma':
+      return sigmaToT(sigma, sigmas);
+    case 'log_alpha':
+      return sigmaToRepoTimestep(sigma, sigmas);
+    default:
+      throw new DpipeError('E_MODEL', `timeInterpolation "${String(interpolation)}" is not one of ${TIME_INTERPOLATIONS.join(', ')}.`);
+  }
+}
+
 /** Inverse of {@link timeFromSigma} (rounding ignored). */
 export function sigmaFromTime(t: number, o: TimeOptions): number {
   switch (o.kind) {
     case 'discrete':
       if (!o.discreteSigmas) throw new DpipeError('E_INTERNAL', 'discrete time without the training sigmas');
-      return tToSigma(t, o.discreteSigmas);
+      return (o.interpolation ?? 'log_sigma') === 'log_alpha' ? repoTimestepToSigma(t, o.discreteSigmas) : tToSigma(t, o.discreteSigmas);
     case 'sigma':
       return t;
     case 'edm_cnoise':

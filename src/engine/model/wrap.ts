@@ -22,8 +22,8 @@ import type { CondValue, ModelValue, Params, ParamValue } from '../registry/type
 import { listIO, onnxruntimeVersion, openSession, toFloat64, type ModelIO, type OnnxSession, type Tensor, type TensorInfo } from './onnx';
 import { INPUT_SCALINGS, MODEL_ONNX_PARAMS, PREDICTIONS, SIDECAR_EXTRA_KEYS, type InputScaling, type Prediction } from './params';
 import {
-  BETA_SCHEDULES, DEFAULT_DISCRETE, TIME_KINDS, discreteSigmas, makeModelSchedule, timeFromSigma,
-  type BetaSchedule, type DiscreteOptions, type TimeKind,
+  BETA_SCHEDULES, DEFAULT_DISCRETE, TIME_INTERPOLATIONS, TIME_KINDS, discreteSigmas, makeModelSchedule, timeFromSigma,
+  type BetaSchedule, type DiscreteOptions, type TimeInterpolation, type TimeKind,
 } from './schedule';
 
 /** Where a resolved setting came from (shown by `dpipe inspect`). */
@@ -37,6 +37,8 @@ export interface ModelConfig {
   /** Discrete time only. */
   readonly discrete?: DiscreteOptions;
   readonly roundTimesteps: boolean;
+  /** Discrete time only: σ → fractional timestep (undefined = log_sigma). */
+  readonly timeInterpolation?: TimeInterpolation;
   readonly sampleInput: string;
   readonly timeInput: string;
   readonly output: string;
@@ -297,6 +299,17 @@ export function resolveConfig(params: Params, sidecar: Readonly<Record<string, u
     discrete = { betaSchedule, betaStart, betaEnd, numTrainTimesteps: n ?? DEFAULT_DISCRETE.numTrainTimesteps, alphasCumprod };
     if (!BETA_SCHEDULES.includes(betaSchedule)) problems.push(`betaSchedule "${betaSchedule}" is not one of ${BETA_SCHEDULES.join(', ')}`);
   }
+  let timeInterpolation = pick<TimeInterpolation>('timeInterpolation', autoStr);
+  if (timeInterpolation !== undefined && !TIME_INTERPOLATIONS.includes(timeInterpolation)) {
+    problems.push(`timeInterpolation "${timeInterpolation}" is not one of auto, ${TIME_INTERPOLATIONS.join(', ')}`);
+  } else if (timeInterpolation === 'log_alpha' && time !== undefined && time !== 'discrete') {
+    problems.push(`timeInterpolation "log_alpha" (${sources.timeInterpolation}) applies only to discrete time; time is "${time}" — set time to discrete or timeInterpolation to auto`);
+  }
+  if (time === 'discrete' && timeInterpolation === undefined) {
+    timeInterpolation = 'log_sigma';
+    sources.timeInterpolation = 'default';
+  }
+  if (time !== 'discrete') timeInterpolation = undefined;
   const roundTimesteps = params.roundTimesteps === true || sidecar?.roundTimesteps === true;
   sources.roundTimesteps = params.roundTimesteps === true ? 'node' : sidecar?.roundTimesteps === true ? 'sidecar' : 'default';
 
@@ -325,7 +338,7 @@ export function resolveConfig(params: Params, sidecar: Readonly<Record<string, u
 
   return {
     config: {
-      prediction, time, inputScaling, discrete, roundTimesteps, sampleInput, timeInput, output, classInput,
+      prediction, time, inputScaling, discrete, roundTimesteps, timeInterpolation, sampleInput, timeInput, output, classInput,
       numClasses, unconditionalClass, sigmaMin, sigmaMax, sampleShape, valueRange, threads,
     },
     sources,
@@ -464,7 +477,9 @@ export function wrapSession(session: OnnxSession, config: ModelConfig, sha256: s
   }
 
   const schedule = scheduleFor(config);
-  const timeOpts = { kind: config.time, discreteSigmas: schedule.discreteSigmas, round: config.roundTimesteps || isIntType(timeInfo.type) };
+  const timeOpts = {
+    kind: config.time, discreteSigmas: schedule.discreteSigmas, round: config.roundTimesteps || isIntType(timeInfo.type), interpolation: config.timeInterpolation,
+  };
   const batchDim = sampleInfo.shape[0];
   const batchable = typeof batchDim === 'string' || batchDim === -1;
   const fixedBatch = typeof batchDim === 'number' && batchDim > 0 ? batchDim : undefined;
