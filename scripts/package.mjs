@@ -84,6 +84,8 @@ function stage(target, stageRoot) {
   if (existsSync(join(ROOT, 'schema'))) copy('schema', join(dir, 'schema'), (p) => statSync(p).isDirectory() || p.endsWith('.json'));
   if (existsSync(join(ROOT, 'examples'))) copy('examples', join(dir, 'examples'));
   if (existsSync(join(ROOT, 'media'))) copy('media', join(dir, 'media'));
+  // The README's relative links and pictures (VS Code shows them from the installed extension).
+  if (existsSync(join(ROOT, 'docs'))) copy('docs', join(dir, 'docs'), (p) => statSync(p).isDirectory() || /\.(md|png|gif|jpg|svg)$/.test(p));
   // The models the examples use (`../models/<file>`), with their sidecars; nothing else from models/.
   const used = new Set();
   if (existsSync(join(ROOT, 'examples'))) {
@@ -114,6 +116,8 @@ for (const target of targets) {
   const out = join(outDir, `${name}-${version}-${target}.vsix`);
   const args = [vsce, 'package', '--target', target, '--no-dependencies', '--allow-missing-repository', '--out', out];
   if (!existsSync(join(dir, 'LICENSE'))) args.push('--skip-license');
+  // Without a repository URL vsce cannot make README links absolute; they stay relative to the packaged docs/.
+  if (!JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')).repository) args.push('--no-rewrite-relative-links');
   execFileSync(process.execPath, args, { cwd: dir, stdio: 'inherit' });
   console.log(`packaged ${out} (${(statSync(out).size / 1e6).toFixed(1)} MB)`);
 }

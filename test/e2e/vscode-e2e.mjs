@@ -312,16 +312,36 @@ try {
   check(pngText.includes('dpipe') && /"steps": 8/.test(pngText), `${pngs[0]} carries the pipeline that ran`);
   check(readFileSync(join(workspace, 'examples', EXAMPLE), 'utf8') === baselineText, 'running did not save or rewrite the file');
 
+  // README pictures: the graph after a run, dark and light theme, without notifications.
+  await runCommand('Notifications: Clear All Notifications').catch(() => {});
+  await g('node-sched').click();
+  await shot('10-readme-dark');
+  await runCommand('Preferences: Toggle between Light/Dark Themes');
+  await page.locator('.monaco-workbench.vs:not(.vs-dark)').waitFor({ timeout: 15_000 }).then(
+    () => log('light theme on'),
+    () => log('light theme did not apply'),
+  );
+  await sleep(1000);
+  await shot('11-readme-light');
+  await runCommand('Preferences: Toggle between Light/Dark Themes');
+  await sleep(1000);
+
   // 6b. Open Pipeline from Image: the PNG's pipeline opens as a new, unsaved graph beside the one that ran.
   await runCommand('dpipe: Open Pipeline from Image…');
   await paletteInput.waitFor({ state: 'visible', timeout: 15_000 });
-  await paletteInput.fill(join(runDir, pngs[0]));
-  await sleep(700); // the simple file dialog validates the typed path before it accepts it
-  const ok = palette.locator('.monaco-button', { hasText: 'OK' }).first();
-  if (await ok.isVisible()) await ok.click();
-  else await page.keyboard.press('Enter');
+  // The simple file dialog (VS Code in a browser) fills in its start folder asynchronously: wait for it, then type.
+  for (let i = 0; i < 50 && !(await paletteInput.inputValue()).endsWith('/'); i++) await sleep(100);
   const imageTab = page.locator('.tabs-container .tab', { hasText: pngs[0].replace(/\.png$/, '.dpipe') });
-  await imageTab.first().waitFor({ timeout: 30_000 });
+  let opened = false;
+  for (let attempt = 0; attempt < 3 && !opened; attempt++) {
+    await paletteInput.fill(join(runDir, pngs[0]));
+    await sleep(700); // the dialog validates the typed path before it accepts it
+    const ok = palette.locator('.monaco-button', { hasText: 'OK' }).first();
+    if (await ok.isVisible()) await ok.click();
+    else await page.keyboard.press('Enter');
+    opened = await imageTab.first().waitFor({ timeout: 10_000 }).then(() => true, () => false);
+  }
+  check(opened, 'the pipeline from the image opened in a new tab');
   const fromImage = page.frameLocator('iframe.webview.ready >> visible=true').frameLocator('iframe#active-frame');
   await fromImage.locator('[data-testid="node-sched"]').waitFor({ timeout: 60_000 });
   await fromImage.locator('[data-testid="node-sched"]').click();
@@ -371,13 +391,6 @@ try {
   await page.keyboard.press('Control+Z');
   for (let i = 0; i < 50 && (await isDirty()); i++) await sleep(100);
   check(!(await isDirty()), 'undo after the stopped run: back to the saved state');
-
-  // Light theme, for the README.
-  writeFileSync(settingsFile, settings('Default Light Modern'));
-  await sleep(2500);
-  await shot('07-graph-light');
-  writeFileSync(settingsFile, settings('Default Dark Modern'));
-  await sleep(1500);
 
   // ---------------------------------------------------------------------------------------------
   // 8. A file that does not parse: a clear message and "Open as text", never a blank page or a rewrite.
