@@ -76,9 +76,9 @@ function stage(target, stageRoot) {
   const dir = join(stageRoot, target);
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
-  // Bundles, without maps and without the CLI (the extension does not use it).
+  // Bundles without maps (dist/cli.js too: the Latent Inspector runs `dpipe reference` / `dpipe sweep` with it).
   const dist = join(ROOT, 'dist');
-  copy('dist', join(dir, 'dist'), (p) => !p.endsWith('.map') && relative(dist, p) !== 'cli.js' && !relative(dist, p).startsWith('node_modules'));
+  copy('dist', join(dir, 'dist'), (p) => !p.endsWith('.map') && !relative(dist, p).startsWith('node_modules'));
   stageOnnxruntime(dir, os, arch);
   for (const f of ['README.md', 'CHANGELOG.md', 'LICENSE', '.vscodeignore']) if (existsSync(join(ROOT, f))) copy(f, join(dir, f));
   if (existsSync(join(ROOT, 'schema'))) copy('schema', join(dir, 'schema'), (p) => statSync(p).isDirectory() || p.endsWith('.json'));

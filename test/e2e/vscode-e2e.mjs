@@ -326,6 +326,29 @@ try {
   await runCommand('Preferences: Toggle between Light/Dark Themes');
   await sleep(1000);
 
+  // 6a. The Latent Inspector on that run: one panel, every model evaluation on its timeline, scrubbing works.
+  await runCommand('dpipe: Open Latent Inspector');
+  const inspectorTab = page.locator('.tabs-container .tab', { hasText: 'Inspector' });
+  await inspectorTab.first().waitFor({ timeout: 30_000 });
+  const insp = page.frameLocator('iframe.webview.ready >> visible=true').frameLocator('iframe#active-frame');
+  await insp.locator('[data-testid="inspector"]').waitFor({ timeout: 60_000 });
+  const slider = insp.locator('[data-testid="slider"]');
+  await slider.waitFor({ timeout: 30_000 });
+  const sliderMax = await slider.getAttribute('max');
+  check(sliderMax === '7', `the inspector's timeline has the run's 8 model evaluations (slider max ${sliderMax})`);
+  await slider.focus();
+  await page.keyboard.press('Home');
+  await sleep(300);
+  const sigma0 = (await insp.locator('[data-testid="detail-sigma"]').innerText()).trim();
+  await page.keyboard.press('ArrowRight');
+  let sigma1 = sigma0;
+  for (let i = 0; i < 30 && sigma1 === sigma0; i++) { await sleep(100); sigma1 = (await insp.locator('[data-testid="detail-sigma"]').innerText()).trim(); }
+  check(Number(sigma1) < Number(sigma0), `scrubbing moves to a lower σ (${sigma0} → ${sigma1})`);
+  await shot('05a-latent-inspector');
+  await inspectorTab.first().locator('.tab-actions .action-label').first().click();
+  await tab.first().click();
+  await g('canvas').waitFor({ timeout: 30_000 });
+
   // 6b. Open Pipeline from Image: the PNG's pipeline opens as a new, unsaved graph beside the one that ran.
   await runCommand('dpipe: Open Pipeline from Image…');
   await paletteInput.waitFor({ state: 'visible', timeout: 15_000 });
