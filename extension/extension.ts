@@ -13,7 +13,7 @@ import { RunService } from './runService';
 import { readSettings, type DpipeSettings } from './settings';
 
 export const UNTRUSTED_REASON =
-  'This workspace is not trusted, so dpipe does not run pipelines here: a run loads the ONNX model files the pipeline names and writes files. You can still view and edit the pipeline; trust the folder to run it.';
+  'This workspace is not trusted, so dpipe does not run pipelines here: a run loads the ONNX model files the pipeline names and writes files. Trust the folder to run it.';
 
 export function activate(context: vscode.ExtensionContext): void {
   const channel = vscode.window.createOutputChannel('dpipe', { log: true });

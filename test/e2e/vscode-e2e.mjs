@@ -95,20 +95,35 @@ const freePort = () => new Promise((res, rej) => {
   s.on('error', rej);
   s.listen(0, '127.0.0.1', () => { const p = s.address().port; s.close(() => res(p)); });
 });
-const port = await freePort();
-const server = spawn(process.execPath, [CS, ...baseArgs, '--bind-addr', `127.0.0.1:${port}`, '--log', 'info', workspace],
-  { env: csEnv, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+/** Starts code-server on a free loopback port; its process group is killed by cleanup(). */
+const servers = [];
 let serverOut = '';
-server.stdout.on('data', (d) => { serverOut += d; });
-server.stderr.on('data', (d) => { serverOut += d; });
+async function startServer(args, folder) {
+  const port = await freePort();
+  const proc = spawn(process.execPath, [CS, ...args, '--bind-addr', `127.0.0.1:${port}`, '--log', 'info', folder], { env: csEnv, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  proc.stdout.on('data', (d) => { serverOut += d; });
+  proc.stderr.on('data', (d) => { serverOut += d; });
+  servers.push(proc);
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    try { if ((await fetch(`http://127.0.0.1:${port}/healthz`)).ok) break; } catch { /* not up yet */ }
+    if (Date.now() > deadline) throw new Error('code-server did not start');
+    await sleep(250);
+  }
+  log('code-server up on port', port);
+  return { port, proc };
+}
+async function stopServer(proc) {
+  try { process.kill(-proc.pid, 'SIGTERM'); } catch { /* gone */ }
+  await sleep(500);
+  try { process.kill(-proc.pid, 'SIGKILL'); } catch { /* gone */ }
+}
 
 let ctx;
 let failed = false;
 const cleanup = async () => {
   try { if (ctx) await Promise.race([ctx.close(), sleep(15_000)]); } catch { /* closing anyway */ }
-  try { process.kill(-server.pid, 'SIGTERM'); } catch { /* gone */ }
-  await sleep(500);
-  try { process.kill(-server.pid, 'SIGKILL'); } catch { /* gone */ }
+  for (const proc of servers) await stopServer(proc);
   if (!process.env.KEEP_SCRATCH) rmSync(scratch, { recursive: true, force: true });
   else log('scratch kept in', scratch);
 };
@@ -146,13 +161,7 @@ function check(cond, what) {
 }
 
 try {
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    try { if ((await fetch(`http://127.0.0.1:${port}/healthz`)).ok) break; } catch { /* not up yet */ }
-    if (Date.now() > deadline) throw new Error('code-server did not start');
-    await sleep(250);
-  }
-  log('code-server up on port', port);
+  const { port } = await startServer(baseArgs, workspace);
   ctx = await chromium.launchPersistentContext(chromeProfile, {
     executablePath: CHROMIUM,
     headless: true,
@@ -435,6 +444,40 @@ try {
   await page.locator('.editor-group-container.active .monaco-editor .view-lines', { hasText: '"dpipe": 1' }).waitFor({ timeout: 30_000 });
   check(readFileSync(join(workspace, 'broken.dpipe'), 'utf8') === '{ "dpipe": 1, "nodes": [ { "id": "a", \n', 'the broken file was not rewritten');
   await shot('09-broken-as-text');
+
+  // ---------------------------------------------------------------------------------------------
+  // 9. An untrusted workspace: the pipeline opens and can be edited, runs are refused, and the editor says why.
+  const userData2 = join(scratch, 'user-data-untrusted');
+  mkdirSync(join(userData2, 'User'), { recursive: true });
+  writeFileSync(join(userData2, 'User', 'settings.json'), settings('Default Dark Modern').replace('"security.workspace.trust.enabled": false', '"security.workspace.trust.enabled": true'));
+  const untrustedArgs = baseArgs.filter((a) => a !== '--disable-workspace-trust').map((a) => (a === userDataDir ? userData2 : a));
+  const second = await startServer(untrustedArgs, workspace);
+  await page.goto(`http://127.0.0.1:${second.port}/?folder=${encodeURIComponent(workspace)}`, { waitUntil: 'domcontentloaded' });
+  await page.locator('.monaco-workbench').waitFor({ timeout: 90_000 });
+  const noTrust = page.locator('.monaco-dialog-box .monaco-button', { hasText: "No, I don't trust the authors" });
+  if (await noTrust.waitFor({ timeout: 20_000 }).then(() => true, () => false)) await noTrust.click();
+  let commandsReady = false;
+  for (let i = 0; i < 10 && !commandsReady; i++) {
+    await openPalette();
+    await paletteInput.fill('>dpipe: Run Pipeline');
+    commandsReady = await palette.locator('.monaco-list-row', { hasText: 'dpipe: Run Pipeline' }).first().waitFor({ timeout: 5000 }).then(() => true, () => false);
+    await page.keyboard.press('Escape');
+  }
+  check(commandsReady, 'in restricted mode the extension is active (limited support for untrusted workspaces)');
+  await openFile(EXAMPLE);
+  const restricted = page.frameLocator('iframe.webview.ready >> visible=true').frameLocator('iframe#active-frame');
+  await restricted.locator('[data-testid="node-sample"]').waitFor({ timeout: 60_000 });
+  const banner = await restricted.locator('[data-testid="trust-banner"]').innerText();
+  check(/not trusted/.test(banner) && /edit/.test(banner), `the editor says why runs are off (${banner.replace(/\s+/g, ' ').slice(0, 90)}…)`);
+  check(await restricted.locator('[data-testid="run-button"]').isDisabled().catch(() => false) || (await restricted.locator('[data-testid="run-button"]').getAttribute('disabled')) !== null, 'the Run button is disabled');
+  const before = readdirSync(outRoot).length;
+  await runCommand('dpipe: Run Pipeline');
+  const refused = page.locator('.notifications-toasts .notification-list-item', { hasText: 'was not run' });
+  await refused.waitFor({ timeout: 30_000 });
+  check(/not trusted/.test(await refused.innerText()), 'Run Pipeline from the palette is refused with the reason');
+  await sleep(1000);
+  check(readdirSync(outRoot).length === before, 'nothing ran: no new run folder');
+  await shot('12-untrusted');
 
   check(pageErrors.length === 0, `no page errors (${pageErrors.join(' | ')})`);
   check(cspViolations.length === 0, `no Content Security Policy violations (${cspViolations.slice(0, 3).join(' | ')})`);
