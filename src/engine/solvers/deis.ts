@@ -17,7 +17,7 @@ import type { ParamSpec, Params } from '../registry/types';
 import type { Denoiser, Latent, SolverContext } from '../core/types';
 import { axpy, checkAbort, emit, lagrangeIntegral, requireDecreasing, toD } from './common';
 import { lowerOrderFinalParam, multistepOrder, type LowerOrderFinal } from './dpmpp';
-import { readParams } from './params';
+import { presetParam, readPresetParams, type PresetTable } from './params';
 
 export const DEIS_BASES = ['logrho', 'rho'] as const;
 export type DeisBasis = (typeof DEIS_BASES)[number];
@@ -80,7 +80,17 @@ export function logRhoCoefficients(rhos: readonly number[], rhoNext: number): nu
   });
 }
 
+/**
+ * Presets (order stays the block's own choice): diffusers `DEISMultistepScheduler` defaults. No preset for the
+ * paper's repository (qsh-zh/deis): its tAB-DEIS fits the polynomial in the VP time t of the model, which a
+ * solver working in σ cannot express.
+ */
+export const DEIS_PRESETS: PresetTable = {
+  diffusers: { doc: 'diffusers DEISMultistepScheduler (solver_type="logrho", lower_order_final=True);', sets: { basis: 'logrho', lowerOrderFinal: 'below15' } },
+};
+
 export const DEIS_PARAMS: readonly ParamSpec[] = [
+  presetParam(DEIS_PRESETS),
   { name: 'order', type: 'integer', default: 3, min: 1, max: 3, doc: 'Number of noise predictions in the polynomial (diffusers solver_order; 3 by default).' },
   {
     name: 'basis',
@@ -94,7 +104,7 @@ export const DEIS_PARAMS: readonly ParamSpec[] = [
 ];
 
 export async function deis(model: Denoiser, x: Latent, sigmas: Float64Array, params: Params, ctx: SolverContext): Promise<Latent> {
-  const o = readParams<{ order: number; basis: DeisBasis; lowerOrderFinal: LowerOrderFinal }>('solver.deis', DEIS_PARAMS, params);
+  const o = readPresetParams<{ order: number; basis: DeisBasis; lowerOrderFinal: LowerOrderFinal }>('solver.deis', DEIS_PARAMS, params, DEIS_PRESETS);
   requireDecreasing('solver.deis', sigmas);
   const n = sigmas.length - 1;
   const eps: Float64Array[] = []; // most recent first

@@ -17,7 +17,7 @@
  * and the noise-prediction forms with e^{h}, σ' and ε = (x − m)/σ. A step to σ' = 0 (λ' = ∞) is always first
  * order (x' = m_0); the higher-order terms are undefined there.
  *
- * Presets where the references differ (explicit options):
+ * Presets where the references differ (explicit options; the `preset` parameter sets them, see below):
  * - k-diffusion `sample_dpmpp_2m`: lowerOrderFinal "off" (only the step to σ = 0 is first order), midpoint.
  * - diffusers `DPMSolverMultistepScheduler`: lowerOrderFinal "below15" (fewer than 15 steps: last step first
  *   order, second-to-last at most second order), solverType midpoint, eulerAtFinal option.
@@ -29,7 +29,7 @@ import { defineSolver, type NodeType } from '../registry/node';
 import type { ParamSpec, Params } from '../registry/types';
 import type { Denoiser, Latent, SolverContext } from '../core/types';
 import { checkAbort, emit, lambdaOf, maybeCorrect, requireDecreasing, sum } from './common';
-import { readParams } from './params';
+import { presetParam, readParams, readPresetParams, type PresetTable } from './params';
 
 export const LOWER_ORDER_FINAL = ['off', 'below15', 'below10', 'always'] as const;
 export type LowerOrderFinal = (typeof LOWER_ORDER_FINAL)[number];
@@ -186,9 +186,42 @@ export async function dpmMultistep(model: Denoiser, x: Latent, sigmas: Float64Ar
   return x;
 }
 
-const DPMPP_2M_PARAMS: readonly ParamSpec[] = [lowerOrderFinalParam('off'), solverTypeParam, eulerAtFinalParam];
-const DPMPP_3M_PARAMS: readonly ParamSpec[] = [lowerOrderFinalParam('below15'), eulerAtFinalParam, thirdOrderParam];
+/**
+ * Presets (the order and the prediction are the block's own choice; everything else is fixed):
+ * - k-diffusion `sample_dpmpp_2m`, and `sample_dpmpp_3m_sde` with η = 0 for 3M (its second-order warm-up step
+ *   uses the φ₂ weighting, solverType "heun");
+ * - diffusers `DPMSolverMultistepScheduler` defaults (lower_order_final=True, solver_type="midpoint",
+ *   euler_at_final=False);
+ * - repo: LuChengTHU/dpm-solver `DPM_Solver.sample(method="multistep", lower_order_final=True,
+ *   solver_type="dpmsolver")`.
+ */
+const MULTISTEP_DIFFUSERS = 'diffusers DPMSolverMultistepScheduler (lower_order_final=True, solver_type="midpoint", euler_at_final=False);';
+const MULTISTEP_REPO = 'LuChengTHU/dpm-solver DPM_Solver.sample(method="multistep", lower_order_final=True, solver_type="dpmsolver");';
+export const DPMPP_2M_PRESETS: PresetTable = {
+  'k-diffusion': { doc: 'k-diffusion sample_dpmpp_2m;', sets: { lowerOrderFinal: 'off', solverType: 'midpoint', eulerAtFinal: false } },
+  diffusers: { doc: MULTISTEP_DIFFUSERS, sets: { lowerOrderFinal: 'below15', solverType: 'midpoint', eulerAtFinal: false } },
+  repo: { doc: MULTISTEP_REPO, sets: { lowerOrderFinal: 'below10', solverType: 'midpoint', eulerAtFinal: false } },
+};
+export const DPMPP_3M_PRESETS: PresetTable = {
+  'k-diffusion': { doc: 'k-diffusion sample_dpmpp_3m_sde with eta=0 (its second-order warm-up step uses φ₂);', sets: { lowerOrderFinal: 'off', solverType: 'heun', eulerAtFinal: false, thirdOrder: 'reference' } },
+  diffusers: { doc: MULTISTEP_DIFFUSERS, sets: { lowerOrderFinal: 'below15', solverType: 'midpoint', eulerAtFinal: false, thirdOrder: 'reference' } },
+  repo: { doc: MULTISTEP_REPO, sets: { lowerOrderFinal: 'below10', solverType: 'midpoint', eulerAtFinal: false, thirdOrder: 'reference' } },
+};
+export const DPM_MULTISTEP_PRESETS: PresetTable = {
+  diffusers: { doc: 'diffusers DPMSolverMultistepScheduler(algorithm_type="dpmsolver") defaults (lower_order_final=True, solver_type="midpoint", euler_at_final=False);', sets: { lowerOrderFinal: 'below15', solverType: 'midpoint', eulerAtFinal: false, thirdOrder: 'reference' } },
+  repo: { doc: 'LuChengTHU/dpm-solver DPM_Solver(algorithm_type="dpmsolver").sample(method="multistep", lower_order_final=True, solver_type="dpmsolver");', sets: { lowerOrderFinal: 'below10', solverType: 'midpoint', eulerAtFinal: false, thirdOrder: 'reference' } },
+};
+
+const DPMPP_2M_PARAMS: readonly ParamSpec[] = [presetParam(DPMPP_2M_PRESETS), lowerOrderFinalParam('off'), solverTypeParam, eulerAtFinalParam];
+const DPMPP_3M_PARAMS: readonly ParamSpec[] = [
+  presetParam(DPMPP_3M_PRESETS),
+  lowerOrderFinalParam('below15'),
+  { ...solverTypeParam, doc: 'How the first difference enters the second-order warm-up step (k-diffusion\'s 3M uses "heun").' },
+  eulerAtFinalParam,
+  thirdOrderParam,
+];
 const DPM_MULTI_PARAMS: readonly ParamSpec[] = [
+  presetParam(DPM_MULTISTEP_PRESETS),
   { name: 'order', type: 'integer', default: 2, min: 1, max: 3, doc: 'Order of the multistep method (1 = DDIM).' },
   lowerOrderFinalParam('below15'),
   solverTypeParam,
@@ -196,18 +229,18 @@ const DPM_MULTI_PARAMS: readonly ParamSpec[] = [
   thirdOrderParam,
 ];
 
-function make(block: string, specs: readonly ParamSpec[], fixed: Partial<MultistepOptions>) {
+function make(block: string, specs: readonly ParamSpec[], fixed: Partial<MultistepOptions>, presets: PresetTable) {
   return (model: Denoiser, x: Latent, sigmas: Float64Array, params: Params, ctx: SolverContext) => {
-    const p = readParams<Partial<MultistepOptions>>(block, specs, params);
+    const p = readPresetParams<Partial<MultistepOptions>>(block, specs, params, presets);
     const o: MultistepOptions = { order: 2, prediction: 'data', solverType: 'midpoint', lowerOrderFinal: 'off', eulerAtFinal: false, thirdOrder: 'reference', ...p, ...fixed };
     if (![1, 2, 3].includes(o.order)) throw new DpipeError('E_PARAM_VALUE', `${block}: order must be 1, 2 or 3; got ${o.order}.`);
     return dpmMultistep(model, x, sigmas, o, ctx, block);
   };
 }
 
-export const dpmpp2m = make('solver.dpmpp_2m', DPMPP_2M_PARAMS, { order: 2, prediction: 'data' });
-export const dpmpp3m = make('solver.dpmpp_3m', DPMPP_3M_PARAMS, { order: 3, prediction: 'data' });
-export const dpmMultistepNoise = make('solver.dpm_multistep', DPM_MULTI_PARAMS, { prediction: 'noise' });
+export const dpmpp2m = make('solver.dpmpp_2m', DPMPP_2M_PARAMS, { order: 2, prediction: 'data' }, DPMPP_2M_PRESETS);
+export const dpmpp3m = make('solver.dpmpp_3m', DPMPP_3M_PARAMS, { order: 3, prediction: 'data' }, DPMPP_3M_PRESETS);
+export const dpmMultistepNoise = make('solver.dpm_multistep', DPM_MULTI_PARAMS, { prediction: 'noise' }, DPM_MULTISTEP_PRESETS);
 
 export const DPMPP_MULTISTEP_NODES: NodeType[] = [
   defineSolver({
@@ -222,7 +255,7 @@ export const DPMPP_MULTISTEP_NODES: NodeType[] = [
   defineSolver({
     type: 'solver.dpmpp_3m',
     title: 'DPM-Solver++(3M)',
-    doc: 'Third-order multistep exponential integrator in data prediction (warm-up with orders 1 and 2). Defaults follow diffusers (lowerOrderFinal below15). 1 model evaluation per step.',
+    doc: 'Third-order multistep exponential integrator in data prediction (warm-up with orders 1 and 2). Defaults follow diffusers (lowerOrderFinal below15). Presets: k-diffusion (sample_dpmpp_3m_sde, η = 0), diffusers, dpm-solver repo. 1 model evaluation per step.',
     paper: 'Lu et al. 2022, "DPM-Solver++: Fast Solver for Guided Sampling of Diffusion Probabilistic Models", §4 (multistep, order 3; LuChengTHU/dpm-solver multistep_dpm_solver_third_update).',
     params: DPMPP_3M_PARAMS,
     info: { order: 3, nfePerStep: 1, stochastic: false, acceptsCorrector: true },
@@ -231,7 +264,7 @@ export const DPMPP_MULTISTEP_NODES: NodeType[] = [
   defineSolver({
     type: 'solver.dpm_multistep',
     title: 'DPM-Solver (multistep, noise prediction)',
-    doc: 'Multistep DPM-Solver of orders 1–3 in noise prediction (diffusers DPMSolverMultistepScheduler with algorithm_type="dpmsolver"). Order 1 is DDIM. 1 model evaluation per step.',
+    doc: 'Multistep DPM-Solver of orders 1–3 in noise prediction (diffusers DPMSolverMultistepScheduler with algorithm_type="dpmsolver"). Order 1 is DDIM. Presets: diffusers, dpm-solver repo. 1 model evaluation per step.',
     paper: 'Lu, Zhou, Bao, Chen, Li & Zhu 2022, "DPM-Solver: A Fast ODE Solver for Diffusion Probabilistic Model Sampling in Around 10 Steps", eq. 3.3; multistep form from "DPM-Solver++" (2022), §4.',
     params: DPM_MULTI_PARAMS,
     info: { order: 2, nfePerStep: 1, stochastic: false, acceptsCorrector: true },

@@ -9,12 +9,18 @@ import { defineSolver, type NodeType } from '../registry/node';
 import type { ParamSpec, Params } from '../registry/types';
 import type { Denoiser, Latent, SolverContext } from '../core/types';
 import { axpy, CHURN_PARAMS, checkAbort, churn, emit, toD, type Churn } from './common';
-import { readParams } from './params';
+import { presetParam, readPresetParams, type PresetTable } from './params';
 
-export const HEUN_PARAMS: readonly ParamSpec[] = [...CHURN_PARAMS];
+/** Presets: k-diffusion `sample_heun` is this block as it is; diffusers `HeunDiscreteScheduler` has no churn. */
+export const HEUN_PRESETS: PresetTable = {
+  'k-diffusion': { doc: 'k-diffusion sample_heun;', sets: {} },
+  diffusers: { doc: 'diffusers HeunDiscreteScheduler (no churn);', sets: { sChurn: 0 } },
+};
+
+export const HEUN_PARAMS: readonly ParamSpec[] = [presetParam(HEUN_PRESETS), ...CHURN_PARAMS];
 
 export async function heun(model: Denoiser, x: Latent, sigmas: Float64Array, params: Params, ctx: SolverContext): Promise<Latent> {
-  const o = readParams<Churn>('solver.heun', HEUN_PARAMS, params);
+  const o = readPresetParams<Churn>('solver.heun', HEUN_PARAMS, params, HEUN_PRESETS);
   const steps = sigmas.length - 1;
   for (let i = 0; i < steps; i++) {
     checkAbort(ctx, i, steps);
@@ -40,7 +46,7 @@ export const HEUN_NODES: NodeType[] = [
   defineSolver({
     type: 'solver.heun',
     title: 'Heun (EDM)',
-    doc: "Heun's 2nd-order method (trapezoidal corrector on an Euler predictor) with optional EDM churn. 2 model evaluations per step, 1 on a final step to σ = 0.",
+    doc: "Heun's 2nd-order method (trapezoidal corrector on an Euler predictor) with optional EDM churn. Presets: k-diffusion (sample_heun), diffusers (HeunDiscreteScheduler, no churn). 2 model evaluations per step, 1 on a final step to σ = 0.",
     paper: 'Karras, Aittala, Aila, Laine 2022, "Elucidating the Design Space of Diffusion-Based Generative Models", Algorithms 1 and 2.',
     params: HEUN_PARAMS,
     info: { order: 2, nfePerStep: 2, stochastic: false },

@@ -28,13 +28,42 @@ export * as solverCommon from './common';
 export { readParams } from './params';
 
 export const SOLVER_NODES: NodeType[] = [...EULER_NODES, ...HEUN_NODES, ...LMS_NODES, ...DPMPP_MULTISTEP_NODES, ...SINGLESTEP_NODES, ...DPM_FAST_NODES, ...DEIS_NODES, ...PNDM_NODES, ...UNIPC_NODES];
+import { EULER_PRESETS, EULER_ANCESTRAL_PRESETS } from './euler';
+import { HEUN_PRESETS } from './heun';
+import { LMS_PRESETS } from './lms';
+import { DPMPP_2M_PRESETS, DPMPP_3M_PRESETS, DPM_MULTISTEP_PRESETS } from './dpmpp';
+import { DPM_SINGLESTEP_PRESETS, DPMPP_2S_PRESETS } from './singlestep';
+import { UNIPC_PRESETS } from './unipc';
+import { DEIS_PRESETS } from './deis';
+import { PNDM_PRESETS } from './pndm';
+import { withPreset, type PresetTable } from './params';
+
+/** The named presets of each deterministic solver block (and Euler ancestral), by block type. */
+export const SOLVER_PRESETS: Readonly<Record<string, PresetTable>> = {
+  'solver.euler': EULER_PRESETS,
+  'solver.euler_ancestral': EULER_ANCESTRAL_PRESETS,
+  'solver.heun': HEUN_PRESETS,
+  'solver.lms': LMS_PRESETS,
+  'solver.dpmpp_2m': DPMPP_2M_PRESETS,
+  'solver.dpmpp_3m': DPMPP_3M_PRESETS,
+  'solver.dpm_multistep': DPM_MULTISTEP_PRESETS,
+  'solver.dpm_singlestep': DPM_SINGLESTEP_PRESETS,
+  'solver.dpmpp_2s': DPMPP_2S_PRESETS,
+  'solver.unipc': UNIPC_PRESETS,
+  'solver.deis': DEIS_PRESETS,
+  'solver.pndm': PNDM_PRESETS,
+};
+export { presetParam, readPresetParams, withPreset, PRESET_CUSTOM } from './params';
+export type { PresetTable, SolverPreset } from './params';
+
 
 /**
  * Exact number of model evaluations a solver of this family will make on `sigmas` with `params` (correctors
  * not included), for progress displays and NFE checks; undefined when it depends on the run (adaptive step
  * size). The per-step figure in the registry (`nfePerStep`) is the nominal cost.
  */
-export function solverNfe(type: string, sigmas: Float64Array, params: Params): number | undefined {
+export function solverNfe(type: string, sigmas: Float64Array, raw: Params): number | undefined {
+  const params = withPreset(SOLVER_PRESETS[type], raw);
   const n = sigmas.length - 1;
   const toZero = sigmas[n] === 0 ? 1 : 0;
   const p = (name: string, def: unknown) => (params[name] ?? def) as never;

@@ -9,12 +9,18 @@ import { defineSolver, type NodeType } from '../registry/node';
 import type { ParamSpec, Params } from '../registry/types';
 import type { Denoiser, Latent, SolverContext } from '../core/types';
 import { axpy, checkAbort, emit, lagrangeIntegral, toD } from './common';
-import { readParams } from './params';
+import { presetParam, readPresetParams, type PresetTable } from './params';
 
-export const LMS_PARAMS: readonly ParamSpec[] = [{ name: 'order', type: 'integer', default: 4, min: 1, max: 6, doc: 'Number of past derivatives used (4 in k-diffusion and diffusers).' }];
+/** Presets: both references integrate the same Lagrange polynomial in σ; `order` is their own parameter. */
+export const LMS_PRESETS: PresetTable = {
+  'k-diffusion': { doc: 'k-diffusion sample_lms;', sets: {} },
+  diffusers: { doc: 'diffusers LMSDiscreteScheduler;', sets: {} },
+};
+
+export const LMS_PARAMS: readonly ParamSpec[] = [presetParam(LMS_PRESETS), { name: 'order', type: 'integer', default: 4, min: 1, max: 6, doc: 'Number of past derivatives used (4 in k-diffusion and diffusers).' }];
 
 export async function lms(model: Denoiser, x: Latent, sigmas: Float64Array, params: Params, ctx: SolverContext): Promise<Latent> {
-  const o = readParams<{ order: number }>('solver.lms', LMS_PARAMS, params);
+  const o = readPresetParams<{ order: number }>('solver.lms', LMS_PARAMS, params, LMS_PRESETS);
   const n = sigmas.length - 1;
   const ds: Float64Array[] = [];
   for (let i = 0; i < n; i++) {

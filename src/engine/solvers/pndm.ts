@@ -19,7 +19,7 @@ import { defineSolver, type NodeType } from '../registry/node';
 import type { ParamSpec, Params } from '../registry/types';
 import type { Denoiser, Latent, SolverContext } from '../core/types';
 import { axpy, checkAbort, emit, sum, toD } from './common';
-import { readParams } from './params';
+import { presetParam, readParams, readPresetParams, type PresetTable } from './params';
 
 /** Adams–Bashforth weights for uniform steps, most recent first. */
 export const AB_WEIGHTS: readonly (readonly number[])[] = [[1], [3 / 2, -1 / 2], [23 / 12, -16 / 12, 5 / 12], [55 / 24, -59 / 24, 37 / 24, -9 / 24]];
@@ -30,7 +30,17 @@ function combine(shapeOf: Latent, es: readonly Float64Array[], w: readonly numbe
 
 export const PNDM_WARMUPS = ['plms', 'prk'] as const;
 export type PndmWarmup = (typeof PNDM_WARMUPS)[number];
+/**
+ * Preset: diffusers `PNDMScheduler` with skip_prk_steps=True, as every Stable Diffusion scheduler config sets
+ * it. (With skip_prk_steps=False diffusers, like the paper's repository, takes the Runge–Kutta half steps at
+ * t − ⌊N/n⌋/2 in training timesteps; warmup "prk" puts them at the log-σ midpoint, so no preset claims those.)
+ */
+export const PNDM_PRESETS: PresetTable = {
+  diffusers: { doc: 'diffusers PNDMScheduler with skip_prk_steps=True (Stable Diffusion\'s configs);', sets: { warmup: 'plms' } },
+};
+
 export const PNDM_PARAMS: readonly ParamSpec[] = [
+  presetParam(PNDM_PRESETS),
   {
     name: 'warmup',
     type: 'enum',
@@ -45,7 +55,7 @@ export const PNDM_PARAMS: readonly ParamSpec[] = [
 ];
 
 export async function pndm(model: Denoiser, x: Latent, sigmas: Float64Array, params: Params, ctx: SolverContext): Promise<Latent> {
-  const o = readParams<{ warmup: PndmWarmup }>('solver.pndm', PNDM_PARAMS, params);
+  const o = readPresetParams<{ warmup: PndmWarmup }>('solver.pndm', PNDM_PARAMS, params, PNDM_PRESETS);
   const n = sigmas.length - 1;
   const ets: Float64Array[] = []; // most recent first
   const epsAt = async (xx: Latent, s: number, step: number, role: 'predictor' | 'stage') => {

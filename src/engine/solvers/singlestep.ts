@@ -23,7 +23,7 @@ import { defineSolver, type NodeType } from '../registry/node';
 import type { ParamSpec, Params } from '../registry/types';
 import type { Denoiser, EvalRole, Latent, SolverContext } from '../core/types';
 import { checkAbort, emit, lambdaOf, requireDecreasing, sum } from './common';
-import { readParams } from './params';
+import { presetParam, readPresetParams, type PresetTable } from './params';
 import type { SolverType } from './dpmpp';
 
 export type Prediction = 'data' | 'noise';
@@ -242,21 +242,40 @@ const STAGES_PARAM: ParamSpec = {
 };
 const R1: ParamSpec = { name: 'r1', type: 'number', default: 0.5, min: 0, exclusiveMin: true, max: 1, advanced: true, doc: 'Order 2, "interior": stage position r₁ in (0, 1] of the step in λ (½ in the paper).' };
 
-const SINGLESTEP_PARAMS: readonly ParamSpec[] = [ORDER, PREDICTION, SOLVER_TYPE, STAGES_PARAM, R1];
-const DPM2_PARAMS: readonly ParamSpec[] = [R1];
-const DPMPP2S_PARAMS: readonly ParamSpec[] = [R1];
+/**
+ * Presets (order and prediction stay the block's own choice):
+ * - k-diffusion: its `DPMSolver` class (`sample_dpm_fast`/`sample_dpm_adaptive` steps, `sample_dpm_2`), stages
+ *   inside each interval at r = ½ (order 2) and ⅓, ⅔ (order 3); also the repository's method="singlestep_fixed";
+ * - diffusers `DPMSolverSinglestepScheduler` defaults (solver_type="midpoint", lower_order_final=True);
+ * - repo: LuChengTHU/dpm-solver `DPM_Solver.sample(method="singlestep", solver_type="dpmsolver")` on the grid of
+ *   schedule.dpm_solver with singlestepOrder = order.
+ */
+export const DPM_SINGLESTEP_PRESETS: PresetTable = {
+  'k-diffusion': { doc: 'k-diffusion DPMSolver (sample_dpm_fast steps, sample_dpm_2), = dpm-solver method="singlestep_fixed";', sets: { stages: 'interior', solverType: 'midpoint', r1: 0.5 } },
+  diffusers: { doc: 'diffusers DPMSolverSinglestepScheduler (solver_type="midpoint", lower_order_final=True);', sets: { stages: 'diffusers', solverType: 'midpoint' } },
+  repo: { doc: 'LuChengTHU/dpm-solver DPM_Solver.sample(method="singlestep", solver_type="dpmsolver"), with schedule.dpm_solver singlestepOrder = order;', sets: { stages: 'dpm-solver', solverType: 'midpoint' } },
+};
+/** DPM-Solver++(2S): k-diffusion sample_dpmpp_2s_ancestral (η = 0) and the repository's singlestep_fixed agree. */
+export const DPMPP_2S_PRESETS: PresetTable = {
+  'k-diffusion': { doc: 'k-diffusion sample_dpmpp_2s_ancestral with eta=0;', sets: { r1: 0.5 } },
+  repo: { doc: 'LuChengTHU/dpm-solver DPM_Solver(algorithm_type="dpmsolver++").sample(method="singlestep_fixed", order=2, solver_type="dpmsolver");', sets: { r1: 0.5 } },
+};
 
-function run(block: string, specs: readonly ParamSpec[], fixed: Partial<SinglestepOptions>) {
+const SINGLESTEP_PARAMS: readonly ParamSpec[] = [presetParam(DPM_SINGLESTEP_PRESETS), ORDER, PREDICTION, SOLVER_TYPE, STAGES_PARAM, R1];
+const DPM2_PARAMS: readonly ParamSpec[] = [R1];
+const DPMPP2S_PARAMS: readonly ParamSpec[] = [presetParam(DPMPP_2S_PRESETS), R1];
+
+function run(block: string, specs: readonly ParamSpec[], fixed: Partial<SinglestepOptions>, presets: PresetTable = {}) {
   return (model: Denoiser, x: Latent, sigmas: Float64Array, params: Params, ctx: SolverContext) => {
-    const p = readParams<Partial<SinglestepOptions>>(block, specs, params);
+    const p = readPresetParams<Partial<SinglestepOptions>>(block, specs, params, presets);
     const o: SinglestepOptions = { order: 3, prediction: 'noise', solverType: 'midpoint', stages: 'interior', r1: 0.5, ...p, ...fixed };
     return dpmSinglestep(model, x, sigmas, o, ctx, block);
   };
 }
 
-export const dpmSinglestepSolver = run('solver.dpm_singlestep', SINGLESTEP_PARAMS, {});
+export const dpmSinglestepSolver = run('solver.dpm_singlestep', SINGLESTEP_PARAMS, {}, DPM_SINGLESTEP_PRESETS);
 export const dpm2 = run('solver.dpm_2', DPM2_PARAMS, { order: 2, prediction: 'noise', solverType: 'midpoint', stages: 'interior' });
-export const dpmpp2s = run('solver.dpmpp_2s', DPMPP2S_PARAMS, { order: 2, prediction: 'data', solverType: 'midpoint', stages: 'interior' });
+export const dpmpp2s = run('solver.dpmpp_2s', DPMPP2S_PARAMS, { order: 2, prediction: 'data', solverType: 'midpoint', stages: 'interior' }, DPMPP_2S_PRESETS);
 
 export const SINGLESTEP_NODES: NodeType[] = [
   defineSolver({

@@ -28,7 +28,7 @@ import type { CorrectorValue, ParamSpec, Params } from '../registry/types';
 import type { CorrectorArgs, CorrectorHook, Denoiser, Latent, SolverContext } from '../core/types';
 import { checkAbort, emit, lambdaOf, phi, requireDecreasing, solveLinear, sum } from './common';
 import { lowerOrderFinalParam, multistepOrder, type LowerOrderFinal } from './dpmpp';
-import { readParams } from './params';
+import { presetParam, readParams, readPresetParams, type PresetTable } from './params';
 
 export const UNIPC_VARIANTS = ['bh1', 'bh2'] as const;
 export type UniPCVariant = (typeof UNIPC_VARIANTS)[number];
@@ -108,7 +108,17 @@ export interface UniPCOptions {
   readonly zeroFinal: ZeroFinal;
 }
 
+/**
+ * Presets (order, variant and prediction stay the block's own choice). wl-zhao/UniPC and diffusers agree at the
+ * solver level; they differ in the time grid and the model's time input (examples/presets).
+ */
+export const UNIPC_PRESETS: PresetTable = {
+  diffusers: { doc: 'diffusers UniPCMultistepScheduler (lower_order_final=True, disable_corrector=[]; B(h) = h to σ = 0 is NaN there, an error here);', sets: { corrector: true, disableCorrector: [], lowerOrderFinal: 'always', zeroFinal: 'error' } },
+  repo: { doc: 'wl-zhao/UniPC UniPC.sample(method="multistep", lower_order_final=True);', sets: { corrector: true, disableCorrector: [], lowerOrderFinal: 'always', zeroFinal: 'error' } },
+};
+
 export const UNIPC_PARAMS: readonly ParamSpec[] = [
+  presetParam(UNIPC_PRESETS),
   { name: 'order', type: 'integer', default: 2, min: 1, max: 3, doc: 'Order p of UniP (UniC then has order p + 1). 2 for guided sampling, 3 unconditional (the paper\'s advice).' },
   {
     name: 'variant',
@@ -145,7 +155,7 @@ export const UNIPC_PARAMS: readonly ParamSpec[] = [
 ];
 
 export async function unipc(model: Denoiser, x: Latent, sigmas: Float64Array, params: Params, ctx: SolverContext): Promise<Latent> {
-  const o = readParams<UniPCOptions>('solver.unipc', UNIPC_PARAMS, params);
+  const o = readPresetParams<UniPCOptions>('solver.unipc', UNIPC_PARAMS, params, UNIPC_PRESETS);
   requireDecreasing('solver.unipc', sigmas);
   const n = sigmas.length - 1;
   const toPred = (xx: Latent, s: number, d: Latent) => (o.prediction === 'data' ? d : sum(xx, [[1 / s, xx], [-1 / s, d]]));
@@ -196,7 +206,7 @@ export const UNIPC_NODES: NodeType[] = [
   defineSolver({
     type: 'solver.unipc',
     title: 'UniPC',
-    doc: 'Unified predictor-corrector: UniP-p multistep predictor with the UniC corrector built in (no extra model evaluation). B(h) = h (bh1) or e^h − 1 (bh2), orders 1–3. Reproduces wl-zhao/UniPC and diffusers UniPCMultistepScheduler. 1 model evaluation per step.',
+    doc: 'Unified predictor-corrector: UniP-p multistep predictor with the UniC corrector built in (no extra model evaluation). B(h) = h (bh1) or e^h − 1 (bh2), orders 1–3. Presets: wl-zhao/UniPC (repo) and diffusers UniPCMultistepScheduler. 1 model evaluation per step.',
     paper: 'Zhao, Bai, Rao, Zhou & Lu 2023, "UniPC: A Unified Predictor-Corrector Framework for Fast Sampling of Diffusion Models", Algorithms 1–3.',
     params: UNIPC_PARAMS,
     info: { order: 3, nfePerStep: 1, stochastic: false },

@@ -19,11 +19,21 @@ import { combine } from '../../core/latent';
 import type { NodeType } from '../../registry/node';
 import { defineSolver } from '../../registry/node';
 import type { Params, ParamSpec } from '../../registry/types';
-import { readParams } from '../params';
+import { presetParam, readParams, readPresetParams, type PresetTable } from '../params';
 import { S_NOISE_PARAM, addNoise } from './util';
 import { checkAbort, emit, maybeCorrect } from '../common';
 
+/**
+ * Presets (η stays the block's own): diffusers `DDIMScheduler.step(eta=η)` and the paper's repository
+ * (ermongroup/ddim `generalized_steps`) both draw on every step when η > 0 and have no noise scale.
+ */
+export const DDIM_ETA_PRESETS: PresetTable = {
+  diffusers: { doc: 'diffusers DDIMScheduler.step(eta=η) (no s_noise);', sets: { sNoise: 1 } },
+  repo: { doc: 'ermongroup/ddim generalized_steps with eta=η;', sets: { sNoise: 1 } },
+};
+
 const P_DDIM: readonly ParamSpec[] = [
+  presetParam(DDIM_ETA_PRESETS),
   {
     name: 'eta', type: 'number', default: 1, min: 0, max: 1, step: 0.05,
     doc: 'DDIM η (Song et al. 2021, Eq. 16): 1 (default here) = the DDPM posterior variance, 0 = deterministic DDIM (diffusers\' DDIMScheduler.step default; the same as solver.euler). Values in between interpolate.',
@@ -33,7 +43,7 @@ const P_DDIM: readonly ParamSpec[] = [
 interface ODdim { eta: number; sNoise: number }
 
 export const ddimEta: SolverFn<Params> = async (model, x0, sigmas, options, ctx) => {
-  const o = readParams<ODdim>('solver.ddim_eta', P_DDIM, options);
+  const o = readPresetParams<ODdim>('solver.ddim_eta', P_DDIM, options, DDIM_ETA_PRESETS);
   let x = x0;
   const hist: Latent[] = [];
   const histS: number[] = [];

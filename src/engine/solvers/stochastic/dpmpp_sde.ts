@@ -25,7 +25,8 @@ import { combine } from '../../core/latent';
 import type { NodeType } from '../../registry/node';
 import { defineSolver } from '../../registry/node';
 import type { Params, ParamSpec } from '../../registry/types';
-import { readParams } from '../params';
+import { presetParam, readParams, readPresetParams, type PresetTable } from '../params';
+import { lowerOrderFinalParam, multistepOrder, type LowerOrderFinal } from '../dpmpp';
 import { ETA_PARAM, S_NOISE_PARAM, addNoise, oneMinusExp } from './util';
 import { ancestralStep, checkAbort, emit, maybeCorrect } from '../common';
 
@@ -111,7 +112,18 @@ export const dpmppSde: SolverFn<Params> = async (model, x0, sigmas, options, ctx
 // ---------------------------------------------------------------------------------------------
 // DPM-Solver++(2M) SDE
 
+/**
+ * Presets: k-diffusion `sample_dpmpp_2m_sde` (η and s_noise are its own arguments) and diffusers
+ * `DPMSolverMultistepScheduler(algorithm_type="sde-dpmsolver++")`, which has neither (η = 1, s_noise = 1) and
+ * lowers the last step's order below 15 steps (lower_order_final=True).
+ */
+export const DPMPP_2M_SDE_PRESETS: PresetTable = {
+  'k-diffusion': { doc: 'k-diffusion sample_dpmpp_2m_sde (solver_type="midpoint");', sets: { solverType: 'midpoint', lowerOrderFinal: 'off' } },
+  diffusers: { doc: 'diffusers DPMSolverMultistepScheduler(algorithm_type="sde-dpmsolver++") defaults (solver_type="midpoint", lower_order_final=True; no η or s_noise);', sets: { eta: 1, sNoise: 1, solverType: 'midpoint', lowerOrderFinal: 'below15' } },
+};
+
 const P_2MSDE: readonly ParamSpec[] = [
+  presetParam(DPMPP_2M_SDE_PRESETS),
   ETA_PARAM, S_NOISE_PARAM,
   {
     name: 'solverType', type: 'enum', default: 'midpoint', options: ['midpoint', 'heun'],
@@ -121,11 +133,12 @@ const P_2MSDE: readonly ParamSpec[] = [
     },
     doc: 'How the second-order difference term is weighted (k-diffusion/diffusers `solver_type`).',
   },
+  lowerOrderFinalParam('off'),
 ];
-interface O2MSDE { eta: number; sNoise: number; solverType: 'midpoint' | 'heun' }
+interface O2MSDE { eta: number; sNoise: number; solverType: 'midpoint' | 'heun'; lowerOrderFinal: LowerOrderFinal }
 
 export const dpmpp2mSde: SolverFn<Params> = async (model, x0, sigmas, options, ctx) => {
-  const o = readParams<O2MSDE>('solver.dpmpp_2m_sde', P_2MSDE, options);
+  const o = readPresetParams<O2MSDE>('solver.dpmpp_2m_sde', P_2MSDE, options, DPMPP_2M_SDE_PRESETS);
   let x = x0;
   const hist: Latent[] = [];
   const histS: number[] = [];
@@ -147,7 +160,7 @@ export const dpmpp2mSde: SolverFn<Params> = async (model, x0, sigmas, options, c
       const etaH = o.eta * h;
       const a = oneMinusExp(h + etaH); // 1 − e^{−h−ηh}
       const terms: [number, Latent][] = [[(sn / s) * Math.exp(-etaH), x], [a, denoised]];
-      if (old) {
+      if (old && multistepOrder(i, sigmas.length - 1, 2, o.lowerOrderFinal, false, sn) === 2) {
         const r = hLast / h;
         const c = o.solverType === 'heun' ? (a / (-h - etaH) + 1) / r : (0.5 * a) / r;
         terms.push([c, denoised], [-c, old]);
@@ -250,7 +263,7 @@ export const DPMPP_SDE_NODES: NodeType[] = [
   defineSolver({
     type: 'solver.dpmpp_2m_sde',
     title: 'DPM-Solver++(2M) SDE',
-    doc: 'Second-order multistep SDE-DPM-Solver++ with stochasticity η (η = 0: DPM-Solver++(2M) ODE). First step and the step to σ = 0 are first order. Reproduces k-diffusion `sample_dpmpp_2m_sde` and diffusers `DPMSolverMultistepScheduler(algorithm_type="sde-dpmsolver++")`.',
+    doc: 'Second-order multistep SDE-DPM-Solver++ with stochasticity η (η = 0: DPM-Solver++(2M) ODE). First step and the step to σ = 0 are first order. Presets: k-diffusion `sample_dpmpp_2m_sde` and diffusers `DPMSolverMultistepScheduler(algorithm_type="sde-dpmsolver++")`.',
     paper: `${PAPER}, §5 (SDE-DPM-Solver++(2M)).`,
     params: P_2MSDE,
     info: { order: 2, nfePerStep: 1, stochastic: true, acceptsCorrector: true },

@@ -19,3 +19,15 @@ export { erSde, NOISE_SCALES } from './er_sde';
 export { restart } from './restart';
 export { gottaGoFast, adaptiveEnds } from './gotta_go_fast';
 export { BrownianPath, brownianSampler, brownianNoise, STREAM_BROWNIAN } from './brownian';
+
+import { DPMPP_2M_SDE_PRESETS } from './dpmpp_sde';
+import { SA_SOLVER_PRESETS } from './sa_solver';
+import { DDIM_ETA_PRESETS } from './ddpm';
+import type { PresetTable } from '../params';
+
+/** The named presets of the stochastic solver blocks, by block type. */
+export const STOCHASTIC_SOLVER_PRESETS: Readonly<Record<string, PresetTable>> = {
+  'solver.dpmpp_2m_sde': DPMPP_2M_SDE_PRESETS,
+  'solver.sa_solver': SA_SOLVER_PRESETS,
+  'solver.ddim_eta': DDIM_ETA_PRESETS,
+};

@@ -26,7 +26,7 @@ import type { NodeType } from '../../registry/node';
 import { defineSolver } from '../../registry/node';
 import type { Params, ParamSpec } from '../../registry/types';
 import { DpipeError } from '../../core/errors';
-import { readParams } from '../params';
+import { presetParam, readPresetParams, type PresetTable } from '../params';
 import { checkAbort, emit } from '../common';
 
 /** ∫_a^b e^{k u}·u^m du in closed form (m ≤ 3 in practice; any m ≥ 0 works). */
@@ -72,7 +72,17 @@ export function saCoefficients(lambdaS: number, lambdaT: number, lambdas: readon
   return basis.map((poly) => poly.reduce((acc, c, j) => acc + c * expPolyIntegral(deg - j, lambdaS, lambdaT, k), 0));
 }
 
+/**
+ * Preset: diffusers `SASolverScheduler` defaults (lower_order_final=True, no s_noise). The orders and τ stay
+ * the block's own; diffusers' default tau_func (τ = 1 for training timesteps 200–800) depends on the model's
+ * schedule, so `tauSigmaRange` is set by hand ([0.5716, 5.1111] for Stable Diffusion's scaled_linear betas).
+ */
+export const SA_SOLVER_PRESETS: PresetTable = {
+  diffusers: { doc: 'diffusers SASolverScheduler(algorithm_type="data_prediction", lower_order_final=True); set tauSigmaRange to [σ(200), σ(800)] of the model for its default tau_func;', sets: { lowerOrderFinal: true, sNoise: 1 } },
+};
+
 const P_SA: readonly ParamSpec[] = [
+  presetParam(SA_SOLVER_PRESETS),
   { name: 'predictorOrder', type: 'integer', default: 2, min: 1, max: 4, doc: 'Order of the SA-Predictor (number of past model outputs used; diffusers default 2).' },
   { name: 'correctorOrder', type: 'integer', default: 2, min: 0, max: 4, doc: 'Order of the SA-Corrector (diffusers default 2); 0 turns the corrector off.' },
   { name: 'tau', type: 'number', default: 1, min: 0, max: 2, step: 0.05, doc: 'Stochasticity τ inside the τ window (0 = ODE / deterministic Adams, 1 = the reverse SDE).' },
@@ -112,7 +122,7 @@ export function saStep(
 }
 
 export const saSolver: SolverFn<Params> = async (model, x0, sigmas, options, ctx) => {
-  const o = readParams<OSA>('solver.sa_solver', P_SA, options);
+  const o = readPresetParams<OSA>('solver.sa_solver', P_SA, options, SA_SOLVER_PRESETS);
   if (o.tauSigmaRange.length !== 0 && (o.tauSigmaRange.length !== 2 || o.tauSigmaRange[0] > o.tauSigmaRange[1])) {
     throw new DpipeError('E_PARAM_VALUE', `solver.sa_solver: tauSigmaRange must be empty or [σ_lo, σ_hi] with σ_lo ≤ σ_hi; got [${o.tauSigmaRange.join(', ')}].`);
   }
