@@ -64,7 +64,7 @@ describe('cli/progress', () => {
   it('main: help, version and usage errors by exit code; user errors without a stack, internal ones with', async () => {
     const io = fakeIO(false);
     assert.equal(await main(['--help'], io), 0);
-    assert.match(io.outText(), /Commands:\n {2}run {7}run a pipeline/);
+    assert.match(io.outText(), /Commands:\n {2}run +run a pipeline/);
     assert.equal(await main(['--version'], io), 0);
     const boom = { name: 'boom', summary: 's', usage: 'u', run: async () => { throw new TypeError('bad thing'); } };
     const io2 = fakeIO(false);
