@@ -21,7 +21,7 @@ export * as graph from './graph/index';
 export { loadModel, describeModel, onnxruntimeVersion, releaseAll as releaseModels } from './model/index';
 export type { ModelDescription } from './model/index';
 
-export { latentToImages, imageGrid, startState, expectedNfe, DEFAULT_VALUE_RANGE, resolveValueRange } from './nodes/index';
+export { latentToImages, imageGrid, startState, expectedNfe, exactNfe, DEFAULT_VALUE_RANGE, resolveValueRange } from './nodes/index';
 export type { ToImageOptions, NoiseScale } from './nodes/index';
 
 export {

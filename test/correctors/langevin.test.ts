@@ -51,7 +51,7 @@ describe('correctors: Langevin (score-SDE predictor–corrector)', () => {
       ddpm(async (xx, s) => D(xx, s), x0, sig, {}, { noise: brownianSampler([1], [1, 8], sig), corrector: makeLangevin({}) }),
       (e: unknown) => e instanceof DpipeError && e.code === 'E_COMPOSE' && /Brownian/.test(e.message),
     );
-    assert.deepEqual(getNodeType('corrector.langevin')!.corrector, { nfePerStep: 1, follows: 'any' });
+    assert.deepEqual(getNodeType('corrector.langevin')!.corrector, { nfePerStep: 1, follows: 'any', iidNoise: true });
     assert.equal(getNodeType('solver.ddpm')!.solver!.acceptsCorrector, true);
   });
 });

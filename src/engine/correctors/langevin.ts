@@ -75,7 +75,7 @@ export const LANGEVIN_CORRECTOR_NODE: NodeType = {
   inputs: [],
   outputs: [{ name: 'corrector', type: 'CORRECTOR', doc: 'Langevin correction, to attach to a solver.' }],
   params: P_LANGEVIN,
-  corrector: { nfePerStep: 1, follows: 'any' },
+  corrector: { nfePerStep: 1, follows: 'any', iidNoise: true },
   async evaluate(_ctx, _inputs, params) {
     const p = readParams<Params & OL>('corrector.langevin', P_LANGEVIN, params);
     const corrector: CorrectorValue = { type: 'corrector.langevin', params: p, nfePerStep: p.steps, make: () => makeLangevin(p) };

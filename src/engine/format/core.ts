@@ -8,7 +8,11 @@ export * from './types';
 export { loadPipelineText, hasErrors, type LoadTextOptions } from './load';
 export { serializePipeline, orderedParamNames, LINE_WIDTH, type SerializeOptions } from './serialize';
 export { MIGRATIONS, migrateDocument, type Migration, type MigrateResult } from './migrate';
-export { COMPOSE_RULES, correctorNeedsSupport, resolveEdges, type ComposeRule, type ComposeContext, type ComposeFinding, type ResolvedEdge } from './rules';
+export {
+  COMPOSE_RULES, correctorNeedsSupport, correctorFollows, adaptiveNeedsEnds, cfgppNeedsDdimStep, modelKindSupported, iidNoiseForCorrector,
+  resolveEdges, scheduleShape, modelKind, sampleWirings, Wiring,
+  type ComposeRule, type ComposeContext, type ComposeFinding, type ResolvedEdge, type ScheduleShape, type SampleWiring, type Block, type Feed,
+} from './rules';
 export {
   asRegistry, paramsWithDefaults, checkParamValue, describeParam, describePorts, closestNames, findParam, findPort,
   type BlockRegistry,

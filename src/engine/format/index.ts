@@ -32,6 +32,7 @@ export function loadPipeline(text: string, opts: LoadOptions = {}): LoadResult {
       const resolved = resolveParamPath(baseDir, p);
       return { exists: existsSync(resolved), resolved };
     },
+    readSidecar: opts.readSidecar ?? (opts.checkFiles === false ? undefined : (p) => readJsonObject(`${resolveParamPath(baseDir, p)}.json`)),
   });
 }
 
@@ -48,6 +49,16 @@ export function serializePipeline(doc: PipelineDoc, opts: { registry?: RegistryL
 /** Absolute path of a file param: relative paths resolve against the .dpipe file's directory. */
 export function resolveParamPath(baseDir: string, p: string): string {
   return path.resolve(baseDir, p);
+}
+
+/** A JSON object file's content, or undefined when it is missing or not a JSON object (the model loader reports those). */
+function readJsonObject(file: string): Record<string, unknown> | undefined {
+  try {
+    const v: unknown = JSON.parse(readFileSync(file, 'utf8'));
+    return v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 function resolveBaseDir(opts: LoadOptions): string {

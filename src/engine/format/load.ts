@@ -15,7 +15,7 @@ import { findCycles } from '../graph/analyze';
 import { TextLocator, pointerOf } from './locate';
 import { MIGRATIONS, migrateDocument, type Migration } from './migrate';
 import { asRegistry, checkParamValue, closestNames, describePorts, findParam, findPort, type BlockRegistry } from './registry';
-import { COMPOSE_RULES, resolveEdges, type ComposeRule } from './rules';
+import { COMPOSE_RULES, resolveEdges, type ComposeContext, type ComposeRule } from './rules';
 import { structuralSchema } from './schema';
 import { ENDPOINT_PATTERN, FORMAT_VERSION, type LoadResult, type PipelineDoc, type PipelineEdge, type PipelineNode, type RegistryLike } from './types';
 
@@ -33,6 +33,8 @@ export interface LoadTextOptions {
   readonly currentVersion?: number;
   /** Composition rules; default `COMPOSE_RULES`. */
   readonly rules?: readonly ComposeRule[];
+  /** Reads a model's sidecar for the composition rules (see `ComposeContext.readSidecar`); omit where files cannot be read. */
+  readonly readSidecar?: ComposeContext['readSidecar'];
 }
 
 type Mode = 'value' | 'key' | 'start';
@@ -350,9 +352,9 @@ function checkGraph(doc: PipelineDoc, registry: BlockRegistry, rep: Reporter, op
   // Edges: endpoints, ports, types.
   const resolved = resolveEdges(doc, registry);
   const composeClaimed = new Set<number>();
-  const composeFindings: { edgeIndex?: number; nodeId: string; message: string; severity: 'error' | 'warning' }[] = [];
+  const composeFindings: { edgeIndex?: number; pointer?: string; nodeId: string; message: string; severity: 'error' | 'warning' }[] = [];
   for (const rule of opts.rules ?? COMPOSE_RULES) {
-    for (const f of rule({ doc, registry, edges: resolved })) {
+    for (const f of rule({ doc, registry, edges: resolved, readSidecar: opts.readSidecar })) {
       composeFindings.push({ ...f, severity: f.severity ?? 'error' });
       if (f.edgeIndex !== undefined) composeClaimed.add(f.edgeIndex);
     }
@@ -437,7 +439,7 @@ function checkGraph(doc: PipelineDoc, registry: BlockRegistry, rep: Reporter, op
   // Composition rules.
   for (const f of composeFindings) {
     const k = nodeIndex.get(f.nodeId);
-    const ptr = f.edgeIndex !== undefined ? `/edges/${f.edgeIndex}` : k !== undefined ? idPtr(k) : '';
+    const ptr = f.pointer ?? (f.edgeIndex !== undefined ? `/edges/${f.edgeIndex}` : k !== undefined ? idPtr(k) : '');
     rep.add('E_COMPOSE', f.message, ptr, { nodeId: f.nodeId, severity: f.severity });
   }
 

@@ -11,6 +11,6 @@ export const CORE_NODES: NodeType[] = [latentEmpty, latentNpy, sample, outputIma
 
 export { latentToImages, imageGrid } from './image';
 export type { ToImageOptions } from './image';
-export { startState, expectedNfe } from './sample';
+export { startState, expectedNfe, exactNfe } from './sample';
 export type { NoiseScale } from './sample';
 export { DEFAULT_VALUE_RANGE, resolveValueRange } from './output';

@@ -12,6 +12,7 @@ import { combine, latent } from '../core/latent';
 import type { Denoiser, Latent } from '../core/types';
 import type { EvalContext, NodeType } from '../registry/node';
 import type { GuiderValue, NoiseValue, Params, SamplerValue } from '../registry/types';
+import { solverNfe } from '../solvers/index';
 
 /** How the initial noise is scaled to the first σ of the schedule. */
 export type NoiseScale = 'sigma' | 'vp';
@@ -43,9 +44,23 @@ function checkSigmas(nodeId: string, sigmas: Float64Array): void {
   }
 }
 
-/** Number of model evaluations a run will make, for progress display (exact for fixed-cost solvers). */
+/** Nominal number of model evaluations of a run (registry nfePerStep × steps); see {@link exactNfe}. */
 export function expectedNfe(sampler: SamplerValue, steps: number): number {
   return steps * (sampler.info.nfePerStep + (sampler.corrector?.nfePerStep ?? 0));
+}
+
+/**
+ * Exact number of model evaluations a run makes on `sigmas`: the solver's own count (`solverNfe`, its preset
+ * applied) plus the corrector's `nfePerStep` on every step that does not end at σ = 0 (correctors leave the clean
+ * sample alone). Guidance adds none: each guided evaluation is one model evaluation, whatever its branches.
+ * Undefined when the solver picks its own steps (adaptive step size).
+ */
+export function exactNfe(sampler: SamplerValue, sigmas: Float64Array): number | undefined {
+  const solver = solverNfe(sampler.type, sigmas, sampler.params);
+  if (solver === undefined) return undefined;
+  let corrected = 0;
+  for (let i = 1; i < sigmas.length; i++) if (sigmas[i] > 0) corrected++;
+  return solver + corrected * (sampler.corrector?.nfePerStep ?? 0);
 }
 
 export const sample: NodeType = {
@@ -121,7 +136,8 @@ async function runSample(ctx: EvalContext, inputs: Readonly<Record<string, unkno
     x = startState(lat, z, sigmas[0], params.noiseScale === 'vp' ? 'vp' : 'sigma');
   }
   const steps = sigmas.length - 1;
-  services.onSampleStart?.(nodeId, { sigmas, nfe: expectedNfe(sampler, steps), shape });
+  const exact = exactNfe(sampler, sigmas);
+  services.onSampleStart?.(nodeId, { sigmas, nfe: exact ?? expectedNfe(sampler, steps), nfeExact: exact !== undefined, shape });
 
   let count = 0;
   let last: Latent | undefined;

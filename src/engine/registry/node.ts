@@ -34,7 +34,11 @@ export interface RunServices {
   /** Called by Sample nodes. */
   onEval?(nodeId: string, ev: EvalEvent): void;
   onStep?(nodeId: string, ev: StepEvent): void;
-  onSampleStart?(nodeId: string, info: { sigmas: Float64Array; nfe: number; shape: readonly number[] }): void;
+  /**
+   * `nfe`: the model evaluations the run will make, exact (correctors included) unless `nfeExact` is false (a
+   * solver that picks its own steps: then the nominal nfePerStep × steps).
+   */
+  onSampleStart?(nodeId: string, info: { sigmas: Float64Array; nfe: number; nfeExact?: boolean; shape: readonly number[] }): void;
   /** Called by Output nodes to write files; returns the paths written. */
   writeOutput?(nodeId: string, kind: 'png' | 'npy', name: string, data: Uint8Array): Promise<string>;
 }

@@ -58,6 +58,12 @@ export interface SolverInfo {
    * `nfePerStep` is only the cost of one attempted step (the run reports the real count).
    */
   readonly adaptive?: boolean;
+  /**
+   * The step is the first-order DDIM/Euler update x_next = D + (σ_next/σ)·(x − D), with one model evaluation at
+   * each schedule σ, when the solver's params have these values ({} = always). Guidance that rewrites this update
+   * (guider.cfgpp, CFG++) is exact only there; the composition rules check it at validation.
+   */
+  readonly ddimStep?: Readonly<Record<string, ParamValue>>;
 }
 
 /** Corrector-specific metadata (registry entry of a CORRECTOR block), for composition checks. */
@@ -71,6 +77,17 @@ export interface CorrectorInfo {
    * solver that accepts correctors.
    */
   readonly follows: 'deterministic' | 'any';
+  /**
+   * It draws fresh noise at a fixed σ each step (the noise sampler over a zero-length interval), so it needs
+   * i.i.d. per-step noise: a Brownian-path source (`NoiseInfo.brownian`) has none (E_COMPOSE at validation).
+   */
+  readonly iidNoise?: boolean;
+}
+
+/** Noise-specific metadata (registry entry of a NOISE block), for composition checks. */
+export interface NoiseInfo {
+  /** Per-step draws are increments of one Brownian path over σ (a draw over a zero-length interval is 0). */
+  readonly brownian?: boolean;
 }
 
 /** JSON-serializable description of a node type. */
@@ -87,6 +104,7 @@ export interface NodeTypeInfo {
   readonly params: readonly ParamSpec[];
   readonly solver?: SolverInfo;
   readonly corrector?: CorrectorInfo;
+  readonly noise?: NoiseInfo;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -104,7 +104,7 @@ export const EULER_NODES: NodeType[] = [
     doc: 'First-order Euler steps on the probability-flow ODE; identical to deterministic DDIM. Optional EDM churn (S_churn > 0) makes it stochastic. Presets: k-diffusion (sample_euler), diffusers (EulerDiscreteScheduler, DDIMScheduler η = 0; churn off). 1 model evaluation per step.',
     paper: 'Karras et al. 2022, "Elucidating the Design Space of Diffusion-Based Generative Models", Algorithm 2 (Euler part); Song, Meng & Ermon 2021, "Denoising Diffusion Implicit Models", eq. 12 (η = 0).',
     params: EULER_PARAMS,
-    info: { order: 1, nfePerStep: 1, stochastic: false, acceptsCorrector: true },
+    info: { order: 1, nfePerStep: 1, stochastic: false, acceptsCorrector: true, ddimStep: { sChurn: 0 } },
     run: euler,
   }),
   defineSolver({

@@ -13,6 +13,7 @@ import { UNIPC_NODES } from './unipc';
 import { DEIS_NODES } from './deis';
 import { PNDM_NODES } from './pndm';
 import { DPM_FAST_NODES } from './dpmFast';
+import { restartNfe } from './stochastic/restart';
 
 export { euler, eulerAncestral } from './euler';
 export { heun } from './heun';
@@ -71,7 +72,11 @@ export function solverNfe(type: string, sigmas: Float64Array, raw: Params): numb
     case 'solver.heun':
     case 'solver.dpm_2':
     case 'solver.dpmpp_2s':
+    case 'solver.dpmpp_2s_ancestral':
+    case 'solver.dpmpp_sde':
       return 2 * n - toZero;
+    case 'solver.restart':
+      return restartNfe(sigmas, params);
     case 'solver.dpm_singlestep': {
       if (p('stages', 'interior') !== 'interior') return n;
       const order = p('order', 3) as number;
@@ -88,6 +93,7 @@ export function solverNfe(type: string, sigmas: Float64Array, raw: Params): numb
     case 'solver.dpm_fast':
       return (p('nfe', 10) as number) + toZero;
     case 'solver.dpm_adaptive':
+    case 'solver.gotta_go_fast':
       return undefined;
     default:
       return n;

@@ -148,6 +148,7 @@ export const NOISE_BROWNIAN: NodeType = {
   paper: 'Li et al. 2020, "Scalable Gradients for Stochastic Differential Equations" (virtual Brownian tree, §4); k-diffusion BrownianTreeNoiseSampler.',
   inputs: [{ name: 'noise', type: 'NOISE', optional: true, doc: 'Seeded noise giving the seeds and the initial noise (default: seeded with `seed`).' }],
   outputs: [{ name: 'noise', type: 'NOISE', doc: 'Initial noise and Brownian per-step draws.' }],
+  noise: { brownian: true },
   params: [{ name: 'seed', type: 'seed', default: 0, doc: 'Seed of batch item 0 when no noise is connected (item b uses seed + b).' }],
   async evaluate(ctx, inputs, params: Params) {
     const base = (inputs.noise as NoiseValue | undefined) ?? seededNoise(ctx.services.seed ?? ((params.seed as number | undefined) ?? 0), ctx.services.batch ?? 1);

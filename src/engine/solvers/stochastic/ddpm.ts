@@ -121,7 +121,7 @@ export const DDPM_NODES: NodeType[] = [
     doc: 'DDIM with stochasticity η: x̂0 + σ_down·ε̂ + σ_up·z, σ_up = η·σ_next·√(1 − σ_next²/σ²). η = 0 is deterministic DDIM, η = 1 the DDPM posterior. Reproduces diffusers `DDIMScheduler.step(eta=η)` (noise drawn on every step when η > 0).',
     paper: 'Song, Meng & Ermon 2021, "Denoising Diffusion Implicit Models", Eq. 12 and Eq. 16.',
     params: P_DDIM,
-    info: { order: 1, nfePerStep: 1, stochastic: true, acceptsCorrector: true },
+    info: { order: 1, nfePerStep: 1, stochastic: true, acceptsCorrector: true, ddimStep: { eta: 0 } },
     run: ddimEta,
   }),
 ];

@@ -102,7 +102,10 @@ export const gottaGoFast: SolverFn<Params> = async (model, x0, sigmas, options, 
       const hMax = Math.max(t, 0);
       h = Math.min(hMax, e2 === 0 ? hMax : o.safety * h * e2 ** -o.exponent);
     }
-    if (denoise) x = await evalAt(x, sigmaMin, 'final');
+    if (denoise) {
+      x = await evalAt(x, sigmaMin, 'final');
+      if (batch === 1) ctx.onStep?.({ step, sigma: sigmaMin, sigmaNext: 0, x, denoised: x });
+    }
     out.set(x.data, b * per);
   }
   return { shape: x0.shape, data: out };

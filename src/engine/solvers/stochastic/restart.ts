@@ -79,6 +79,22 @@ export const restart: SolverFn<Params> = async (model, x0, sigmas, options, ctx)
   return x;
 };
 
+/**
+ * Exact model evaluations of {@link restart} on `sigmas`: 2 per Heun step (1 for a step to σ = 0) along the
+ * schedule, plus restartTimes × restartSteps Heun steps back down to the interval's lower end when the snapped
+ * interval is not empty.
+ */
+export function restartNfe(sigmas: Float64Array, options: Params): number {
+  const o = readParams<ORestart>('solver.restart', P_RESTART, options);
+  const heunCost = (to: number): number => (to === 0 ? 1 : 2);
+  let nfe = 0;
+  for (let i = 0; i + 1 < sigmas.length; i++) nfe += heunCost(sigmas[i + 1]);
+  const minIdx = nearest(sigmas, o.restartSigmaMin);
+  const maxIdx = nearest(sigmas, o.restartSigmaMax);
+  if (maxIdx < minIdx) nfe += o.restartTimes * (2 * (o.restartSteps - 1) + heunCost(sigmas[minIdx]));
+  return nfe;
+}
+
 export const RESTART_NODES: NodeType[] = [
   defineSolver({
     type: 'solver.restart',
