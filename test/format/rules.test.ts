@@ -157,6 +157,28 @@ describe('format/rules: composition rules at validation', () => {
     });
   });
 
+  describe('zeroEndDefined', () => {
+    it('UniPC with B(h) = h (bh1, zeroFinal "error") on a schedule ending at 0; the problem sits on the solver\'s variant', () => {
+      const p = only(pipeline({ nodes: [{ id: 'solver', type: 'solver.unipc', params: { variant: 'bh1' } }] }));
+      assert.equal(p.pointer, '/nodes/3/params/variant');
+      assert.equal(p.nodeId, 'sched');
+      assert.equal(
+        p.message,
+        'schedule "sched" (schedule.karras) cannot end the run of solver "solver" (solver.unipc) in sample "sample" (sample): ' +
+          'UniPC with variant "bh1", zeroFinal "error" has no defined step to σ = 0, and Karras (ρ) ends at 0 (final "zero"); ' +
+          'end the schedule above 0 (final "sigma_min" or "none"), or change variant or zeroFinal on the solver',
+      );
+    });
+    it('DC-Solver at its defaults (bh1) with a written final "zero": the problem sits on final; σ_min ends and bh2 are fine', () => {
+      const p = only(pipeline({ nodes: [{ id: 'solver', type: 'solver.dc_solver' }, { id: 'sched', type: 'schedule.karras', params: { steps: 10, final: 'zero' } }] }));
+      assert.equal(p.pointer, '/nodes/2/params/final');
+      assert.match(p.message, /^schedule "sched" \(schedule\.karras\) cannot end the run of solver "solver" \(solver\.dc_solver\) in sample "sample" \(sample\): DC-Solver \(UniPC \+ dynamic compensation\) with variant "bh1" has no defined step/);
+      clean(pipeline({ nodes: [{ id: 'solver', type: 'solver.dc_solver' }, { id: 'sched', type: 'schedule.karras', params: { steps: 10, final: 'sigma_min' } }] }));
+      clean(pipeline({ nodes: [{ id: 'solver', type: 'solver.unipc', params: { variant: 'bh1', zeroFinal: 'ddim' } }] }));
+      clean(pipeline({ nodes: [{ id: 'solver', type: 'solver.unipc' }] }));
+    });
+  });
+
   describe('cfgppNeedsDdimStep', () => {
     const cfgpp = (solver: Node, extra: Partial<{ nodes: Node[]; edges: [string, string][] }> = {}) =>
       pipeline({

@@ -33,8 +33,14 @@ const SIGMA_MAX = 10;
 const SIGMA_MIN = 0.01;
 const SAMPLERS = [...nodeTypes().values()].filter((n) => n.outputs.some((o) => o.type === 'SAMPLER'));
 const CORRECTORS = [...nodeTypes().values()].filter((n) => n.outputs.some((o) => o.type === 'CORRECTOR'));
-/** Solvers whose default parameters have no step to σ = 0 (they run the σ_min-ending schedule only). */
-const NO_ZERO_END: Record<string, string> = { 'solver.dc_solver': 'variant bh1 (its default, B(h) = h) is undefined on a step to σ = 0' };
+/**
+ * Solvers whose default parameters have no step to σ = 0 (`solver.noStepToZero`: DC-Solver's default B(h) = h):
+ * they run the σ_min-ending schedule only (the composition rules refuse the other at validation).
+ */
+const noZeroEnd = (n: (typeof SAMPLERS)[number]): boolean => {
+  const when = n.solver?.noStepToZero;
+  return !!when && Object.entries(when).every(([k, v]) => JSON.stringify(n.params.find((p) => p.name === k)?.default) === JSON.stringify(v));
+};
 
 /**
  * Solvers whose state at the end of this short run (6 Karras steps from σ = 10) is not yet near the data. SA-Solver
@@ -137,13 +143,14 @@ describe('run/contract: every SAMPLER block through the runner', function () {
 
   it('the registry has the solver families of the block library', () => {
     assert.ok(SAMPLERS.length >= 29, `${SAMPLERS.length} SAMPLER blocks`);
+    assert.deepEqual(SAMPLERS.filter(noZeroEnd).map((n) => n.type), ['solver.dc_solver']);
     assert.ok(CORRECTORS.length >= 3);
   });
 
   for (const node of SAMPLERS) {
     const adaptive = node.solver?.adaptive === true;
     for (const end of ['zero', 'none'] as const) {
-      if (end === 'zero' && NO_ZERO_END[node.type]) continue;
+      if (end === 'zero' && noZeroEnd(node)) continue;
       it(`${node.type}, schedule ending at ${end === 'zero' ? 'σ = 0' : 'σ_min'}: shape, determinism, last σ, exact NFE, abort`, async () => {
         const o: Options = { solver: node.type, end, adaptive };
         const a = await run(o);

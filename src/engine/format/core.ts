@@ -9,7 +9,7 @@ export { loadPipelineText, hasErrors, type LoadTextOptions } from './load';
 export { serializePipeline, orderedParamNames, LINE_WIDTH, type SerializeOptions } from './serialize';
 export { MIGRATIONS, migrateDocument, type Migration, type MigrateResult } from './migrate';
 export {
-  COMPOSE_RULES, correctorNeedsSupport, correctorFollows, adaptiveNeedsEnds, cfgppNeedsDdimStep, modelKindSupported, iidNoiseForCorrector,
+  COMPOSE_RULES, correctorNeedsSupport, correctorFollows, adaptiveNeedsEnds, zeroEndDefined, cfgppNeedsDdimStep, modelKindSupported, iidNoiseForCorrector,
   resolveEdges, scheduleShape, modelKind, sampleWirings, Wiring,
   type ComposeRule, type ComposeContext, type ComposeFinding, type ResolvedEdge, type ScheduleShape, type SampleWiring, type Block, type Feed,
 } from './rules';

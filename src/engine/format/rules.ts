@@ -9,6 +9,7 @@
  * - `correctorNeedsSupport`: a corrector on a solver without `acceptsCorrector`;
  * - `correctorFollows`: a corrector whose `corrector.follows` is "deterministic" on a stochastic solver;
  * - `adaptiveNeedsEnds`: an adaptive solver (`solver.adaptive`) fed a schedule with interior points;
+ * - `zeroEndDefined`: a solver without a step to σ = 0 (`solver.noStepToZero`) on a schedule ending at 0;
  * - `cfgppNeedsDdimStep`: `guider.cfgpp` with a solver whose step is not the DDIM/Euler step (`solver.ddimStep`);
  * - `modelKindSupported`: a solver whose `solver.supports` excludes the model's kind (from the model block's
  *   prediction/time params or its sidecar);
@@ -369,7 +370,7 @@ export const cfgppNeedsDdimStep: ComposeRule = (ctx) => {
       continue;
     }
     const params = w.params(s.solver);
-    const off = Object.entries(ddim).filter(([k, v]) => JSON.stringify(params[k]) !== JSON.stringify(v));
+    const off = mismatches(params, ddim);
     if (off.length) {
       const [k, v] = off[0];
       out.push({
@@ -388,6 +389,43 @@ export const cfgppNeedsDdimStep: ComposeRule = (ctx) => {
         message: `${head}, and ${named('corrector', s.corrector)} attached to it evaluates the model again at σ_next, off that step; remove the corrector${tail}`,
       });
     }
+  }
+  return out;
+};
+
+/** The entries of `want` that `params` does not match (JSON equality), as [name, wanted value]. */
+function mismatches(params: Readonly<Record<string, ParamValue>>, want: Readonly<Record<string, ParamValue>>): [string, ParamValue][] {
+  return Object.entries(want).filter(([k, v]) => JSON.stringify(params[k]) !== JSON.stringify(v));
+}
+
+/**
+ * A solver whose step to σ = 0 is undefined with its params (`solver.noStepToZero`: UniPC and DC-Solver with
+ * B(h) = h) cannot run a schedule whose `final` param ends it at 0; refused here rather than at the last step.
+ */
+export const zeroEndDefined: ComposeRule = (ctx) => {
+  const w = new Wiring(ctx);
+  const out: ComposeFinding[] = [];
+  for (const s of sampleWirings(w)) {
+    const when = s.solver?.info.solver?.noStepToZero;
+    if (!s.solver || !when || !s.schedule) continue;
+    const params = w.params(s.solver);
+    if (mismatches(params, when).length) continue;
+    const sched = w.params(s.schedule);
+    const shape = scheduleShape(s.schedule.info, sched);
+    if (shape?.end !== 'zero') continue;
+    const finalName = s.schedule.info.params.find((p) => p.name === 'final' || p.name === 'end')?.name ?? 'final';
+    const keys = Object.keys(when);
+    const setting = keys.map((k) => `${k} ${JSON.stringify(params[k])}`).join(', ');
+    const written = keys.map((k) => w.paramPointer(s.solver!, k)).find((p) => p !== undefined);
+    out.push({
+      nodeId: s.schedule.node.id,
+      edgeIndex: completing(s.solver, s.schedule),
+      pointer: w.paramPointer(s.schedule, finalName) ?? written ?? pointerOf(['edges', s.schedule.edge.index]),
+      message:
+        `${named('schedule', s.schedule)} cannot end the run of ${named('solver', s.solver)} in ${named('sample', s.sample)}: ` +
+        `${s.solver.info.title} with ${setting} has no defined step to σ = 0, and ${s.schedule.info.title} ends at 0 (${finalName} "zero"); ` +
+        `end the schedule above 0 (${finalName} "sigma_min" or "none"), or change ${keys.join(' or ')} on the solver`,
+    });
   }
   return out;
 };
@@ -486,5 +524,5 @@ export const iidNoiseForCorrector: ComposeRule = (ctx) => {
 
 /** The rules the loader and `canConnect` apply, in order. */
 export const COMPOSE_RULES: readonly ComposeRule[] = [
-  correctorNeedsSupport, correctorFollows, adaptiveNeedsEnds, cfgppNeedsDdimStep, modelKindSupported, iidNoiseForCorrector,
+  correctorNeedsSupport, correctorFollows, adaptiveNeedsEnds, zeroEndDefined, cfgppNeedsDdimStep, modelKindSupported, iidNoiseForCorrector,
 ];

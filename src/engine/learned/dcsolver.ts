@@ -214,7 +214,7 @@ export const DC_NODE: NodeType = defineSolver({
     'With all ratios 1 it is solver.unipc. 1 model evaluation per step.',
   paper: 'Zhao, Wang, Zhou & Lu 2024, "DC-Solver: Improving Predictor-Corrector Diffusion Sampler via Dynamic Compensation" (ECCV), §3.2 eq. 9, §3.3 (wl-zhao/DC-Solver).',
   params: DC_PARAMS,
-  info: { order: 3, nfePerStep: 1, stochastic: false },
+  info: { order: 3, nfePerStep: 1, stochastic: false, noStepToZero: { variant: 'bh1' } },
   run: (model, x, sigmas, params: Params, ctx) => {
     const p = readParams<DcOptions>('solver.dc_solver', DC_PARAMS, params);
     return dcSolver(model, x, sigmas, p, ctx);

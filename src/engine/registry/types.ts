@@ -64,6 +64,11 @@ export interface SolverInfo {
    * (guider.cfgpp, CFG++) is exact only there; the composition rules check it at validation.
    */
   readonly ddimStep?: Readonly<Record<string, ParamValue>>;
+  /**
+   * The solver has no defined step to σ = 0 when its params have these values (e.g. UniPC with B(h) = h, where
+   * the step's coefficient is −∞·0); a schedule that ends at 0 is then refused at validation (E_COMPOSE).
+   */
+  readonly noStepToZero?: Readonly<Record<string, ParamValue>>;
 }
 
 /** Corrector-specific metadata (registry entry of a CORRECTOR block), for composition checks. */

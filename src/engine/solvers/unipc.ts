@@ -209,7 +209,7 @@ export const UNIPC_NODES: NodeType[] = [
     doc: 'Unified predictor-corrector: UniP-p multistep predictor with the UniC corrector built in (no extra model evaluation). B(h) = h (bh1) or e^h − 1 (bh2), orders 1–3. Presets: wl-zhao/UniPC (repo) and diffusers UniPCMultistepScheduler. 1 model evaluation per step.',
     paper: 'Zhao, Bai, Rao, Zhou & Lu 2023, "UniPC: A Unified Predictor-Corrector Framework for Fast Sampling of Diffusion Models", Algorithms 1–3.',
     params: UNIPC_PARAMS,
-    info: { order: 3, nfePerStep: 1, stochastic: false },
+    info: { order: 3, nfePerStep: 1, stochastic: false, noStepToZero: { variant: 'bh1', zeroFinal: 'error' } },
     run: unipc,
   }),
 ];
