@@ -61,10 +61,10 @@ function composeProblems(text: string, opts: LoadOptions = {}): Problem[] {
   return r.problems.filter((p) => p.code === 'E_COMPOSE');
 }
 
-function only(text: string, opts: LoadOptions = {}): Problem {
+function only(text: string, opts: LoadOptions = {}, severity: 'error' | 'warning' = 'error'): Problem {
   const ps = composeProblems(text, opts);
   assert.equal(ps.length, 1, JSON.stringify(ps, null, 1));
-  assert.equal(ps[0].severity, 'error');
+  assert.equal(ps[0].severity, severity);
   return ps[0];
 }
 
@@ -158,19 +158,19 @@ describe('format/rules: composition rules at validation', () => {
   });
 
   describe('zeroEndDefined', () => {
-    it('UniPC with B(h) = h (bh1, zeroFinal "error") on a schedule ending at 0; the problem sits on the solver\'s variant', () => {
-      const p = only(pipeline({ nodes: [{ id: 'solver', type: 'solver.unipc', params: { variant: 'bh1' } }] }));
+    it('UniPC with B(h) = h (bh1, zeroFinal "error") on a schedule ending at 0: a warning on the solver\'s variant (the run stops at its last step)', () => {
+      const p = only(pipeline({ nodes: [{ id: 'solver', type: 'solver.unipc', params: { variant: 'bh1' } }] }), {}, 'warning');
       assert.equal(p.pointer, '/nodes/3/params/variant');
       assert.equal(p.nodeId, 'sched');
       assert.equal(
         p.message,
         'schedule "sched" (schedule.karras) cannot end the run of solver "solver" (solver.unipc) in sample "sample" (sample): ' +
           'UniPC with variant "bh1", zeroFinal "error" has no defined step to σ = 0, and Karras (ρ) ends at 0 (final "zero"); ' +
-          'end the schedule above 0 (final "sigma_min" or "none"), or change variant or zeroFinal on the solver',
+          'the run will stop with an error at its last step; end the schedule above 0 (final "sigma_min" or "none"), or change variant or zeroFinal on the solver',
       );
     });
     it('DC-Solver at its defaults (bh1) with a written final "zero": the problem sits on final; σ_min ends and bh2 are fine', () => {
-      const p = only(pipeline({ nodes: [{ id: 'solver', type: 'solver.dc_solver' }, { id: 'sched', type: 'schedule.karras', params: { steps: 10, final: 'zero' } }] }));
+      const p = only(pipeline({ nodes: [{ id: 'solver', type: 'solver.dc_solver' }, { id: 'sched', type: 'schedule.karras', params: { steps: 10, final: 'zero' } }] }), {}, 'warning');
       assert.equal(p.pointer, '/nodes/2/params/final');
       assert.match(p.message, /^schedule "sched" \(schedule\.karras\) cannot end the run of solver "solver" \(solver\.dc_solver\) in sample "sample" \(sample\): DC-Solver \(UniPC \+ dynamic compensation\) with variant "bh1" has no defined step/);
       clean(pipeline({ nodes: [{ id: 'solver', type: 'solver.dc_solver' }, { id: 'sched', type: 'schedule.karras', params: { steps: 10, final: 'sigma_min' } }] }));

@@ -35,7 +35,7 @@ const SAMPLERS = [...nodeTypes().values()].filter((n) => n.outputs.some((o) => o
 const CORRECTORS = [...nodeTypes().values()].filter((n) => n.outputs.some((o) => o.type === 'CORRECTOR'));
 /**
  * Solvers whose default parameters have no step to σ = 0 (`solver.noStepToZero`: DC-Solver's default B(h) = h):
- * they run the σ_min-ending schedule only (the composition rules refuse the other at validation).
+ * they run the σ_min-ending schedule only (the composition rules warn about the other at validation).
  */
 const noZeroEnd = (n: (typeof SAMPLERS)[number]): boolean => {
   const when = n.solver?.noStepToZero;

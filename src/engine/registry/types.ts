@@ -66,7 +66,7 @@ export interface SolverInfo {
   readonly ddimStep?: Readonly<Record<string, ParamValue>>;
   /**
    * The solver has no defined step to σ = 0 when its params have these values (e.g. UniPC with B(h) = h, where
-   * the step's coefficient is −∞·0); a schedule that ends at 0 is then refused at validation (E_COMPOSE).
+   * the step's coefficient is −∞·0); a schedule that ends at 0 then gets an E_COMPOSE warning at validation.
    */
   readonly noStepToZero?: Readonly<Record<string, ParamValue>>;
 }
