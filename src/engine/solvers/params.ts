@@ -2,7 +2,9 @@
  * Reading a block's parameters against its {@link ParamSpec} list: defaults filled in, types and ranges
  * checked, and a {@link DpipeError} (E_PARAM_VALUE) naming the block, the parameter and what is allowed.
  * Used by the schedule and solver families so that a solver called directly (tests, other engines) with
- * partial options behaves exactly like one run from a .dpipe file.
+ * partial options behaves exactly like one run from a .dpipe file. Also the named presets of the solver
+ * blocks (`preset`: "custom" | "k-diffusion" | "diffusers" | "repo"), which fix the options that make a block
+ * reproduce one reference implementation.
  */
 import { DpipeError } from '../core/errors';
 import type { Params, ParamSpec, ParamValue } from '../registry/types';
