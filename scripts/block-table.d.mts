@@ -1,15 +1,16 @@
 // Types of scripts/block-table.mjs, for the test that imports it (test/format/rules-blocktable.test.ts).
 import type { NodeTypeInfo } from '../src/engine/registry/types';
 
-export interface FixtureRuns {
-  readonly deterministic: string[];
-  readonly stochastic: string[];
+export interface GoldenPipeline {
+  readonly file: string;
+  readonly run: string;
+  readonly expectError?: string;
+  readonly blocks: readonly { readonly type: string; readonly preset?: string }[];
 }
 export const ROOT: string;
 export const OUT: string;
-export const NAN_RUNS: Readonly<Record<string, string>>;
-export function fixtureRuns(root?: string): FixtureRuns;
-export function blocksOfRun(run: string, opts?: { deterministic?: boolean }): { solvers: string[]; schedules: string[] };
+export const GOLDEN_PIPELINES: string;
+export function goldenPipelines(root?: string): GoldenPipeline[];
 export function shortPaper(paper: string | undefined): string;
-export function runsByBlock(runs: FixtureRuns): Map<string, Set<string>>;
-export function blockTable(infos?: readonly NodeTypeInfo[], runs?: FixtureRuns): string;
+export function runsByBlock(pipelines: readonly GoldenPipeline[]): Map<string, Map<string, { preset?: string; expectError?: string }>>;
+export function blockTable(infos?: readonly NodeTypeInfo[], pipelines?: readonly GoldenPipeline[]): string;

@@ -1,11 +1,12 @@
 // The block table (docs/blocks.md): every block of the registry grouped by category, with its paper, order,
-// NFE per step, whether it is stochastic, and the golden reference runs it reproduces (derived from the run
-// fixtures under test/fixtures/golden*/ and the run-name → block map below).
+// NFE per step, whether it is stochastic, and the golden reference runs it reproduces. The runs come from the
+// golden pipelines (test/fixtures/golden-pipelines/*.dpipe): each names its run in metadata.golden.run and holds
+// the exact blocks and preset that reproduce it; test/golden/pipelines.test.ts runs every one through the real
+// ONNX path against the reference (within 1e-4; a NaN reference as the clear error in metadata.golden.expectError).
 //   node --import tsx scripts/block-table.mjs           # print the Markdown
 //   node --import tsx scripts/block-table.mjs --write   # (re)write docs/blocks.md
 //   node --import tsx scripts/block-table.mjs --check   # exit 1 if the committed file is stale
-// test/format/rules-blocktable.test.ts fails while docs/blocks.md differs from a fresh generation, when a fixture
-// run maps to no block, and when the map disagrees with the parity tests' own tables (test/helpers/cases.ts).
+// test/format/rules-blocktable.test.ts fails while docs/blocks.md differs from a fresh generation.
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -14,65 +15,25 @@ import { CATEGORIES } from '../src/engine/registry/types.ts';
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 export const OUT = join(ROOT, 'docs', 'blocks.md');
+export const GOLDEN_PIPELINES = 'test/fixtures/golden-pipelines';
 
 /**
- * Golden runs with fixtures in the repository: `test/fixtures/golden/runs/<run>.npy` (deterministic runs, whose
- * σ lists the parity tests build with dpipe's schedule functions) and `test/fixtures/golden-sde/<run>.x_final.npy`
- * (stochastic runs, replayed on the reference's own σ list and per-step noise).
+ * The golden pipelines: for each, the run it reproduces, the error it stops with when the reference is NaN, and
+ * its blocks (type and, for solvers, the named preset it uses).
  */
-export function fixtureRuns(root = ROOT) {
-  const list = (dir, suffix) => (existsSync(join(root, dir)) ? readdirSync(join(root, dir)).filter((f) => f.endsWith(suffix)).map((f) => f.slice(0, -suffix.length)) : []);
-  return {
-    deterministic: list('test/fixtures/golden/runs', '.npy').sort(),
-    stochastic: list('test/fixtures/golden-sde', '.x_final.npy').sort(),
-  };
-}
-
-/** Runs whose reference output is NaN: the block reports a clear error instead (the parity claim is the error). */
-export const NAN_RUNS = { df_unipc_bh1_o2_n10: 'E_NAN', df_unipc_bh1_o3_n10: 'E_NAN' };
-
-/** Run-name prefix → the solver block(s) reproducing the run's final state (first match wins). */
-const SOLVER_PREFIXES = [
-  ['df_euler_a_', ['solver.euler_ancestral']],
-  ['df_euler_', ['solver.euler']],
-  ['df_heun_', ['solver.heun']],
-  ['df_lms_', ['solver.lms']],
-  ['df_ddim_', ['solver.euler', 'solver.ddim_eta']], // DDIM η = 0: deterministic DDIM is Euler; both are checked
-  ['df_dpmpp_2m_', ['solver.dpmpp_2m']],
-  ['df_dpmpp_3m_', ['solver.dpmpp_3m']],
-  ['df_dpm_2m_', ['solver.dpm_multistep']],
-  ['df_dpm_single_', ['solver.dpm_singlestep']],
-  ['df_deis_', ['solver.deis']],
-  ['df_pndm_', ['solver.pndm']],
-  ['df_unipc_', ['solver.unipc']],
-  ['df_sde_dpmpp_2m_', ['solver.dpmpp_2m_sde']],
-  ['df_sasolver_', ['solver.sa_solver']],
-  ['dpms_dpmpp_multistep_o2_', ['solver.dpmpp_2m']],
-  ['dpms_dpmpp_multistep_o3_', ['solver.dpmpp_3m']],
-  ['dpms_dpm_singlestep_', ['solver.dpm_singlestep']],
-  ['unipc_', ['solver.unipc']],
-];
-
-/** k-diffusion runs name the sampler and the schedule: kd_edm_<sampler>_<schedule>_nN, kdvp_<sampler>_<schedule>_nN. */
-const KD_RUN = /^kd(?:_edm|vp)_(.+)_(karras|exponential|polyexponential|tuniform)_n\d+$/;
-const KD_SCHEDULES = { karras: 'schedule.karras', exponential: 'schedule.exponential', polyexponential: 'schedule.polyexponential', tuniform: 'schedule.normal' };
-
-/** The solver and schedule blocks a run exercises (schedules only for deterministic runs that are not NaN runs). */
-export function blocksOfRun(run, { deterministic = true } = {}) {
-  let solvers = [];
-  let schedule;
-  const kd = KD_RUN.exec(run);
-  if (kd) {
-    solvers = [`solver.${kd[1]}`];
-    schedule = KD_SCHEDULES[kd[2]];
-  } else {
-    const hit = SOLVER_PREFIXES.find(([prefix]) => run.startsWith(prefix));
-    if (hit) solvers = hit[1];
-    if (run.startsWith('dpms_') || run.startsWith('unipc_')) schedule = 'schedule.dpm_solver';
-    else if (run.startsWith('df_')) schedule = /_karras_/.test(run) ? 'schedule.karras' : 'schedule.time_uniform';
-  }
-  const schedules = deterministic && schedule && !(run in NAN_RUNS) ? [schedule] : [];
-  return { solvers, schedules };
+export function goldenPipelines(root = ROOT) {
+  const dir = join(root, GOLDEN_PIPELINES);
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir).filter((f) => f.endsWith('.dpipe')).sort().map((file) => {
+    const doc = JSON.parse(readFileSync(join(dir, file), 'utf8'));
+    const golden = doc.metadata?.golden ?? {};
+    return {
+      file,
+      run: String(golden.run ?? file.replace(/\.dpipe$/, '')),
+      expectError: golden.expectError,
+      blocks: doc.nodes.map((n) => ({ type: n.type, preset: typeof n.params?.preset === 'string' && n.params.preset !== 'custom' ? n.params.preset : undefined })),
+    };
+  });
 }
 
 /** `Karras et al. 2022, "Elucidating the Design Space…"` from a block's paper citation. */
@@ -103,31 +64,37 @@ function nfeCell(info) {
   return '—';
 }
 
-/** Blocks → the runs they reproduce, from the fixture runs. */
-export function runsByBlock(runs) {
+/** Block type → the golden runs its pipelines reproduce, each with the solver preset used (if any). */
+export function runsByBlock(pipelines) {
   const out = new Map();
-  const add = (block, run) => {
-    if (!out.has(block)) out.set(block, new Set());
-    out.get(block).add(run);
-  };
-  for (const [kind, list] of [['deterministic', runs.deterministic], ['stochastic', runs.stochastic]]) {
-    for (const run of list) {
-      const { solvers, schedules } = blocksOfRun(run, { deterministic: kind === 'deterministic' });
-      for (const b of [...solvers, ...schedules]) add(b, run);
+  for (const p of pipelines) {
+    for (const b of p.blocks) {
+      if (!out.has(b.type)) out.set(b.type, new Map());
+      out.get(b.type).set(p.run, { preset: b.preset, expectError: p.expectError });
     }
   }
   return out;
 }
 
-function runsCell(set) {
-  if (!set || set.size === 0) return '—';
-  return [...set].sort().map((r) => `${r.replace(/_n10$/, '')}${NAN_RUNS[r] ? ` (NaN → ${NAN_RUNS[r]})` : ''}`).join(', ');
+/** `df_ddim, df_pndm` or, for solvers with presets, `diffusers: df_ddim, …; k-diffusion: …`; all runs in short. */
+function runsCell(runs, total) {
+  if (!runs || runs.size === 0) return '—';
+  if (runs.size === total) return `all ${total}`;
+  const groups = new Map();
+  for (const [run, { preset, expectError }] of [...runs].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+    const key = preset ?? '';
+    if (!groups.has(key)) groups.set(key, []);
+    groups.get(key).push(`${run.replace(/_n10$/, '')}${expectError ? ` (NaN → ${expectError})` : ''}`);
+  }
+  const keys = [...groups.keys()].sort();
+  if (keys.length === 1 && keys[0] === '') return groups.get('').join(', ');
+  return keys.map((k) => `${k ? `${k}` : 'no preset'}: ${groups.get(k).join(', ')}`).join('; ');
 }
 
 /** The whole docs/blocks.md text. */
-export function blockTable(infos = registryInfo(), runs = fixtureRuns()) {
-  const byBlock = runsByBlock(runs);
-  const total = new Set([...runs.deterministic, ...runs.stochastic]).size;
+export function blockTable(infos = registryInfo(), pipelines = goldenPipelines()) {
+  const byBlock = runsByBlock(pipelines);
+  const total = pipelines.length;
   const lines = [
     '# Blocks',
     '',
@@ -139,10 +106,11 @@ export function blockTable(infos = registryInfo(), runs = fixtureRuns()) {
     '  adds its restarts, adaptive solvers pick their own steps; a corrector adds its count on every step that does',
     '  not end at σ = 0; guidance adds none (one batched call per evaluation). Each run reports its exact count (`nfe`',
     '  in run.json; announced at the start, exactly unless the solver is adaptive).',
-    `- **reference runs reproduced**: the golden reference runs with fixtures in this repository (${total} runs under`,
-    '  `test/fixtures/golden*/`; names without `_n10`). Solvers: the final state within 1e-4 max-abs through the',
-    '  real ONNX path (`test/solvers/parity.*`, `test/stochastic/parity.onnx`); runs whose reference is NaN are',
-    '  reproduced as a clear error. Schedules: the σ list of the deterministic runs, built by the block\'s function.',
+    `- **reference runs reproduced**: the golden reference runs (k-diffusion, diffusers, DPM-Solver and UniPC reference`,
+    `  code on exact Gaussian-mixture ONNX models) whose pipeline in \`${GOLDEN_PIPELINES}/\` uses the block (${total} pipelines;`,
+    '  names without `_n10`; solvers grouped by the named preset they run with). `test/golden/pipelines.test.ts` runs',
+    '  each through the real ONNX path: the final state within 1e-4 max-abs of the reference and the reference\'s NFE; a',
+    '  run whose reference is NaN stops with the clear error shown.',
     '',
   ];
   for (const category of CATEGORIES) {
@@ -154,7 +122,7 @@ export function blockTable(infos = registryInfo(), runs = fixtureRuns()) {
     for (const t of blocks) {
       const order = t.solver ? String(t.solver.order) : '—';
       const stochastic = t.solver ? (t.solver.stochastic ? 'yes' : 'no') : '—';
-      lines.push(`| \`${t.type}\` | ${cell(t.title)} | ${cell(shortPaper(t.paper))} | ${order} | ${cell(nfeCell(t))} | ${stochastic} | ${cell(runsCell(byBlock.get(t.type)))} |`);
+      lines.push(`| \`${t.type}\` | ${cell(t.title)} | ${cell(shortPaper(t.paper))} | ${order} | ${cell(nfeCell(t))} | ${stochastic} | ${cell(runsCell(byBlock.get(t.type), total))} |`);
     }
     lines.push('');
   }

@@ -1,13 +1,13 @@
 /**
- * docs/blocks.md (the block table written by scripts/block-table.mjs) is current, and the run → block map behind
- * its "reference runs reproduced" column covers every golden-run fixture and agrees with the parity tests' own
- * case tables (test/helpers/cases.ts: each case names the block that reproduces its run).
+ * docs/blocks.md (the block table written by scripts/block-table.mjs) is current, lists every block once, and
+ * takes its "reference runs reproduced" column from the golden pipelines (test/fixtures/golden-pipelines), each
+ * naming a run that has a reference fixture and using only registered blocks.
  */
 import { strict as assert } from 'node:assert';
-import { readFileSync } from 'node:fs';
-import { NAN_RUNS, OUT, blockTable, blocksOfRun, fixtureRuns, runsByBlock, shortPaper } from '../../scripts/block-table.mjs';
+import { existsSync, readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { OUT, ROOT, blockTable, goldenPipelines, runsByBlock, shortPaper } from '../../scripts/block-table.mjs';
 import { registryInfo } from '../../src/engine/registry/index';
-import { PARITY_CASES, PARITY_CASES_2, PARITY_CASES_3, PARITY_CASES_KDVP } from '../helpers/cases';
 
 describe('docs/blocks.md: the block table', () => {
   it('is current (else run `node --import tsx scripts/block-table.mjs --write` and commit it)', () => {
@@ -15,39 +15,33 @@ describe('docs/blocks.md: the block table', () => {
     assert.ok(committed === blockTable(), 'docs/blocks.md is stale: run `node --import tsx scripts/block-table.mjs --write` and commit it');
   });
 
-  it('lists every block of the registry once, under its category', () => {
+  it('lists every block of the registry once, with the runs grouped by solver preset', () => {
     const text = blockTable();
     for (const t of registryInfo()) assert.equal(text.split(`| \`${t.type}\` |`).length, 2, t.type);
-    assert.match(text, /\| `solver\.heun` \| Heun \(EDM\) \| Karras et al\. 2022, “Elucidating the Design Space of Diffusion-Bas…” \| 2 \| 2 \| no \| df_heun, kd_edm_heun_exponential, /);
+    assert.match(text, /\n\| `solver\.heun` \| Heun \(EDM\) \| Karras et al\. 2022, “Elucidating the Design Space of Diffusion-Bas…” \| 2 \| 2 \| no \| diffusers: df_heun; k-diffusion: kd_edm_heun_exponential, /);
+    assert.match(text, /\n\| `solver\.unipc` \|[^\n]*df_unipc_bh1_o2 \(NaN → E_NAN\)/);
+    assert.match(text, /\n\| `model\.onnx` \|[^\n]*\| all 82 \|\n/);
   });
 
-  it('every golden-run fixture maps to registered solver blocks (and deterministic ones to a schedule block)', () => {
-    const runs = fixtureRuns();
-    assert.ok(runs.deterministic.length >= 60 && runs.stochastic.length >= 20, JSON.stringify(runs).slice(0, 200));
+  it('the golden pipelines: one per reference run with a fixture, registered blocks only', () => {
+    const pipelines = goldenPipelines();
+    assert.equal(pipelines.length, 82);
     const types = new Set(registryInfo().map((t) => t.type));
-    for (const [kind, list] of [['deterministic', runs.deterministic], ['stochastic', runs.stochastic]] as const) {
-      for (const run of list) {
-        const b = blocksOfRun(run, { deterministic: kind === 'deterministic' });
-        assert.ok(b.solvers.length > 0, `${run} maps to no solver`);
-        for (const s of [...b.solvers, ...b.schedules]) assert.ok(types.has(s), `${run} → ${s}, not a registered block`);
-        if (kind === 'deterministic' && !(run in NAN_RUNS)) assert.equal(b.schedules.length, 1, `${run} maps to no schedule`);
-      }
+    for (const p of pipelines) {
+      assert.equal(p.file, `${p.run}.dpipe`);
+      const fixture = [`test/fixtures/golden/runs/${p.run}.npy`, `test/fixtures/golden-sde/${p.run}.x_final.npy`].some((f) => existsSync(path.join(ROOT, f)));
+      assert.ok(fixture, `${p.run}: no reference fixture`);
+      for (const b of p.blocks) assert.ok(types.has(b.type), `${p.file}: ${b.type} is not registered`);
     }
-  });
-
-  it('agrees with the parity tests: each case\'s block is mapped, and each deterministic fixture is a parity case (or a NaN run)', () => {
-    const cases = [...PARITY_CASES, ...PARITY_CASES_2, ...PARITY_CASES_KDVP, ...PARITY_CASES_3];
-    for (const c of cases) assert.ok(blocksOfRun(c.run).solvers.includes(c.block), `${c.run}: the parity test runs ${c.block}, the map says ${blocksOfRun(c.run).solvers.join(', ')}`);
-    const inCases = new Set(cases.map((c) => c.run));
-    for (const run of fixtureRuns().deterministic) assert.ok(inCases.has(run) || run in NAN_RUNS, `${run} has a fixture but no parity case`);
-    const byBlock = runsByBlock(fixtureRuns());
-    assert.ok(byBlock.get('solver.ddim_eta')?.has('df_ddim_n10'), 'stochastic fixtures count too (DDIM η = 0 on df_ddim)');
-    assert.ok(!byBlock.get('schedule.karras')?.has('kd_edm_dpmpp_sde_karras_n10'), 'stochastic runs replay the reference σs: no schedule claim');
+    const byBlock = runsByBlock(pipelines);
+    assert.deepEqual(byBlock.get('solver.ddim_eta')?.get('df_ddim_n10'), { preset: 'diffusers', expectError: undefined });
+    assert.equal(byBlock.get('solver.unipc')?.get('df_unipc_bh1_o3_n10')?.expectError, 'E_NAN');
   });
 
   it('short paper citations: first author, year, title up to its colon', () => {
     assert.equal(shortPaper('Lu, Zhou, Bao, Chen, Li & Zhu 2022, "DPM-Solver++: Fast Solver for Guided Sampling", Algorithm 2.'), 'Lu et al. 2022, “DPM-Solver++”');
     assert.equal(shortPaper('Ho & Salimans 2022, "Classifier-Free Diffusion Guidance", Eq. 6'), 'Ho & Salimans 2022, “Classifier-Free Diffusion Guidance”');
+    assert.equal(shortPaper('Ho et al. 2020 (DDPM) / Song et al. 2021 (DDIM) uniform timesteps; spacings from Lin et al. 2024, "Common"'), 'Ho et al. 2020 (DDPM) / Song et al. 2021 (DDIM) uniform t…');
     assert.equal(shortPaper('ComfyUI simple_scheduler.'), 'ComfyUI simple_scheduler.');
     assert.equal(shortPaper(undefined), '—');
   });
