@@ -37,7 +37,7 @@ export function adaptiveEnds(block: string, sigmas: Float64Array): { sigmaMax: n
   if (pos.length !== 2 || !(pos[0] > pos[1]) || !(pos[1] > 0)) {
     throw new DpipeError(
       'E_COMPOSE',
-      `${block} picks its own steps and uses only the schedule's ends: connect a schedule of [σ_max, σ_min] or [σ_max, σ_min, 0] with σ_max > σ_min > 0 (e.g. schedule.list); this one has ${sigmas.length} values [${[...sigmas].slice(0, 4).map((v) => +v.toPrecision(4)).join(', ')}${sigmas.length > 4 ? ', …' : ''}].`,
+      `${block} picks its own steps and uses only the schedule's ends: connect a schedule of [σ_max, σ_min] or [σ_max, σ_min, 0] with σ_max > σ_min > 0 (e.g. schedule.explicit); this one has ${sigmas.length} values [${[...sigmas].slice(0, 4).map((v) => +v.toPrecision(4)).join(', ')}${sigmas.length > 4 ? ', …' : ''}].`,
     );
   }
   return { sigmaMax: pos[0], sigmaMin: pos[1], denoise };
