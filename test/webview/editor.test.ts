@@ -98,6 +98,16 @@ async function emptySpot(page: Page): Promise<{ x: number; y: number }> {
   throw new Error('no empty spot on the canvas');
 }
 
+/** Waits until the in-memory auto-layout is drawn: data flows left to right (model, sample, image output). */
+async function untilLaidOut(page: Page): Promise<void> {
+  const x = async (id: string) => (await page.locator(tid(`node-${id}`)).boundingBox())?.x ?? NaN;
+  for (let i = 0; i < 50; i++) {
+    if ((await x('model')) < (await x('sample')) && (await x('sample')) < (await x('image'))) return;
+    await page.waitForTimeout(100);
+  }
+  throw new Error('the graph was not laid out left to right within 5 s');
+}
+
 async function select(page: Page, nodeId: string, modifiers: ('Control' | 'Shift')[] = []): Promise<void> {
   await page.locator(`${tid(`node-${nodeId}`)} .dp-node-title`).click({ modifiers });
 }
@@ -145,22 +155,59 @@ describe('graph editor webview (chromium)', function () {
     if (bundle) rmSync(bundle, { recursive: true, force: true });
   });
 
-  it('lays out a file without positions and saves the positions as one edit, changing nothing else', async () => {
-    await host.waitForEdits(1);
-    assert.equal(host.history[0].label, 'Auto-layout');
-    assert.deepEqual(host.history[0].ops.map((o) => o.op), ['moveNodes']);
-    const doc = docOf(host);
-    for (const n of doc.nodes) assert.ok(n.position, `${n.id} got no position`);
-    // Positions are whole pixels, distinct, and the text differs from the original only by the inserted positions.
-    const keys = new Set(doc.nodes.map((n) => `${n.position!.x},${n.position!.y}`));
-    assert.equal(keys.size, doc.nodes.length, 'two nodes share a position');
-    assert.equal(host.text.replace(/, "position": \{ "x": -?\d+, "y": -?\d+ \}/g, ''), ORIGINAL);
-    // Data flows left to right: the model is left of the sample node, which is left of the image output.
-    assert.ok(node(host, 'model').position!.x < node(host, 'sample').position!.x);
-    assert.ok(node(host, 'sample').position!.x < node(host, 'image').position!.x);
+  it('lays out a file without positions in memory: opening it edits nothing', async () => {
+    // Drawn left to right by the in-memory auto-layout: the model left of the sample node, left of the output.
+    await untilLaidOut(page);
+    await page.waitForTimeout(500);
+    assert.equal(host.received.filter((m) => m.type === 'applyOps').length, 0, 'opening the file sent an edit');
+    assert.equal(host.history.length, 0);
+    assert.equal(host.text, ORIGINAL);
     // The missing sigmas input is shown on the node and in the banner.
     assert.match(await page.locator(tid('node-problem-sample')).getAttribute('title') ?? '', /E_INPUT_MISSING.*sigmas/);
     await page.waitForSelector(tid('problems-banner'));
+  });
+
+  it('moving a node of a file without positions writes every shown position in that one edit', async () => {
+    const h = new FakeHost({ registry, text: ORIGINAL });
+    const p = await h.open(browser.context, served.url, 'dark');
+    await p.waitForSelector(tid('node-sample'));
+    await untilLaidOut(p);
+    await p.waitForTimeout(300);
+    const ids = docOf(h).nodes.map((n) => n.id);
+    const boxes = new Map<string, { x: number; y: number }>();
+    for (const id of ids) boxes.set(id, (await p.locator(tid(`node-${id}`)).boundingBox())!);
+    const zoom = Number(/scale\(([\d.]+)\)/.exec((await p.locator('.react-flow__viewport').getAttribute('style')) ?? '')?.[1]);
+    assert.ok(zoom > 0, 'no zoom in the viewport transform');
+    const title = (await p.locator(`${tid('node-noise')} .dp-node-title`).boundingBox())!;
+    await p.mouse.move(title.x + 20, title.y + title.height / 2);
+    await p.mouse.down();
+    await p.mouse.move(title.x + 20, title.y + title.height / 2 + 40, { steps: 4 });
+    await p.mouse.move(title.x + 20, title.y + title.height / 2 + 80, { steps: 4 });
+    await p.mouse.up();
+    await h.waitForEdits(1);
+    await p.waitForTimeout(300);
+    const moved = (await p.locator(tid('node-noise')).boundingBox())!;
+    assert.ok(moved.y - boxes.get('noise')!.y > 40, `the node did not move down (${boxes.get('noise')!.y} → ${moved.y})`);
+    boxes.set('noise', moved);
+    assert.equal(h.history.length, 1);
+    assert.equal(h.history[0].label, 'Move node');
+    assert.deepEqual(h.history[0].ops.map((o) => o.op), ['moveNodes']);
+    const pos = new Map(docOf(h).nodes.map((n) => [n.id, n.position!]));
+    for (const id of ids) assert.ok(pos.get(id), `${id} got no position`);
+    // Every node is saved where it is drawn (relative to the model node): the moved one and all the others.
+    const near = (a: number, b: number, what: string) => assert.ok(Math.abs(a - b) <= 1.5, `${what}: ${a} vs ${b}`);
+    const m = pos.get('model')!;
+    const bm = boxes.get('model')!;
+    for (const id of ids) {
+      const q = pos.get(id)!;
+      const b = boxes.get(id)!;
+      near(q.x - m.x, (b.x - bm.x) / zoom, `${id}.x`);
+      near(q.y - m.y, (b.y - bm.y) / zoom, `${id}.y`);
+    }
+    // Only positions were added to the text.
+    assert.equal(h.text.replace(/, "position": \{ "x": -?\d+, "y": -?\d+ \}/g, ''), ORIGINAL);
+    assert.deepEqual(h.errors, []);
+    await p.close();
   });
 
   it('builds the palette from the registry, with search, and adds blocks by click and by drag', async () => {
@@ -171,7 +218,24 @@ describe('graph editor webview (chromium)', function () {
     await page.locator(`${tid('palette-search')} input`).fill('');
 
     await page.locator(tid('palette-item-solver.dpmpp_2m')).click();
-    await host.waitForEdits(2);
+    await host.waitForEdits(1);
+    // The first edit that writes a position also writes the shown positions of every node the file did not place.
+    assert.match(host.history[0].label, /^Add /);
+    assert.deepEqual(host.history[0].ops.map((o) => o.op), ['moveNodes', 'addNode']);
+    const place = host.history[0].ops[0];
+    assert.ok(place.op === 'moveNodes');
+    const moves = place.moves.map((mv) => mv.id);
+    assert.deepEqual(moves.sort(), docOf(new FakeHost({ registry, text: ORIGINAL })).nodes.map((n) => n.id).sort());
+    const doc = docOf(host);
+    for (const n of doc.nodes) assert.ok(n.position && Number.isInteger(n.position.x) && Number.isInteger(n.position.y), `${n.id} got no position`);
+    const keys = new Set(doc.nodes.map((n) => `${n.position!.x},${n.position!.y}`));
+    assert.equal(keys.size, doc.nodes.length, 'two nodes share a position');
+    // Saved as laid out: data flows left to right.
+    assert.ok(node(host, 'model').position!.x < node(host, 'sample').position!.x);
+    assert.ok(node(host, 'sample').position!.x < node(host, 'image').position!.x);
+    // Besides the positions, the text only gained the new node.
+    const withoutAdded = host.text.replace(/,\n {4}\{\n {6}"id": "dpmpp_2m",[\s\S]*?\n {4}\}(?=\n {2}\])/, '');
+    assert.equal(withoutAdded.replace(/, "position": \{ "x": -?\d+, "y": -?\d+ \}/g, ''), ORIGINAL);
     const added = node(host, 'dpmpp_2m');
     assert.equal(added.type, 'solver.dpmpp_2m');
     assert.deepEqual(added.params, {});
@@ -183,7 +247,8 @@ describe('graph editor webview (chromium)', function () {
     await page.locator('.react-flow__controls-zoomout').click();
     await page.locator('.react-flow__controls-zoomout').click();
     await page.locator(tid('palette-item-schedule.exponential')).dragTo(page.locator(tid('canvas')), { targetPosition: await emptySpot(page) });
-    await host.waitForEdits(3);
+    await host.waitForEdits(2);
+    assert.deepEqual(host.history[1].ops.map((o) => o.op), ['addNode'], 'a placed file gets no extra move');
     assert.equal(node(host, 'exponential').type, 'schedule.exponential');
     await page.waitForSelector(tid('node-exponential'));
   });
@@ -192,12 +257,12 @@ describe('graph editor webview (chromium)', function () {
     await page.locator(tid('fit-button')).click();
     await page.waitForTimeout(300);
     await drag(page, 'port-sched-out-sigmas', 'port-sample-in-sigmas');
-    await host.waitForEdits(4);
+    await host.waitForEdits(3);
     assert.match(host.text, /\{ "from": "sched\.sigmas", "to": "sample\.sigmas" \}/);
     await page.waitForSelector(tid('problems-banner'), { state: 'detached' });
 
     await drag(page, 'port-dpmpp_2m-out-sampler', 'port-sample-in-sampler');
-    await host.waitForEdits(5);
+    await host.waitForEdits(4);
     assert.ok(hasEdge(host, 'dpmpp_2m.sampler', 'sample.sampler'));
     assert.ok(!hasEdge(host, 'solver.sampler', 'sample.sampler'), 'the old edge into sample.sampler was kept');
     assert.equal(docOf(host).edges.filter((e) => e.to === 'sample.sampler').length, 1);
@@ -404,9 +469,16 @@ describe('graph editor webview (chromium)', function () {
     );
     const dark = new FakeHost({ registry, text: complete });
     const p = await dark.open(browser.context, served.url, 'dark');
-    await dark.waitForEdits(1);
-    laidOut = dark.text;
     await p.waitForSelector(tid('node-sample'));
+    await untilLaidOut(p);
+    assert.equal(dark.history.length, 0, 'opening the file edited it');
+    // An explicit Auto-layout writes the positions: one undoable edit.
+    await p.locator(tid('layout-button')).click();
+    await dark.waitForEdits(1);
+    assert.equal(dark.history[0].label, 'Auto-layout');
+    assert.deepEqual(dark.history[0].ops.map((o) => o.op), ['moveNodes']);
+    laidOut = dark.text;
+    assert.ok(docOf(dark).nodes.every((n) => n.position), 'Auto-layout left a node unplaced');
     assert.equal(await p.locator(tid('problems-banner')).count(), 0);
     await dark.post({ type: 'runState', phase: 'running', runId: 'r1', nodeId: 'sample', nfeDone: 13, nfeTotal: 20, step: 12, sigma: 1.73 });
     await dark.post({ type: 'preview', runId: 'r1', seq: 1, nodeId: 'sample', index: 12, step: 12, sigma: 1.73, width: 32, height: 32, image: previewPng(0.35) });

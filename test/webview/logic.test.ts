@@ -14,7 +14,7 @@ import { applyGraphOp, applyTextEdits } from '../../src/engine/graph';
 import { registryInfo } from '../../src/engine/registry';
 import type { ParamSpec } from '../../src/engine/registry/types';
 import { copySelection, freshId, parseClipboard, planPaste } from '../../webview/editor/clipboard';
-import { problemsByNode, projectEdges, projectNodes } from '../../webview/editor/graphView';
+import { problemsByNode, projectEdges, projectNodes, unplacedShown } from '../../webview/editor/graphView';
 import { formatFieldText, parseFieldText, randomSeed } from '../../webview/editor/fields';
 import { estimateSize, layoutDoc, placeNear } from '../../webview/editor/layout';
 import { ops } from '../../webview/editor/ops';
@@ -147,6 +147,19 @@ describe('editor logic (no browser)', () => {
       const known = new Map(doc.nodes.filter((n) => n.id !== 'sample').map((n, i) => [n.id, { x: 0, y: i * 100 }]));
       const p = placeNear(doc, registry, ['sample'], known).get('sample')!;
       assert.equal(p.x, 300);
+    });
+
+    it('writes the shown positions of exactly the unplaced nodes, rounded, in one move op that the host applies', () => {
+      const placed = TEXT.replace('"params": { "steps": 20 }', '"params": { "steps": 20 }, "position": { "x": 100, "y": 50 }');
+      const doc = load(placed);
+      const shown = new Map(doc.nodes.map((n, i) => [n.id, { x: i * 250.4, y: 5 - i * 10.6 }]));
+      const place = unplacedShown(doc, shown);
+      assert.deepEqual([...place.keys()], doc.nodes.filter((n) => n.id !== 'sched').map((n) => n.id));
+      assert.deepEqual(place.get('model'), { x: 0, y: 5 });
+      assert.deepEqual(place.get('label'), { x: 250, y: -6 });
+      const after = load(apply(placed, [ops.moveNodes(place)]));
+      for (const n of after.nodes) assert.deepEqual(n.position, n.id === 'sched' ? { x: 100, y: 50 } : place.get(n.id));
+      assert.equal(unplacedShown(after, shown).size, 0, 'a placed file has nothing left to write');
     });
   });
 

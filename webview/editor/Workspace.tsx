@@ -29,7 +29,7 @@ import { canConnect } from '../../src/engine/graph';
 import type { ParamSpec, ParamValue } from '../../src/engine/registry/types';
 import { PORT_STYLE } from '../shared/ports';
 import { copySelection, freshId, parseClipboard, planPaste, type ClipboardPayload } from './clipboard';
-import { edgeId, problemsByNode, projectEdges, projectNodes, unplaced, type BlockFlowEdge, type BlockFlowNode } from './graphView';
+import { edgeId, problemsByNode, projectEdges, projectNodes, unplaced, unplacedShown, type BlockFlowEdge, type BlockFlowNode } from './graphView';
 import { Inspector } from './Inspector';
 import { estimateSize, layoutDoc, placeNear } from './layout';
 import { nodeTypes } from './nodes';
@@ -72,6 +72,8 @@ export function Workspace(p: WorkspaceProps) {
   const [nodes, setNodes] = useState<BlockFlowNode[]>([]);
   const [edges, setEdges] = useState<BlockFlowEdge[]>([]);
   const [fallback, setFallback] = useState<ReadonlyMap<string, XY>>(new Map());
+  const fallbackRef = useRef(fallback);
+  fallbackRef.current = fallback;
   const wrapper = useRef<HTMLDivElement>(null);
   const nodesRef = useRef(nodes);
   nodesRef.current = nodes;
@@ -99,7 +101,8 @@ export function Workspace(p: WorkspaceProps) {
     setEdges((prev) => projectEdges(doc, registry, new Set(prev.filter((e) => e.selected).map((e) => e.id))));
   }, [doc, p.problems, registry, fallback]);
 
-  // ---- auto-layout for nodes the file does not place; positions go back to the host (saved in the file)
+  // ---- auto-layout for nodes the file does not place: drawn, not written. Opening a file never edits it; the
+  // positions go into the file with the first edit that writes positions (see withUnplaced) or an explicit Auto-layout.
   useEffect(() => {
     const missing = unplaced(doc).filter((id) => !laidOut.current.has(id));
     if (missing.length === 0) return;
@@ -112,21 +115,34 @@ export function Workspace(p: WorkspaceProps) {
       if (all) {
         pos = await layoutDoc(doc, registry, measuredSizes(nodesRef.current));
       } else {
+        // Placed nodes where the file puts them, earlier unplaced ones where they are drawn.
+        const shown = new Map(nodesRef.current.map((n) => [n.id, n.position] as const));
         const known = new Map<string, XY>();
-        for (const n of doc.nodes) if (n.position) known.set(n.id, n.position);
+        for (const n of doc.nodes) {
+          const at = n.position ?? (missing.includes(n.id) ? undefined : shown.get(n.id));
+          if (at) known.set(n.id, at);
+        }
         pos = placeNear(doc, registry, missing, known);
       }
       if (cancelled) return;
       done = true;
       setFallback((f) => new Map([...f, ...pos]));
-      send([ops.moveNodes(pos)], 'Auto-layout');
-      if (fitAfterLayout.current) requestAnimationFrame(() => rf.fitView({ padding: 0.15 }));
+      if (fitAfterLayout.current) {
+        fitAfterLayout.current = false;
+        requestAnimationFrame(() => rf.fitView({ padding: 0.15 }));
+      }
     })().catch((e) => notify('error', `Auto-layout failed: ${String(e)}`));
     return () => {
       cancelled = true;
       if (!done) for (const id of missing) laidOut.current.delete(id);
     };
   }, [doc, registry]);
+
+  /** `ops` preceded by a move that writes the shown positions of every node the file does not place yet. */
+  const withUnplaced = useCallback((rest: Op[]): Op[] => {
+    const place = unplacedShown(docRef.current, new Map(nodesRef.current.map((n) => [n.id, n.position] as const)));
+    return place.size ? [ops.moveNodes(place), ...rest] : rest;
+  }, []);
 
   const relayoutAll = useCallback(async () => {
     const pos = await layoutDoc(docRef.current, registry, measuredSizes(nodesRef.current));
@@ -155,10 +171,15 @@ export function Workspace(p: WorkspaceProps) {
       const moved = new Map<string, XY>();
       const d = docRef.current;
       for (const n of dragged) {
-        const old = d.nodes.find((x) => x.id === n.id)?.position;
+        // A node the file does not place counts as moved only when it left the place it was drawn at.
+        const old = d.nodes.find((x) => x.id === n.id)?.position ?? fallbackRef.current.get(n.id);
         if (!old || Math.round(old.x) !== Math.round(n.position.x) || Math.round(old.y) !== Math.round(n.position.y)) moved.set(n.id, n.position);
       }
-      if (moved.size) send([ops.moveNodes(moved)], moved.size === 1 ? 'Move node' : `Move ${moved.size} nodes`);
+      if (moved.size === 0) return;
+      // One op: the nodes the file does not place yet get their shown positions, the moved ones their new ones.
+      const all = unplacedShown(d, new Map(nodesRef.current.map((n) => [n.id, n.position] as const)));
+      for (const [id, p] of moved) all.set(id, p);
+      send([ops.moveNodes(all)], moved.size === 1 ? 'Move node' : `Move ${moved.size} nodes`);
     },
     [send],
   );
@@ -237,9 +258,9 @@ export function Workspace(p: WorkspaceProps) {
       const c = at ?? viewCenter();
       const pos = at ?? freeSpot({ x: c.x - size.width / 2, y: c.y - size.height / 2 }, size, nodesRef.current, registry);
       pendingSelect.current = new Set([id]);
-      send([ops.addNode({ id, type, params: {}, position: { x: Math.round(pos.x), y: Math.round(pos.y) } })], `Add ${registry.get(type)?.title ?? type}`);
+      send(withUnplaced([ops.addNode({ id, type, params: {}, position: { x: Math.round(pos.x), y: Math.round(pos.y) } })]), `Add ${registry.get(type)?.title ?? type}`);
     },
-    [registry, send, viewCenter],
+    [registry, send, viewCenter, withUnplaced],
   );
 
   const selectedIds = useCallback(() => new Set(nodesRef.current.filter((n) => n.selected).map((n) => n.id)), []);
@@ -259,11 +280,11 @@ export function Workspace(p: WorkspaceProps) {
       if (!clip || clip.nodes.length === 0) return;
       const plan = planPaste(docRef.current, clip, { x: 40, y: 40 });
       pendingSelect.current = new Set(plan.nodes.map((n) => n.id));
-      send([...plan.nodes.map((n) => ops.addNode(n)), ...plan.edges.map((e) => ops.connect(e, false))], `${label} ${plan.nodes.length} node${plan.nodes.length === 1 ? '' : 's'}`);
+      send(withUnplaced([...plan.nodes.map((n) => ops.addNode(n)), ...plan.edges.map((e) => ops.connect(e, false))]), `${label} ${plan.nodes.length} node${plan.nodes.length === 1 ? '' : 's'}`);
       // The next paste of the same clipboard lands further along.
       clipboard.current = { ...clip, nodes: clip.nodes.map((n) => ({ ...n, position: n.position && { x: n.position.x + 40, y: n.position.y + 40 } })) };
     },
-    [send],
+    [send, withUnplaced],
   );
 
   const selectAll = useCallback((on: boolean) => {

@@ -134,3 +134,17 @@ function sameData(a: BlockNodeData, b: BlockNodeData): boolean {
 export function unplaced(doc: PipelineDoc): string[] {
   return doc.nodes.filter((n) => !n.position).map((n) => n.id);
 }
+
+/**
+ * Where the nodes the file does not place are drawn (`shown`: the auto-layout the editor keeps in memory), rounded
+ * to whole pixels. Opening a file never writes these; the first edit that writes a position (a move, an added or
+ * pasted node) writes them all in the same undoable edit, so the file keeps the arrangement the user saw.
+ */
+export function unplacedShown(doc: PipelineDoc, shown: ReadonlyMap<string, { x: number; y: number }>): Map<string, { x: number; y: number }> {
+  const out = new Map<string, { x: number; y: number }>();
+  for (const n of doc.nodes) {
+    const p = n.position ? undefined : shown.get(n.id);
+    if (p) out.set(n.id, { x: Math.round(p.x), y: Math.round(p.y) });
+  }
+  return out;
+}

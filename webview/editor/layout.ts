@@ -1,7 +1,7 @@
 /**
  * Automatic layout with ELK's layered algorithm (Sugiyama-style), left → right, ports fixed on the west (inputs)
- * and east (outputs) side in registry order. Used for files written by hand or without positions; the result is
- * sent to the host as one `moveNodes` op so the positions are saved in the file.
+ * and east (outputs) side in registry order. Used for files written by hand or without positions: on open the result
+ * is only drawn (opening a file never edits it); the toolbar's Auto-layout sends it as one `moveNodes` op.
  */
 import ELK from 'elkjs/lib/elk.bundled.js';
 import type { ElkNode } from 'elkjs/lib/elk-api';
