@@ -60,7 +60,9 @@ export function runInfoOf(r: TrajectoryReader): RunInfo {
     path: r.location.runDir ?? r.location.trajectoryDir,
     title: typeof title === 'string' ? title : undefined,
     samples: r.samples.map((s) => ({ node: s.node, shape: [...s.shape], sigmas: [...s.sigmas], sampler: rec?.samples?.find((x) => x.node === s.node)?.sampler || undefined })),
-    evals: r.evals.map((m) => ({ i: m.i, node: m.node, step: m.step, sigma: m.sigma, role: m.role, planes: r.planesOf(m.i) })),
+    evals: r.evals.map((m) => ({
+      i: m.i, node: m.node, step: m.step, sigma: m.sigma, ...(m.timestep !== undefined ? { timestep: m.timestep } : {}), role: m.role, planes: r.planesOf(m.i),
+    })),
     valueRange,
   };
 }

@@ -25,6 +25,8 @@ export interface EvalInfo {
   readonly node: string;
   readonly step: number;
   readonly sigma: number;
+  /** The model's time input at this evaluation (discrete timestep, flow t); null for σ-input models; absent: unknown. */
+  readonly timestep?: number | null;
   readonly role: string;
   /** Planes offered: stored (`x`, `denoised`, branches) and derived (`eps`, `diff`). */
   readonly planes: readonly string[];
@@ -187,7 +189,7 @@ const nullableNums = array(nullable(num), 1_000_000);
 
 const vStats = object<EvalStats>({ xNorm: nullableNums, denoisedNorm: nullableNums, dDenoised: nullableNums, dLogSigma: nullableNums });
 
-const vEval = object<EvalInfo>({ i: int, node: str, step: int, sigma: num, role: str, planes: array(str, 64) });
+const vEval = object<EvalInfo>({ i: int, node: str, step: int, sigma: num, timestep: optional(nullable(num)), role: str, planes: array(str, 64) });
 
 const vRun = object<RunInfo>({
   name: str,

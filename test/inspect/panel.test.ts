@@ -111,6 +111,12 @@ describe('inspect/panel in headless Chromium', function () {
     await page.locator('[data-testid="slider"]').fill('5');
     await waitText(page, 'position', /^eval 5 · step 5 · σ /);
     await waitText(page, 'detail-sigma', new RegExp(reader.evals[5].sigma.toFixed(4).slice(0, 5)));
+    // The model's time input (a discrete-time model: the fractional timestep it was fed), in the details and timeline.
+    const t5 = reader.evals[5].timestep;
+    assert.ok(typeof t5 === 'number' && t5 > 0 && t5 < 999, `recorded timestep ${t5}`);
+    const t5Text = (Number.isInteger(t5) ? String(t5) : t5.toFixed(4)).replace('.', '\\.');
+    await waitText(page, 'detail-timestep', new RegExp(`^${t5Text}$`));
+    await waitText(page, 'position', new RegExp(`^eval 5 · step 5 · σ \\S+ · t ${t5Text} · predictor`));
     await expectCanvas(page, 'image-a-canvas', reader.plane(5, 'denoised'), reader.shapeOf(0), fixed);
     const reqs = h.frameRequests();
     assert.ok(reqs.some((r) => r.i === n - 2 && r.planes.join() === 'denoised'));

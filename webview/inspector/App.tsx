@@ -53,6 +53,11 @@ function reduce(s: State, m: Exclude<ToInspector, { type: 'response' }>): State 
 
 const PLANE_LABELS: Record<string, string> = { x: 'x_t', denoised: 'x̂0', eps: 'ε̂', cond: 'cond', uncond: 'uncond', diff: 'cond − uncond' };
 const ROLE_COLORS: Record<string, string> = { predictor: 'blue', corrector: 'orange', stage: 'purple', final: 'green' };
+
+/** A model time input: integers as they are (discrete timesteps), fractions with 4 decimals; — when none. */
+export function fmtTimestep(t: number | null | undefined): string {
+  return typeof t === 'number' && Number.isInteger(t) ? String(t) : fmt(t);
+}
 const ZOOMS = ['1', '2', '3', '4', '6', '8', '12', '16'];
 
 interface Persisted {
@@ -349,6 +354,10 @@ export function App({ client }: { client: InspectorClient }) {
               <dd data-testid="detail-sigma">{fmt(ev?.sigma)}</dd>
               <dt>log σ</dt>
               <dd>{ev && ev.sigma > 0 ? Math.log(ev.sigma).toFixed(4) : '—'}</dd>
+              <dt title="What the model's time input received: the discrete timestep or flow t; — for models that take σ itself">timestep</dt>
+              <dd data-testid="detail-timestep" title={ev?.timestep === null ? 'this model takes σ itself (no separate time input)' : ev?.timestep === undefined ? 'not recorded for this run' : undefined}>
+                {fmtTimestep(ev?.timestep)}
+              </dd>
               <dt>role</dt>
               <dd data-testid="detail-role">{ev?.role}</dd>
               <dt>node</dt>
@@ -386,7 +395,8 @@ export function App({ client }: { client: InspectorClient }) {
             <Button secondary icon="debug-step-over" onClick={() => go(i + 1)} testId="next" title="Next evaluation (→)" />
             <input type="range" min={0} max={Math.max(0, n - 1)} value={i} onChange={(e) => go(Number(e.target.value))} aria-label="Evaluation" data-testid="slider" />
             <span className="pos" data-testid="position">
-              eval {i} · step {ev?.step} · σ {fmt(ev?.sigma)} · {ev?.role}
+              eval {i} · step {ev?.step} · σ {fmt(ev?.sigma)}
+              {typeof ev?.timestep === 'number' ? ` · t ${fmtTimestep(ev.timestep)}` : ''} · {ev?.role}
             </span>
           </section>
           {roleStrip}

@@ -617,12 +617,22 @@ export function wrapSession(session: OnnxSession, config: ModelConfig, sha256: s
     return results.map((data) => ({ shape: [...x.shape], data }));
   };
 
+  /** The value the time input receives at σ, as the tensor holds it (rounded for integer inputs, float32 for float32). */
+  const timeOf = (sigma: number): number | null => {
+    // σ-input models (EDM: σ or c_noise = ¼ ln σ) have no separate time; at σ = 0 the network is not called.
+    if (config.time === 'sigma' || config.time === 'edm_cnoise' || !(sigma > 0)) return null;
+    const t = timeFromSigma(sigma, timeOpts);
+    if (isIntType(timeInfo.type)) return Math.round(t);
+    return timeInfo.type === 'float32' ? Math.fround(t) : t;
+  };
+
   return {
     schedule,
     sampleShape,
     unconditional,
     batchable,
     denoise,
+    timeOf,
     numClasses: config.numClasses,
     valueRange: config.valueRange,
     info: { path: session.path, sha256, prediction: config.prediction, time: config.time },

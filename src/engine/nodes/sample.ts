@@ -166,6 +166,7 @@ async function runSample(ctx: EvalContext, inputs: Readonly<Record<string, unkno
       denoised: out.denoised,
       branches: out.branches,
       modelMs,
+      timestep: model.timeOf?.(sigma),
     });
     return out.denoised;
   };

@@ -18,6 +18,8 @@ export interface EvalEvent {
   readonly branches?: Readonly<Record<string, Latent>>;
   /** Milliseconds spent inside the model for this evaluation. */
   readonly modelMs: number;
+  /** The model's time input for this σ (`ModelValue.timeOf`): null for σ-input models; absent when unknown. */
+  readonly timestep?: number | null;
 }
 
 /** Services a running graph offers its nodes. Implemented by `run/`. */

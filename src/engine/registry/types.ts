@@ -140,6 +140,11 @@ export interface ModelValue {
    * Counts as one model evaluation per call of the guided denoiser, whatever `conds.length` is.
    */
   denoise(x: Latent, sigma: number, conds: readonly CondValue[], signal?: AbortSignal): Promise<Latent[]>;
+  /**
+   * What the model's time input receives at noise level σ (discrete timestep, flow t), for the inspector; null for
+   * σ-input models (EDM: σ or c_noise) and at σ = 0 (no network call). Absent: the model does not say.
+   */
+  timeOf?(sigma: number): number | null;
   /** Model identity for the run record. */
   readonly info: { readonly path: string; readonly sha256: string; readonly prediction: string; readonly time: string };
 }

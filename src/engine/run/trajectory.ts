@@ -20,9 +20,11 @@
  *
  *     { "format": "dpipe-trajectory", "version": 1, "dtype": "<f4",
  *       "samples": [{ "node", "shape", "sigmas", "firstEval", "evals", "final" }],
- *       "evals": [{ "i", "node", "index", "step", "sigma", "role", "planes", "file", "modelMs", "engineMs" }] }
+ *       "evals": [{ "i", "node", "index", "step", "sigma", "timestep"?, "role", "planes", "file", "modelMs", "engineMs" }] }
  *
- * where `index` counts evaluations within the Sample node and `i` across the run.
+ * where `index` counts evaluations within the Sample node and `i` across the run. `timestep` (optional, added
+ * within version 1: readers must accept its absence) is what the model's time input received — the discrete
+ * timestep or flow t — or null for σ-input models; it is absent when the model does not say (older files too).
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -46,6 +48,8 @@ export interface EvalMeta {
   readonly index: number;
   readonly step: number;
   readonly sigma: number;
+  /** The model's time input at this σ (discrete timestep, flow t); null for σ-input models; absent when unknown. */
+  readonly timestep?: number | null;
   readonly role: string;
   /** Names of the planes stored for this evaluation: `x`, `denoised`, then guidance branches. */
   readonly planes: readonly string[];
@@ -184,7 +188,10 @@ export class Trajectory implements TrajectoryView {
       data.set(a.data, p * n);
     });
     const i = this.evals.length;
-    const meta: EvalMeta = { i, node, index: ev.index, step: ev.step, sigma: ev.sigma, role: ev.role, planes, file: evalFileName(i), modelMs: ev.modelMs, engineMs };
+    const meta: EvalMeta = {
+      i, node, index: ev.index, step: ev.step, sigma: ev.sigma, ...(ev.timestep !== undefined ? { timestep: ev.timestep } : {}),
+      role: ev.role, planes, file: evalFileName(i), modelMs: ev.modelMs, engineMs,
+    };
     this.evals.push(meta);
     sample.evals++;
     if (this.memoryUsed + data.byteLength <= this.budget) {
