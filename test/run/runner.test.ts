@@ -286,4 +286,26 @@ describe('run/runPipeline on a closed-form Gaussian model', () => {
     assert.deepEqual(heun.record.samples[0].stepTimes.map((s) => s.nfe), [2, 2, 2, 2, 1]);
     assert.deepEqual(heun.trajectory.evals.map((e) => e.step), [0, 0, 1, 1, 2, 2, 3, 3, 4]);
   });
+
+  it('run.json expectedNfe: the exact count where the solver fixes its steps (Heun to σ = 0: 2n − 1, not nfePerStep × n), the nominal nfePerStep × steps for an adaptive solver', async () => {
+    const dir = tmp();
+    let runs = 0;
+    const recordOf = async (text: string) => {
+      const out = path.join(dir, `out-${runs++}`);
+      const res = await runPipeline(load(text, dir), options(dir, { outDir: out }));
+      const rec = JSON.parse(fs.readFileSync(path.join(out, 'run.json'), 'utf8')) as RunRecord;
+      return { rec, made: res.record.nfe };
+    };
+    const heun = await recordOf(gaussPipeline({ steps: 6, batch: 1, solver: 'solver.heun' }));
+    assert.equal(heun.rec.samples[0].expectedNfe, 11); // 2·6 − 1: the step to σ = 0 is one Euler evaluation
+    assert.equal(heun.rec.samples[0].nfe, heun.made);
+    assert.equal(heun.made, 11);
+    // Gotta Go Fast picks its own steps on [σ_max, σ_min]: one nominal step of 2 evaluations, far fewer than it makes.
+    const doc = JSON.parse(gaussPipeline({ batch: 1, solver: 'solver.gotta_go_fast' })) as { nodes: { id: string; type: string; params: object }[] };
+    doc.nodes = doc.nodes.map((n) => (n.id === 'sched' ? { id: 'sched', type: 'schedule.explicit', params: { values: [10, 0.01], final: 'none' } } : n));
+    const ggf = await recordOf(JSON.stringify(doc));
+    assert.equal(ggf.rec.samples[0].expectedNfe, 2);
+    assert.ok(ggf.made > 10, `adaptive run made ${ggf.made} evaluations`);
+    assert.equal(ggf.rec.samples[0].nfe, ggf.made);
+  });
 });

@@ -42,7 +42,12 @@ export interface SampleRecord {
   readonly steps: number;
   /** Model evaluations made. */
   nfe: number;
-  /** Model evaluations planned (solver's nfePerStep × steps). */
+  /**
+   * Model evaluations planned, announced at the Sample start: the exact count (`exactNfe`: the solver's own
+   * `solverNfe` on this schedule with its preset applied, plus the corrector's evaluations on every step that does
+   * not end at σ = 0), which a completed run's `nfe` equals. Only for a solver that picks its own steps (adaptive,
+   * e.g. solver.gotta_go_fast) is it the nominal nfePerStep × steps, and `nfe` says what the run really took.
+   */
   readonly expectedNfe: number;
   modelMs: number;
   engineMs: number;
