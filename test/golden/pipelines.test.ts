@@ -2,9 +2,9 @@
  * Every golden reference run (k-diffusion, diffusers, LuChengTHU/dpm-solver, wl-zhao/UniPC; 82 runs) as a
  * user-runnable `.dpipe` pipeline (test/fixtures/golden-pipelines, written by its make.ts), run through
  * `runPipeline` on the real ONNX path: the golden float32 ONNX models, noise.npy with the golden z and per-step
- * draws, the schedule, the solver with its named preset, sample and output.latent (float64). The written
- * latent must lie within 1e-4 max-abs of the reference's float64 x_final (converted from dpipe's VE coordinates
- * to VP, x/√(1+σ_end²), for the runs whose reference returns VP samples), with the reference's NFE. Where the
+ * draws, the schedule, the solver with its named preset, sample and output.latent (float64; space "vp", i.e.
+ * x/√(1+σ_end²) with σ_end from the schedule, for the runs whose reference returns VP samples). The written latent
+ * must lie within 1e-4 max-abs of the reference's float64 x_final as written, with the reference's NFE. Where the
  * reference yields NaN, the pipeline must stop with E_NAN and a message naming the cause.
  *
  * DPIPE_REPORT=1 prints the max-abs per run.
@@ -60,6 +60,12 @@ describe('golden runs as .dpipe pipelines (runPipeline, real ONNX path)', functi
     const name = f.replace(/\.dpipe$/, '');
     it(name, async () => {
       const { doc, meta } = load(f);
+      // The output block writes the reference's coordinates itself; VP needs σ_end, wired from the Sample's schedule.
+      const save = doc.nodes.find((n) => n.type === 'output.latent')!;
+      assert.equal(save.params.space ?? 've', meta.outputSpace, 'output.latent space');
+      const feeding = (port: string) => doc.edges.find((e) => e.to === port)?.from;
+      const sampleId = doc.nodes.find((n) => n.type === 'sample')!.id;
+      assert.equal(feeding(`${save.id}.sigmas`), meta.outputSpace === 'vp' ? feeding(`${sampleId}.sigmas`) : undefined, 'σ_end from the Sample block\'s schedule');
       if (meta.expectError) {
         await assert.rejects(run(doc), (e: unknown) => {
           assert.ok(e instanceof DpipeError, String(e));
@@ -74,13 +80,7 @@ describe('golden runs as .dpipe pipelines (runPipeline, real ONNX path)', functi
       assert.equal(res.outputs.length, 1);
       const out = parseNpy(res.outputs[0].bytes!, res.outputs[0].file);
       assert.deepEqual(out.shape, [4, 3, 8, 8]);
-      let x = out.data;
-      if (meta.outputSpace === 'vp') {
-        const sigmas = res.record.samples[0].sigmas;
-        const c = 1 / Math.sqrt(1 + sigmas[sigmas.length - 1] ** 2);
-        x = x.map((v) => v * c);
-      }
-      const err = maxAbs(x, reference(meta.run));
+      const err = maxAbs(out.data, reference(meta.run));
       ERRORS[name] = err;
       assert.ok(err < 1e-4, `max-abs ${err}`);
       assert.equal(res.record.nfe, meta.nfe, 'NFE');

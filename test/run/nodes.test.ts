@@ -73,4 +73,27 @@ describe('nodes: latent sources, start state, latent output', () => {
     assert.equal(parseNpy(files[1].data).dtype, '<f4');
     await assert.rejects(outputLatent.evaluate(ctx({ writeOutput }), { latent: x }, { name: '../up', dtype: 'float32' }), (e: DpipeError) => e.code === 'E_PARAM_VALUE' && /no path separators/.test(e.message));
   });
+
+  it('output.latent space: ve writes x as is, vp writes x/√(1+σ_end²) with σ_end the last σ of the connected schedule', async () => {
+    const written: Float64Array[] = [];
+    const writeOutput = async (_n: string, _k: string, name: string, data: Uint8Array) => {
+      written.push(parseNpy(data).data);
+      return `/out/${name}.npy`;
+    };
+    const x = latent([1, 1, 1, 3], Float64Array.from([1, -2.5, 0.3]));
+    const save = (inputs: Record<string, unknown>, space?: string) =>
+      outputLatent.evaluate(ctx({ writeOutput }), inputs, { name: 'z', dtype: 'float64', ...(space ? { space } : {}) });
+    const sigmas = Float64Array.of(10, 2, 0.75); // √(1 + 0.75²) = 1.25
+    await save({ latent: x, sigmas }, 'vp');
+    assert.equal(written[0].length, 3);
+    for (const [i, v] of [1, -2.5, 0.3].entries()) assert.ok(Math.abs(written[0][i] - v / 1.25) < 1e-15, `${written[0][i]} vs ${v / 1.25}`);
+    // The default is VE, and a connected schedule does not change it.
+    assert.equal(outputLatent.params.find((p) => p.name === 'space')!.default, 've');
+    await save({ latent: x, sigmas });
+    assert.deepEqual(Array.from(written[1]), [1, -2.5, 0.3]);
+    // A run that ends at σ = 0: both coordinates agree.
+    await save({ latent: x, sigmas: Float64Array.of(10, 1, 0) }, 'vp');
+    assert.deepEqual(Array.from(written[2]), [1, -2.5, 0.3]);
+    await assert.rejects(save({ latent: x }, 'vp'), (e: DpipeError) => e.code === 'E_INPUT_MISSING' && /"sigmas"/.test(e.message) && /space "ve"/.test(e.message));
+  });
 });

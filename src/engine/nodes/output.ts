@@ -1,6 +1,15 @@
 /**
  * Output blocks: PNG images and .npy latents, written through the run's `writeOutput` service (the runner
  * puts them in the run's output directory and stamps every PNG with the pipeline, see `run/png.ts`).
+ *
+ * Coordinates: the engine holds every state in VE/EDM coordinates, x = x0 + σ·ε (Karras et al. 2022). Libraries
+ * that sample in variance-preserving coordinates (diffusers' DDIM/PNDM/DPM-Solver/UniPC/DEIS/SA-Solver schedulers,
+ * LuChengTHU/dpm-solver, wl-zhao/UniPC; Song et al. 2021, "Score-Based Generative Modeling through SDEs", VP SDE)
+ * return x_vp = α·x0 + σ_vp·ε = x/√(1+σ²) at the run's last σ (α = 1/√(1+σ²), σ_vp = σ·α). `output.latent` writes
+ * either. σ_end comes from an explicit wire: the block's optional SIGMAS input takes the same schedule the Sample
+ * block ran on, and its last value is σ_end. A wire rather than a value carried inside the LATENT keeps the graph
+ * the whole story (what the file holds is visible in the editor), and works for latents that pass through other
+ * blocks on their way to the output.
  */
 import { DpipeError } from '../core/errors';
 import { encodeNpy } from '../core/npy';
@@ -79,19 +88,62 @@ async function writeImages(ctx: EvalContext, x: Latent, model: ModelValue | unde
   return files;
 }
 
+/** The coordinates a saved latent is written in; see the module doc. */
+export const LATENT_SPACES = ['ve', 'vp'] as const;
+export type LatentSpace = (typeof LATENT_SPACES)[number];
+
+/** A VE-coordinate state x at noise level σ in `space` coordinates: as is for `ve`, x/√(1+σ²) for `vp`. */
+export function latentInSpace(x: Latent, sigma: number, space: LatentSpace): Latent {
+  if (space === 've') return x;
+  const c = 1 / Math.sqrt(1 + sigma * sigma);
+  return { shape: x.shape, data: x.data.map((v) => v * c) };
+}
+
+/** σ_end of the run that produced the latent: the last value of the connected schedule. */
+function sigmaEnd(ctx: EvalContext, sigmas: Float64Array | undefined): number {
+  if (!sigmas) {
+    throw new DpipeError('E_INPUT_MISSING', `output.latent "${ctx.nodeId}": space "vp" divides by √(1+σ_end²) and needs σ_end: connect the SIGMAS the Sample block ran on to its "sigmas" input, or use space "ve"`);
+  }
+  const s = sigmas[sigmas.length - 1];
+  if (sigmas.length === 0 || !Number.isFinite(s) || s < 0) {
+    throw new DpipeError('E_PARAM_VALUE', `output.latent "${ctx.nodeId}": the connected schedule's last σ is ${sigmas.length === 0 ? 'missing (empty schedule)' : s}; σ_end must be a finite value ≥ 0`);
+  }
+  return s;
+}
+
 export const outputLatent: NodeType = {
   type: 'output.latent',
   category: 'Output',
   title: 'Save latent',
-  doc: 'Writes the latent as a NumPy .npy file `NAME.npy` (C order, little-endian), shape [B, C, H, W].',
-  inputs: [{ name: 'latent', type: 'LATENT', doc: 'The array to save.' }],
+  doc:
+    'Writes the latent as a NumPy .npy file `NAME.npy` (C order, little-endian), shape [B, C, H, W], in VE ' +
+    'coordinates x = x0 + σ·ε (default) or in the VP coordinates x/√(1+σ_end²) that diffusers\' VP-space schedulers, ' +
+    'DPM-Solver and UniPC return; σ_end is the last σ of the schedule connected to `sigmas` (the one the Sample ' +
+    'block ran on). The two agree when the run ends at σ = 0.',
+  inputs: [
+    { name: 'latent', type: 'LATENT', doc: 'The array to save (as the Sample block outputs it: VE coordinates).' },
+    { name: 'sigmas', type: 'SIGMAS', optional: true, doc: 'The schedule the Sample block that produced the latent ran on (connect the same wire); its last σ is σ_end. Needed by space "vp".' },
+  ],
   outputs: [],
   params: [
     { name: 'name', type: 'string', default: 'latent', doc: 'File name stem (letters, digits, . _ -).' },
     { name: 'dtype', type: 'enum', default: 'float32', options: ['float32', 'float64'], doc: 'Stored precision (the engine computes in float64).' },
+    {
+      name: 'space',
+      type: 'enum',
+      default: 've',
+      options: [...LATENT_SPACES],
+      optionDocs: {
+        ve: 'x = x0 + σ·ε, as the engine holds it: what k-diffusion, EDM and diffusers\' Euler/Heun/LMS/Euler-ancestral schedulers return.',
+        vp: 'x/√(1+σ_end²) = α·x0 + σ_vp·ε: what diffusers\' DDIM/PNDM/DPM-Solver(++)/UniPC/DEIS/SA-Solver schedulers and the LuChengTHU/dpm-solver and wl-zhao/UniPC samplers return. Needs the `sigmas` input.',
+      },
+      doc: 'Coordinates of the saved array (they differ unless the run ends at σ = 0).',
+    },
   ],
   async evaluate(ctx, inputs, params) {
-    const x = inputs.latent as Latent;
+    const space: LatentSpace = params.space === 'vp' ? 'vp' : 've';
+    const v = inputs.latent as Latent;
+    const x = space === 've' ? v : latentInSpace(v, sigmaEnd(ctx, inputs.sigmas as Float64Array | undefined), space);
     const name = checkName(ctx, params.name);
     const f = await write(ctx, 'npy', name, encodeNpy(x.shape, x.data, params.dtype === 'float64' ? '<f8' : '<f4'));
     return { files: f ? [f] : [] };
