@@ -328,3 +328,21 @@ describe('format/rules: schedule lengths from params', () => {
     for (const t of ['schedule.split', 'schedule.truncate', 'schedule.flip', 'schedule.concat']) assert.equal(scheduleShape(nodeTypes().get(t)!, {}), undefined, t);
   });
 });
+
+describe('compose rule: vpOutputNeedsSigmas', () => {
+  it('output.latent in VP coordinates without the schedule wired is an error on its space param', () => {
+    const text = pipeline({ nodes: [{ id: 'out', type: 'output.latent', params: { space: 'vp' } }] });
+    const ps = composeProblems(text);
+    assert.equal(ps.length, 1, JSON.stringify(ps));
+    assert.equal(ps[0].code, 'E_COMPOSE');
+    assert.equal(ps[0].nodeId, 'out');
+    assert.equal(ps[0].pointer, '/nodes/6/params/space');
+    assert.match(ps[0].message, /block "out" \(output\.latent, .*\) writes VP coordinates .*connect the schedule .* "sigmas" input, or set space to "ve"/);
+  });
+
+  it('is fine with the schedule wired, and in VE coordinates without it', () => {
+    const wired = pipeline({ nodes: [{ id: 'out', type: 'output.latent', params: { space: 'vp' } }], edges: [['sched.sigmas', 'out.sigmas']] });
+    assert.deepEqual(composeProblems(wired), []);
+    assert.deepEqual(composeProblems(pipeline()), []);
+  });
+});

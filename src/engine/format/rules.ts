@@ -14,7 +14,8 @@
  * - `modelKindSupported`: a solver whose `solver.supports` excludes the model's kind (from the model block's
  *   prediction/time params or its sidecar);
  * - `iidNoiseForCorrector`: a corrector that needs i.i.d. noise (`corrector.iidNoise`) with a Brownian-path
- *   noise block (`noise.brownian`).
+ *   noise block (`noise.brownian`);
+ * - `vpOutputNeedsSigmas`: `output.latent` in VP coordinates without the schedule that gives σ_end.
  *
  * Placement: a finding's `edgeIndex` is the edge that completes the combination (the last of the edges involved,
  * so `canConnect` refuses the edge being drawn); `pointer`, when given, is where the loader marks it (the
@@ -525,7 +526,29 @@ export const iidNoiseForCorrector: ComposeRule = (ctx) => {
   return out;
 };
 
+/**
+ * `output.latent` with `space: "vp"` divides by √(1+σ_end²), σ_end being the last σ of the schedule wired to its
+ * `sigmas` input; without that wire the run could only fail at the end, so the loader says it up front.
+ */
+export const vpOutputNeedsSigmas: ComposeRule = (ctx) => {
+  const out: ComposeFinding[] = [];
+  ctx.doc.nodes.forEach((node, i) => {
+    const info = ctx.registry.get(node.type);
+    if (!info || node.type !== 'output.latent' || paramsWithDefaults(info, node.params).space !== 'vp') return;
+    if (ctx.edges.some((e) => e.to.node === node.id && e.to.port === 'sigmas')) return;
+    out.push({
+      nodeId: node.id,
+      pointer: pointerOf(['nodes', i, 'params', 'space']),
+      message:
+        `block "${node.id}" (${node.type}, ${info.title}) writes VP coordinates (space "vp"), which needs the run's last σ: ` +
+        `connect the schedule the Sample block ran on to its "sigmas" input, or set space to "ve"`,
+    });
+  });
+  return out;
+};
+
 /** The rules the loader and `canConnect` apply, in order. */
 export const COMPOSE_RULES: readonly ComposeRule[] = [
   correctorNeedsSupport, correctorFollows, adaptiveNeedsEnds, zeroEndDefined, cfgppNeedsDdimStep, modelKindSupported, iidNoiseForCorrector,
+  vpOutputNeedsSigmas,
 ];
