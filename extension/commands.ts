@@ -7,6 +7,8 @@ import * as path from 'node:path';
 import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
 import { randomInt } from 'node:crypto';
 import * as vscode from 'vscode';
+import { nodeTypes } from '../src/engine/registry';
+import { checkOverride, looksLikeOverride, paramChoices, runBothAndCompare, sharedSeed, valueText, type CompareSide } from './compare';
 import { instantiateTemplate, listTemplates } from './templates';
 import { pipelineFromImage } from './fromImage';
 import { VIEW_TYPE, type PipelineEditorProvider } from './editorProvider';
@@ -19,6 +21,7 @@ export const COMMANDS = {
   newPipeline: 'dpipe.newPipeline',
   run: 'dpipe.run',
   runWithSeed: 'dpipe.runWithSeed',
+  runAndCompare: 'dpipe.runAndCompare',
   stop: 'dpipe.stop',
   validate: 'dpipe.validate',
   revealOutputs: 'dpipe.revealOutputs',
@@ -53,6 +56,10 @@ export function registerCommands(context: vscode.ExtensionContext, deps: Command
     if (!doc) return;
     const seed = await pickSeed();
     if (seed !== undefined) await deps.runs.run(doc, { seed });
+  });
+  reg(COMMANDS.runAndCompare, async (arg) => {
+    const doc = await targetDocument(deps, arg);
+    if (doc) await runAndCompare(deps, doc);
   });
   reg(COMMANDS.stop, (arg) => {
     const uri = arg instanceof vscode.Uri ? arg : undefined;
@@ -145,6 +152,86 @@ function activeTabDpipe(): vscode.Uri | undefined {
 }
 
 // ---------------------------------------------------------------------------------------------
+
+interface ComparePick extends vscode.QuickPickItem {
+  readonly action: 'other' | 'param' | 'typed';
+  readonly node?: string;
+  readonly param?: string;
+}
+
+/**
+ * Run and compare with…: B is another .dpipe, or this pipeline with one parameter changed (picked from the list,
+ * or typed as NODE.PARAM=VALUE). Both run with the same seed, one after the other; then the inspector compares them.
+ */
+async function runAndCompare(deps: CommandDeps, doc: vscode.TextDocument): Promise<void> {
+  const title = 'dpipe: Run and Compare with…';
+  const name = path.basename(doc.uri.path);
+  const a = deps.documents.analyze(doc, { force: true });
+  if (!a.doc) {
+    void vscode.window.showErrorMessage(`dpipe: ${name} does not parse; fix it first.`);
+    return;
+  }
+  const pipeline = a.doc;
+  const types = nodeTypes();
+  const baseDir = path.dirname(doc.uri.fsPath);
+  const base: ComparePick[] = [
+    { label: '$(file) Another pipeline…', description: 'a .dpipe file, run with the same seed', action: 'other' },
+    { label: 'This pipeline with one parameter changed', kind: vscode.QuickPickItemKind.Separator, action: 'param' },
+    ...paramChoices(pipeline, types).map((c): ComparePick => ({ label: c.label, description: `= ${valueText(c.current)}`, detail: c.spec.label, action: 'param', node: c.node, param: c.param })),
+  ];
+  const qp = vscode.window.createQuickPick<ComparePick>();
+  qp.title = title;
+  qp.placeholder = 'Compare with another pipeline, or pick a parameter to change (or type NODE.PARAM=VALUE)';
+  qp.matchOnDescription = true;
+  qp.items = base;
+  qp.onDidChangeValue((v) => {
+    qp.items = looksLikeOverride(v) ? [{ label: v.trim(), description: 'run this pipeline with this override', action: 'typed', alwaysShow: true }, ...base] : base;
+  });
+  const picked = await new Promise<ComparePick | undefined>((resolve) => {
+    qp.onDidAccept(() => resolve(qp.selectedItems[0]));
+    qp.onDidHide(() => resolve(undefined));
+    qp.show();
+  });
+  qp.dispose();
+  if (!picked) return;
+
+  let seed = sharedSeed(pipeline, types);
+  seed ??= randomInt(0, 2 ** 31);
+  const sideA: CompareSide = { label: name, run: (s) => deps.runs.run(doc, { seed: s, announce: false }) };
+  let sideB: CompareSide;
+  if (picked.action === 'other') {
+    const uri = (await vscode.window.showOpenDialog({ title: `${title} pipeline B`, canSelectMany: false, defaultUri: vscode.Uri.file(baseDir), filters: { 'dpipe pipeline': ['dpipe'] } }))?.[0];
+    if (!uri) return;
+    const other = await vscode.workspace.openTextDocument(uri);
+    sideB = { label: path.basename(uri.path), run: (s) => deps.runs.run(other, { seed: s, announce: false }) };
+  } else {
+    let set = picked.label;
+    if (picked.action === 'param') {
+      const choice = paramChoices(pipeline, types).find((c) => c.node === picked.node && c.param === picked.param)!;
+      const value = await vscode.window.showInputBox({
+        title: `${title} ${choice.label}`,
+        prompt: `Value of ${choice.label} for run B (A keeps ${valueText(choice.current)})`,
+        value: valueText(choice.current),
+        validateInput: (v) => {
+          const c = checkOverride(pipeline, types, `${choice.label}=${v}`, baseDir);
+          return c.ok ? undefined : c.error;
+        },
+      });
+      if (value === undefined) return;
+      set = `${choice.label}=${value}`;
+    }
+    const check = checkOverride(pipeline, types, set, baseDir);
+    if (!check.ok) {
+      void vscode.window.showErrorMessage(`dpipe: ${check.error}`);
+      return;
+    }
+    sideB = { label: `${name} with ${check.applied}`, run: (s) => deps.runs.run(doc, { seed: s, set: [check.set], announce: false }) };
+  }
+  const outcome = await runBothAndCompare(sideA, sideB, seed, (ra, rb) =>
+    vscode.commands.executeCommand('dpipe.compareRuns', [vscode.Uri.file(ra), vscode.Uri.file(rb), `Compare ${sideA.label} · ${sideB.label} (seed ${seed})`]),
+  );
+  if (outcome.kind === 'stopped') void vscode.window.showWarningMessage(`dpipe: Run and compare: ${outcome.reason}.`);
+}
 
 async function newPipeline(deps: CommandDeps): Promise<void> {
   const pick = await vscode.window.showQuickPick(listTemplates(path.join(deps.extensionUri.fsPath, 'examples')), {

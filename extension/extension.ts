@@ -46,6 +46,8 @@ export function activate(context: vscode.ExtensionContext): void {
           return vscode.commands.executeCommand(COMMANDS.run, { uri, seed: args?.seed });
         case 'runWithSeed':
           return vscode.commands.executeCommand(COMMANDS.runWithSeed, uri);
+        case 'runAndCompare':
+          return vscode.commands.executeCommand(COMMANDS.runAndCompare, uri);
         case 'stop':
           return vscode.commands.executeCommand(COMMANDS.stop, uri);
         case 'validate':

@@ -32,6 +32,10 @@ export interface RunServiceDeps {
 
 export interface RunOptions {
   readonly seed?: number;
+  /** Parameter overrides `NODE.PARAM=VALUE` for this run only. */
+  readonly set?: readonly string[];
+  /** Show the finished/stopped/failed notification (default true; "Run and compare" opens the comparison instead). */
+  readonly announce?: boolean;
 }
 
 interface CurrentRun {
@@ -106,7 +110,7 @@ export class RunService implements vscode.Disposable {
       const msg: RunStateMessage = { type: 'runState', runId, ...m };
       for (const s of sessions()) s.runState(msg);
     };
-    this.deps.log.info(`run ${runId}: ${file} → ${outDir}${opts.seed !== undefined ? ` (seed ${opts.seed})` : ''}`);
+    this.deps.log.info(`run ${runId}: ${file} → ${outDir}${opts.seed !== undefined ? ` (seed ${opts.seed})` : ''}${opts.set?.length ? ` (set ${opts.set.join(' ')})` : ''}`);
     broadcastState({ phase: 'starting', message: 'Starting…' });
 
     const handle = this.deps.runner.run(
@@ -116,6 +120,7 @@ export class RunService implements vscode.Disposable {
         file,
         outDir,
         seed: opts.seed,
+        set: opts.set?.length ? [...opts.set] : undefined,
         threads: settings.threads,
         previewIntervalMs: previewIntervalMs(settings.previewRate),
         trajectoryMemoryMB: settings.trajectoryMemoryMB,
@@ -198,7 +203,7 @@ export class RunService implements vscode.Disposable {
     });
     for (const s of sessions()) s.runFinished(finished);
     this.deps.log.info(`run ${runId}: ${result.ok ? 'done' : result.stopped ? 'stopped' : `failed [${result.error?.code}] ${result.error?.message}`} (${result.nfe} NFE, ${formatMs(result.ms)})`);
-    void this.announce(name, result);
+    if (opts.announce !== false || (!result.ok && !result.stopped)) void this.announce(name, result);
     return result;
   }
 

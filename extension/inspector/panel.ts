@@ -78,12 +78,13 @@ export class InspectorPanels implements vscode.Disposable {
     if (run) this.open([run]);
   }
 
+  /** `arg`: a run, or `[runA, runB, title?]` (Run and compare with… names the panel after what it compared). */
   private async compareCommand(arg: unknown): Promise<void> {
     const args = Array.isArray(arg) ? arg : [arg];
     const first = await this.resolveRun(args[0], 'dpipe: Compare Runs — first run (A)');
     if (!first) return;
     const second = await this.resolveRun(args[1], 'dpipe: Compare Runs — second run (B)', true);
-    if (second) this.open([first, second]);
+    if (second) this.open([first, second], undefined, typeof args[2] === 'string' ? args[2] : undefined);
   }
 
   private async referenceCommand(arg: unknown): Promise<void> {

@@ -122,6 +122,7 @@ export class RunnerCore {
         outDir: req.outDir,
         seed: req.seed,
         batch: req.batch,
+        set: req.set,
         signal: a.abort.signal,
         trajectory: req.trajectoryMemoryMB > 0 ? { memoryBytes: req.trajectoryMemoryMB * 1024 * 1024 } : { record: false },
         loadModel: async (params: Params, abs: string) => {

@@ -203,7 +203,7 @@ export type RequestMessage = {
 }[RequestMethod];
 
 /** Editor commands the webview's toolbar and shortcuts trigger (same as the command-palette commands). */
-export const EDITOR_COMMANDS = ['run', 'runWithSeed', 'stop', 'validate', 'revealOutputs', 'openAsText', 'openInspector'] as const;
+export const EDITOR_COMMANDS = ['run', 'runWithSeed', 'runAndCompare', 'stop', 'validate', 'revealOutputs', 'openAsText', 'openInspector'] as const;
 export type EditorCommand = (typeof EDITOR_COMMANDS)[number];
 
 export interface CommandMessage {

@@ -26,6 +26,8 @@ export interface RunRequest {
   readonly seed?: number;
   /** Batch-size override. */
   readonly batch?: number;
+  /** Parameter overrides `NODE.PARAM=VALUE` for this run only (recorded in run.json, like the CLI's --set). */
+  readonly set?: readonly string[];
   /** onnxruntime intra-op threads (0 = onnxruntime's default). */
   readonly threads: number;
   /** Least time between previews, ms (0 = no previews). */
@@ -155,6 +157,7 @@ export const validateToRunner: Validator<ToRunner> = tagged<ToRunner>({
     outDir: str,
     seed: optional(int),
     batch: optional(int),
+    set: optional(array(str, 64)),
     threads: int,
     previewIntervalMs: num,
     progressIntervalMs: optional(num),

@@ -5,9 +5,9 @@
 //
 // It packages the extension (scripts/package.mjs, this platform), installs the .vsix, opens an example pipeline
 // in the graph editor, edits a parameter and checks the document text, edits the text and checks the graph,
-// runs the pipeline from the command palette, checks the preview, the output files and what they carry, undoes
-// the edits, and opens a broken file (message + "Open as text"). Screenshots of every step go to
-// test-results/e2e/. Every wait is bounded; the whole run is capped at E2E_TIMEOUT_S (default 420 s).
+// runs the pipeline from the command palette, checks the preview, the output files and what they carry, runs and
+// compares it at another setting, undoes the edits, and opens a broken file (message + "Open as text").
+// Screenshots of every step go to test-results/e2e/. Every wait is bounded; the whole run is capped at E2E_TIMEOUT_S (default 420 s).
 import { execFileSync, spawn } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
@@ -353,6 +353,34 @@ try {
   await tab.first().click();
   await g('canvas').waitFor({ timeout: 30_000 });
 
+  // 6a'. Run and compare with… the same pipeline at another setting (typed NODE.PARAM=VALUE): two runs with the
+  // same seed, then the inspector's compare view on them.
+  const runsBeforeCompare = readdirSync(outRoot);
+  await runCommand('dpipe: Run and Compare with…');
+  await paletteInput.waitFor({ state: 'visible', timeout: 15_000 });
+  await paletteInput.fill('sched.steps=4');
+  await palette.locator('.monaco-list-row', { hasText: 'sched.steps=4' }).first().waitFor({ timeout: 15_000 });
+  await page.keyboard.press('Enter');
+  const compareTab = page.locator('.tabs-container .tab', { hasText: 'Compare' });
+  await compareTab.first().waitFor({ timeout: 120_000 });
+  const compareTitle = (await compareTab.first().innerText()).trim();
+  check(compareTitle.includes(`${EXAMPLE} with sched.steps=4`) && /seed 5/.test(compareTitle), `the compare view is named after what it compares ("${compareTitle}")`);
+  const cmp = page.frameLocator('iframe.webview.ready >> visible=true').frameLocator('iframe#active-frame');
+  await cmp.locator('[data-testid="image-diff"]').waitFor({ timeout: 60_000 });
+  await cmp.locator('[data-testid="detail-distance"]').waitFor({ timeout: 30_000 });
+  const cmpMax = await cmp.locator('[data-testid="slider"]').getAttribute('max');
+  check(cmpMax === '7', `the compare view scrubs run A's 8 evaluations (slider max ${cmpMax})`);
+  const compareRuns = readdirSync(outRoot).filter((r) => !runsBeforeCompare.includes(r)).sort();
+  check(compareRuns.length === 2, `Run and compare made two runs (${compareRuns.join(', ')})`);
+  const [recA, recB] = compareRuns.map((r) => JSON.parse(readFileSync(join(outRoot, r, 'run.json'), 'utf8')));
+  check(recA.nfe === 8 && recB.nfe === 4 && recB.overrides.includes('sched.steps=4'), `A ran as edited (${recA.nfe} NFE), B with sched.steps=4 (${recB.nfe} NFE; overrides ${recB.overrides.join(' ')})`);
+  check(recA.seeds[0] === 5 && recB.seeds[0] === 5, `both runs used the same seed (${recA.seeds[0]}, ${recB.seeds[0]})`);
+  await shot('05c-run-and-compare');
+  await compareTab.first().locator('.tab-actions .action-label').first().click();
+  await tab.first().click();
+  await g('canvas').waitFor({ timeout: 30_000 });
+
+
   // 6b. Open Pipeline from Image: the PNG's pipeline opens as a new, unsaved graph beside the one that ran.
   await runCommand('dpipe: Open Pipeline from Image…');
   await paletteInput.waitFor({ state: 'visible', timeout: 15_000 });
@@ -397,6 +425,7 @@ try {
   await shot('06-after-undo');
 
   // 7b. A long run started from the editor's Run button, stopped from its Stop button.
+  const runsBeforeStop = readdirSync(outRoot);
   await g('node-sched').click();
   const stepsField = webview.locator('[data-testid="param-steps"] input');
   await stepsField.fill('5000');
@@ -409,7 +438,7 @@ try {
   await shot('06b-long-run');
   await g('stop-button').click();
   await webview.locator('[data-testid="run-progress"][data-phase="stopped"]').waitFor({ timeout: 30_000 });
-  const runs2 = readdirSync(outRoot).filter((r) => r !== runs[0]);
+  const runs2 = readdirSync(outRoot).filter((r) => !runsBeforeStop.includes(r));
   check(runs2.length === 1, 'the second run has its own folder');
   const record2 = JSON.parse(readFileSync(join(outRoot, runs2[0], 'run.json'), 'utf8'));
   check(record2.status === 'aborted' && record2.nfe > 0 && record2.nfe < 5000, `Stop ended the run early and the run record says so (status ${record2.status}, ${record2.nfe} of 5000 evaluations)`);

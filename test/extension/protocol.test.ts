@@ -22,7 +22,7 @@ describe('protocol validators', () => {
   it('name the offending field and the allowed values', () => {
     assert.equal(validateToHost({ type: 'bogus' }, 'msg'), 'msg.type: unknown message type "bogus"; allowed: ready, applyOps, request, command, openFile, previewAck, log');
     assert.equal(validateToHost({ type: 'command', command: 'format' }, 'msg'),
-      'msg.command: expected one of "run", "runWithSeed", "stop", "validate", "revealOutputs", "openAsText", "openInspector", got "format"');
+      'msg.command: expected one of "run", "runWithSeed", "runAndCompare", "stop", "validate", "revealOutputs", "openAsText", "openInspector", got "format"');
     assert.equal(validateToHost({ type: 'applyOps', ops: [{ op: 'removeNodes', ids: ['a'] }, { op: 'setParam', node: 'a', name: 'steps' }] }, 'msg'),
       'msg.ops[1]: setParam: unknown field name; allowed: node, param, value');
     assert.match(validateToHost({ type: 'applyOps', ops: [{ op: 'format' }] }, 'msg')!, /^msg\.ops\[0\]: unknown op "format"; ops: addNode, /);

@@ -45,6 +45,16 @@ export const Toolbar = memo(function Toolbar(p: ToolbarProps) {
       <button className="dp-icon-button" title="Run with seed…" aria-label="Run with seed" data-testid="run-seed-button" disabled={active || !!p.runBlocked} onClick={() => p.onCommand('runWithSeed')}>
         <Codicon name="symbol-numeric" />
       </button>
+      <button
+        className="dp-icon-button"
+        title="Run and compare with… (another pipeline, or this one with a parameter changed; same seed; opens the inspector's compare view)"
+        aria-label="Run and compare with"
+        data-testid="run-compare-button"
+        disabled={active || !!p.runBlocked}
+        onClick={() => p.onCommand('runAndCompare')}
+      >
+        <Codicon name="diff" />
+      </button>
       <div className="dp-run-progress" data-testid="run-progress" data-phase={phase}>
         {active && <ProgressBar value={total ? done ?? 0 : undefined} max={total || 1} label="Run progress" />}
         <span className="dp-run-text" data-testid="run-status">
