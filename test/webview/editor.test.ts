@@ -387,6 +387,8 @@ describe('graph editor webview (chromium)', function () {
   });
 
   it('runs: shows the latest x̂0 preview with step and σ, acknowledges it, then the outputs; a click opens the file', async () => {
+    await page.locator(tid('run-compare-button')).click();
+    await host.waitFor((m) => m.type === 'command' && m.command === 'runAndCompare', 3000, true);
     await page.locator(tid('run-button')).click();
     await host.waitFor((m) => m.type === 'command' && m.command === 'run', 3000, true);
     await host.post({ type: 'runState', phase: 'running', runId: 'r1', nodeId: 'sample', nfeDone: 3, nfeTotal: 32, step: 2, sigma: 14.6 });
@@ -441,6 +443,7 @@ describe('graph editor webview (chromium)', function () {
     const banner = page.locator(tid('trust-banner'));
     assert.match(await banner.innerText(), /runs are disabled.*not trusted/is);
     assert.equal(await page.locator(tid('run-button')).evaluate((b) => (b as HTMLElement & { disabled: boolean }).disabled), true);
+    assert.equal(await page.locator(tid('run-compare-button')).isDisabled(), true);
     await host.post({ type: 'trust', trusted: true });
     await page.waitForSelector(tid('trust-banner'), { state: 'detached' });
   });
