@@ -6,8 +6,9 @@
 // It packages the extension (scripts/package.mjs, this platform), installs the .vsix, opens an example pipeline
 // in the graph editor, edits a parameter and checks the document text, edits the text and checks the graph,
 // runs the pipeline from the command palette, checks the preview, the output files and what they carry, runs and
-// compares it at another setting, undoes the edits, and opens a broken file (message + "Open as text").
-// Screenshots of every step go to test-results/e2e/. Every wait is bounded; the whole run is capped at E2E_TIMEOUT_S (default 420 s).
+// compares it at another setting, runs it with Ctrl+Enter from inside the webview, undoes the edits, and opens a
+// broken file (message + "Open as text"). Screenshots of every step go to
+// test-results/e2e/. Every wait is bounded; the whole run is capped at E2E_TIMEOUT_S (default 420 s).
 import { execFileSync, spawn } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
@@ -380,6 +381,19 @@ try {
   await tab.first().click();
   await g('canvas').waitFor({ timeout: 30_000 });
 
+  // 6a''. Ctrl+Enter with the focus inside the graph webview runs the pipeline (VS Code forwards the webview's keys).
+  const runsBeforeKey = readdirSync(outRoot);
+  await g('canvas').click({ position: { x: 20, y: 20 } });
+  await page.keyboard.press('Control+Enter');
+  let keyRuns = [];
+  for (let i = 0; i < 300 && keyRuns.length === 0; i++) {
+    keyRuns = readdirSync(outRoot).filter((r) => !runsBeforeKey.includes(r) && existsSync(join(outRoot, r, 'run.json')));
+    if (keyRuns.length === 0) await sleep(100);
+  }
+  await webview.locator('[data-testid="run-progress"][data-phase="done"]').waitFor({ timeout: 60_000 });
+  await sleep(500);
+  keyRuns = readdirSync(outRoot).filter((r) => !runsBeforeKey.includes(r));
+  check(keyRuns.length === 1, `Ctrl+Enter in the webview started exactly one run (${keyRuns.join(', ') || 'none'})`);
 
   // 6b. Open Pipeline from Image: the PNG's pipeline opens as a new, unsaved graph beside the one that ran.
   await runCommand('dpipe: Open Pipeline from Image…');
