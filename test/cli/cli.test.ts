@@ -203,23 +203,29 @@ describe('cli: dpipe end to end', function () {
     assert.equal(t.evals.length, rec.nfe);
   });
 
-  it('demo: every example validates and runs; prints one grid per example', () => {
+  it('demo: the main job (trained UNet, one row per class) first, then every example; one grid per example', () => {
     const dir = tmp();
-    const v = dpipe(['validate', ...fs.readdirSync(path.join(ROOT, 'examples')).filter((f) => f.endsWith('.dpipe')).map((f) => path.join('examples', f))]);
+    const files = fs.readdirSync(path.join(ROOT, 'examples')).filter((f) => f.endsWith('.dpipe')).sort();
+    const v = dpipe(['validate', ...files.map((f) => path.join('examples', f))]);
     assert.equal(v.code, 0, v.out + v.err);
     const r = dpipe(['demo'], dir);
     assert.equal(r.code, 0, r.err);
     const lines = r.out.trim().split('\n');
-    // Examples whose model file is absent (the trained UNet before it is committed) are skipped with a note.
-    const modelOf = (f: string) => /"path": "([^"]+\.onnx)"/.exec(fs.readFileSync(path.join(ROOT, 'examples', f), 'utf8'))![1];
-    const runnable = fs.readdirSync(path.join(ROOT, 'examples')).filter((f) => f.endsWith('.dpipe')).sort();
-    const names = runnable.filter((f) => fs.existsSync(path.resolve(ROOT, 'examples', modelOf(f)))).map((f) => f.replace('.dpipe', ''));
-    assert.ok(names.length >= 6);
-    assert.deepEqual(lines, names.map((n) => path.join('dpipe-out', 'demo', n, 'digits-grid.png')));
-    for (const f of runnable.filter((f) => !names.includes(f.replace('.dpipe', '')))) assert.match(r.err, new RegExp(`${f.replace('.dpipe', '')}: skipped, its model is not there yet`));
-    for (const l of lines) {
+    const others = files.filter((f) => f !== 'demo.dpipe').map((f) => f.replace('.dpipe', ''));
+    assert.ok(others.length >= 8);
+    assert.deepEqual(lines, [
+      path.join('dpipe-out', 'demo', 'demo', 'classes-grid.png'),
+      ...others.map((n) => path.join('dpipe-out', 'demo', n, 'digits-grid.png')),
+    ]);
+    // 100 samples of the 32×32 UNet at scale 2 in 10 columns with a 2-pixel border: one row per class.
+    const main = decode(fs.readFileSync(path.join(dir, lines[0])));
+    assert.deepEqual([main.width, main.height, main.channels], [10 * 64 + 11 * 2, 10 * 64 + 11 * 2, 1]);
+    const rec = JSON.parse(fs.readFileSync(path.join(dir, 'dpipe-out', 'demo', 'demo', 'run.json'), 'utf8'));
+    assert.equal(rec.nfe, 25);
+    for (const l of lines.slice(1)) {
       const png = decode(fs.readFileSync(path.join(dir, l)));
       assert.deepEqual([png.width, png.height, png.channels], [10 * 64 + 11 * 2, 64 + 2 * 2, 1]);
     }
   });
+
 });

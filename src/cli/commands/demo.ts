@@ -7,8 +7,9 @@ import { loadFile, loadForRun, runWithProgress, seconds, shown } from './shared'
 
 const USAGE = `Usage: dpipe demo [NAME…] [--out DIR] [--quiet]
 
-Runs the example pipelines (examples/*.dpipe of this package; NAME picks some, e.g. euler-karras) on the demo
-model and prints the paths of the images. Each example writes into its own folder under the output folder.
+Runs the example pipelines (examples/*.dpipe of this package; NAME picks some, e.g. euler-karras) and prints the
+paths of the images. The main job, examples/demo.dpipe, runs first: the trained UNet (models/mnist_unet.onnx),
+one grid row per digit class; the other examples run on the exact Gaussian-mixture model and the UNet. Each example writes into its own folder under the output folder.
 Examples whose model file is not there (e.g. a model still being trained) are skipped with a note.
 
 Options:
@@ -25,8 +26,12 @@ export function examplesDir(from = __dirname): string {
   }
 }
 
+/** The main job: the trained UNet, one grid row per class. It runs first, so its grid is the first path printed. */
+export const MAIN_EXAMPLE = 'demo.dpipe';
+
 export function exampleFiles(dir: string): string[] {
-  return fs.readdirSync(dir).filter((f) => f.endsWith('.dpipe')).sort().map((f) => path.join(dir, f));
+  const names = fs.readdirSync(dir).filter((f) => f.endsWith('.dpipe')).sort();
+  return [...names.filter((f) => f === MAIN_EXAMPLE), ...names.filter((f) => f !== MAIN_EXAMPLE)].map((f) => path.join(dir, f));
 }
 
 export const demoCommand: Command = {
