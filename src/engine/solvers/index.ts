@@ -28,7 +28,6 @@ export { resMultistep } from './dpmpp';
 export * as solverCommon from './common';
 export { readParams } from './params';
 
-export const SOLVER_NODES: NodeType[] = [...EULER_NODES, ...HEUN_NODES, ...LMS_NODES, ...DPMPP_MULTISTEP_NODES, ...SINGLESTEP_NODES, ...DPM_FAST_NODES, ...DEIS_NODES, ...PNDM_NODES, ...UNIPC_NODES];
 import { EULER_PRESETS, EULER_ANCESTRAL_PRESETS } from './euler';
 import { HEUN_PRESETS } from './heun';
 import { LMS_PRESETS } from './lms';
@@ -57,6 +56,7 @@ export const SOLVER_PRESETS: Readonly<Record<string, PresetTable>> = {
 export { presetParam, readPresetParams, withPreset, PRESET_CUSTOM } from './params';
 export type { PresetTable, SolverPreset } from './params';
 
+export const SOLVER_NODES: NodeType[] = [...EULER_NODES, ...HEUN_NODES, ...LMS_NODES, ...DPMPP_MULTISTEP_NODES, ...SINGLESTEP_NODES, ...DPM_FAST_NODES, ...DEIS_NODES, ...PNDM_NODES, ...UNIPC_NODES];
 
 /**
  * Exact number of model evaluations a solver of this family will make on `sigmas` with `params` (correctors
