@@ -74,7 +74,7 @@ describe('format/serialize', () => {
     assert.equal(save(loadPipeline(once, opts).doc as PipelineDoc), once);
   });
 
-  it('breaks params over lines when one line would pass 100 columns; long lists one item per line', () => {
+  it('breaks params over lines when one line would pass 100 columns; long number lists filled into lines of at most 100 columns', () => {
     const sigmas = Array.from({ length: 30 }, (_, i) => Number((14.6 / (i + 1)).toFixed(3)));
     const doc: PipelineDoc = {
       dpipe: 1,
@@ -87,7 +87,7 @@ describe('format/serialize', () => {
     };
     const text = save(doc);
     assert.ok(text.includes('"params": { "sigmas": [3, 1, 0] }\n'));
-    assert.ok(text.includes(`"params": {\n        "sigmas": [\n          14.6,\n          7.3,\n`));
+    assert.ok(text.includes(`"params": {\n        "sigmas": [\n          14.6, 7.3, 4.867, 3.65, 2.92, 2.433, 2.086, 1.825, 1.622, 1.46, 1.327, 1.217, 1.123,\n`));
     assert.ok(text.split('\n').every((l) => l.length <= 100), 'no line over 100 columns');
     assert.deepEqual(load(text), doc);
   });

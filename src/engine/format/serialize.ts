@@ -104,11 +104,31 @@ function value(v: unknown, indent: string, startColumn = indent.length): string 
   const inline = tryInline(entries, isArr);
   if (inline !== undefined && startColumn + inline.length + 1 <= LINE_WIDTH) return inline;
   const inner = indent + IND;
+  if (isArr && (v as unknown[]).every((x) => typeof x === 'number')) return wrappedNumbers(v as number[], indent);
   const body = entries.map(([k, x]) => {
     const prefix = k === undefined ? '' : `${JSON.stringify(k)}: `;
     return `${inner}${prefix}${value(x, inner, inner.length + prefix.length)}`;
   });
   return `${isArr ? '[' : '{'}\n${body.join(',\n')}\n${indent}${isArr ? ']' : '}'}`;
+}
+
+/**
+ * A long list of numbers (σ lists, labels, fitted ratios) filled into lines of at most `LINE_WIDTH` columns rather
+ * than one number per line, so a 100-entry list stays readable and a change to one value is a one-line diff.
+ */
+function wrappedNumbers(xs: readonly number[], indent: string): string {
+  const inner = indent + IND;
+  const lines: string[] = [];
+  let line = '';
+  for (let i = 0; i < xs.length; i++) {
+    const item = num(xs[i]) + (i < xs.length - 1 ? ',' : '');
+    if (line && inner.length + line.length + 1 + item.length > LINE_WIDTH) {
+      lines.push(line);
+      line = item;
+    } else line = line ? `${line} ${item}` : item;
+  }
+  lines.push(line);
+  return `[\n${lines.map((l) => inner + l).join('\n')}\n${indent}]`;
 }
 
 function tryInline(entries: [string | undefined, unknown][], isArr: boolean): string | undefined {
