@@ -13,7 +13,25 @@ import type { Problem } from '../engine/core/errors';
 import type { NodeTypeInfo } from '../engine/registry/types';
 import { parseGraphOp, type GraphOp } from '../engine/graph';
 import type { PipelineDoc } from '../engine/format/types';
-import { array, bool, int, json, literal, num, object, optional, record, str, tagged, type Validator } from './validate';
+import {
+  array,
+  bool,
+  errorInfo,
+  int,
+  json,
+  literal,
+  logMessage,
+  num,
+  object,
+  optional,
+  previewMessage,
+  record,
+  requestMessage,
+  responseMessage,
+  str,
+  tagged,
+  type Validator,
+} from './validate';
 
 // ---------------------------------------------------------------------------------------------
 // Shared pieces
@@ -268,13 +286,6 @@ const vDoc: Validator<PipelineDoc | null> = (v, p) => (v === null || (typeof v =
 
 const vRunOutput = object<RunOutput>({ nodeId: str, kind: literal('png', 'npy', 'json'), path: str, uri: str });
 
-const vResponse: Validator<ResponseMessage> = (v, p) => {
-  const base = object<{ type: 'response'; id: string; ok: boolean }>({ type: literal('response'), id: str, ok: bool })(v, p);
-  if (base) return base;
-  const m = v as { ok: boolean; error?: unknown };
-  return m.ok ? undefined : str(m.error, `${p}.error`);
-};
-
 export const validateToWebview: Validator<ToWebview> = tagged<ToWebview>({
   init: object<InitMessage>({
     type: literal('init'),
@@ -303,18 +314,7 @@ export const validateToWebview: Validator<ToWebview> = tagged<ToWebview>({
     sigma: optional(num),
     message: optional(str),
   }),
-  preview: object<PreviewMessage>({
-    type: literal('preview'),
-    runId: str,
-    seq: int,
-    nodeId: str,
-    index: int,
-    step: int,
-    sigma: num,
-    width: int,
-    height: int,
-    image: (v, p) => (typeof v === 'string' && v.startsWith('data:image/png;base64,') ? undefined : `${p}: expected a data:image/png;base64 URI`),
-  }),
+  preview: previewMessage,
   runFinished: object<RunFinishedMessage>({
     type: literal('runFinished'),
     runId: str,
@@ -324,9 +324,9 @@ export const validateToWebview: Validator<ToWebview> = tagged<ToWebview>({
     nfe: int,
     ms: num,
     outDir: optional(str),
-    error: optional(object<{ code: string; message: string }>({ code: str, message: str })),
+    error: optional(errorInfo),
   }),
-  response: vResponse,
+  response: responseMessage<ResponseMessage>(),
 });
 
 const requestParams: { [M in RequestMethod]: Validator<RequestMethods[M]['params']> } = {
@@ -335,16 +335,7 @@ const requestParams: { [M in RequestMethod]: Validator<RequestMethods[M]['params
   validate: record(json) as Validator<Record<string, never>>,
 };
 
-const vRequest: Validator<RequestMessage> = (v, p) => {
-  const base = object<{ type: 'request'; id: string; method: RequestMethod }>({
-    type: literal('request'),
-    id: str,
-    method: literal(...(Object.keys(requestParams) as RequestMethod[])),
-  })(v, p);
-  if (base) return base;
-  const m = v as { method: RequestMethod; params: unknown };
-  return requestParams[m.method](m.params, `${p}.params`);
-};
+const vRequest = requestMessage<RequestMessage, RequestMethod>(requestParams);
 
 const vOp: Validator<GraphOpWire> = (v, p) => {
   const r = parseGraphOp(v);
@@ -358,7 +349,7 @@ export const validateToHost: Validator<ToHost> = tagged<ToHost>({
   command: object<CommandMessage>({ type: literal('command'), command: literal(...EDITOR_COMMANDS), seed: optional(int) }),
   openFile: object<OpenFileMessage>({ type: literal('openFile'), path: str }),
   previewAck: object<PreviewAckMessage>({ type: literal('previewAck'), runId: str, seq: int }),
-  log: object<LogMessage>({ type: literal('log'), level: literal('debug', 'info', 'warn', 'error'), message: str }),
+  log: logMessage,
 });
 
 /** Default request timeouts, ms: dialogs wait for the user, everything else should be quick. */

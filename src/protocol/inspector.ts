@@ -15,7 +15,7 @@ import type { ViewOptions } from '../engine/inspect/render';
 import type { EvalStats } from '../engine/inspect/stats';
 import type { SweepResult } from '../engine/inspect/sweep';
 import type { ResponseBody } from './rpc';
-import { array, bool, int, literal, nullable, num, object, optional, record, str, tagged, type Validator } from './validate';
+import { array, bool, int, literal, logMessage, nullable, num, object, optional, record, requestMessage, responseMessage, str, tagged, type Validator } from './validate';
 
 // ---------------------------------------------------------------------------------------------
 // Shared pieces
@@ -222,13 +222,6 @@ const vSweep: Validator<SweepResult> = object<SweepResult>({
   ),
 });
 
-const vResponse: Validator<InspectorResponse> = (v, p) => {
-  const base = object<{ type: 'response'; id: string; ok: boolean }>({ type: literal('response'), id: str, ok: bool })(v, p);
-  if (base) return base;
-  const r = v as { ok: boolean; error?: unknown };
-  return r.ok ? undefined : str(r.error, `${p}.error`);
-};
-
 export const validateToInspector: Validator<ToInspector> = tagged<ToInspector>({
   init: object<InspectorInitMessage>({ type: literal('init'), runs: array(vRun, 2), align: vAlign }),
   stats: object<StatsMessage>({ type: literal('stats'), run: int, stats: vStats, done: int }),
@@ -236,7 +229,7 @@ export const validateToInspector: Validator<ToInspector> = tagged<ToInspector>({
   reference: object<ReferenceMessage>({ type: literal('reference'), run: int, errors: array(vRunError, 1000) }),
   sweep: object<SweepMessage>({ type: literal('sweep'), result: vSweep }),
   notice: object<NoticeMessage>({ type: literal('notice'), level: literal('info', 'error'), text: str }),
-  response: vResponse,
+  response: responseMessage<InspectorResponse>(),
 });
 
 /** Validates a frame result's payload (the response body itself is generic). */
@@ -266,19 +259,14 @@ const requestParams: { [M in InspectorMethod]: Validator<InspectorRequestMethods
   export: object<ExportParams>({ run: int, kind: literal(...EXPORT_KINDS), i: optional(int), plane: str, item: vItem, view: vView, zoom: optional(int) }),
 };
 
-const vRequest: Validator<InspectorRequest> = (v, p) => {
-  const base = object<{ type: 'request'; id: string; method: InspectorMethod }>({ type: literal('request'), id: str, method: literal('frame', 'export') })(v, p);
-  if (base) return base;
-  const m = v as { method: InspectorMethod; params: unknown };
-  return requestParams[m.method](m.params, `${p}.params`);
-};
+const vRequest = requestMessage<InspectorRequest, InspectorMethod>(requestParams);
 
 export const validateFromInspector: Validator<FromInspector> = tagged<FromInspector>({
   ready: object<InspectorReadyMessage>({ type: literal('ready') }),
   request: vRequest,
   setAlign: object<SetAlignMessage>({ type: literal('setAlign'), mode: vAlign }),
   command: object<InspectorCommandMessage>({ type: literal('command'), command: literal(...INSPECTOR_COMMANDS), path: optional(str) }),
-  log: object<InspectorLogMessage>({ type: literal('log'), level: literal('debug', 'info', 'warn', 'error'), message: str }),
+  log: logMessage,
 });
 
 /** Request timeouts, ms: a frame is one small file read; an export may wait for a save dialog. */

@@ -8,7 +8,7 @@
  * run with exactly one `runFinished`. Previews use a credit of one: after sending `preview` seq n the runner sends
  * no other preview until `previewAck` n arrives, keeping only the newest one meanwhile (older ones are dropped).
  */
-import { array, bool, int, literal, num, object, optional, str, tagged, type Validator } from './validate';
+import { array, bool, errorInfo, int, literal, logMessage, num, object, optional, previewMessage, str, tagged, type Validator } from './validate';
 
 // ---------------------------------------------------------------------------------------------
 // Host → runner
@@ -174,18 +174,7 @@ export const validateFromRunner: Validator<FromRunner> = tagged<FromRunner>({
   pong: object<RunnerPong>({ type: literal('pong'), id: str, busy: bool }),
   runStarted: object<RunStarted>({ type: literal('runStarted'), runId: str, nfeTotal: int }),
   progress: object<RunProgress>({ type: literal('progress'), runId: str, nodeId: str, index: int, step: int, sigma: num, nfeDone: int, nfeTotal: int }),
-  preview: object<RunPreview>({
-    type: literal('preview'),
-    runId: str,
-    seq: int,
-    nodeId: str,
-    index: int,
-    step: int,
-    sigma: num,
-    width: int,
-    height: int,
-    image: (v, p) => (typeof v === 'string' && v.startsWith('data:image/png;base64,') ? undefined : `${p}: expected a data:image/png;base64 URI`),
-  }),
+  preview: previewMessage,
   runFinished: object<RunFinished>({
     type: literal('runFinished'),
     runId: str,
@@ -195,8 +184,8 @@ export const validateFromRunner: Validator<FromRunner> = tagged<FromRunner>({
     nfe: int,
     ms: num,
     outDir: str,
-    error: optional(object<{ code: string; message: string }>({ code: str, message: str })),
+    error: optional(errorInfo),
     nfeAtStop: optional(int),
   }),
-  log: object<RunnerLog>({ type: literal('log'), level: literal('debug', 'info', 'warn', 'error'), message: str }),
+  log: logMessage,
 });

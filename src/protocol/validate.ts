@@ -78,6 +78,70 @@ export function tagged<T extends { type: string }>(variants: { [K in T['type']]:
   };
 }
 
+// ---------------------------------------------------------------------------------------------
+// Message pieces the editor, runner and inspector protocols share (written once here)
+
+/** A `data:image/png;base64,` URI (previews). */
+export const pngDataUri: Validator<string> = (v, p) =>
+  typeof v === 'string' && v.startsWith('data:image/png;base64,') ? undefined : `${p}: expected a data:image/png;base64 URI`;
+
+/** The `{ code, message }` of a failed run (error catalog code). */
+export const errorInfo = object<{ code: string; message: string }>({ code: str, message: str });
+
+/** A `log` message: a line for an Output channel. */
+export const logMessage = object<{ type: 'log'; level: 'debug' | 'info' | 'warn' | 'error'; message: string }>({
+  type: literal('log'),
+  level: literal('debug', 'info', 'warn', 'error'),
+  message: str,
+});
+
+/** A `preview` message: a Sample node's predicted x̂0 as a PNG data URI (editor `PreviewMessage`, runner `RunPreview`). */
+export const previewMessage = object<{
+  type: 'preview';
+  runId: string;
+  seq: number;
+  nodeId: string;
+  index: number;
+  step: number;
+  sigma: number;
+  width: number;
+  height: number;
+  image: string;
+}>({
+  type: literal('preview'),
+  runId: str,
+  seq: int,
+  nodeId: str,
+  index: int,
+  step: int,
+  sigma: num,
+  width: int,
+  height: int,
+  image: pngDataUri,
+});
+
+/** The answer to a `request`: `{ type: 'response', id, ok: true, result? }` or `{ …, ok: false, error }`. */
+export function responseMessage<T extends { type: 'response' }>(): Validator<T> {
+  const base = object<{ type: 'response'; id: string; ok: boolean }>({ type: literal('response'), id: str, ok: bool });
+  return (v, p) => {
+    const e = base(v, p);
+    if (e) return e;
+    const r = v as { ok: boolean; error?: unknown };
+    return r.ok ? undefined : str(r.error, `${p}.error`);
+  };
+}
+
+/** A `request` `{ type: 'request', id, method, params }`: `method` one of the table's keys, `params` checked by its entry. */
+export function requestMessage<T extends { type: 'request' }, M extends string>(params: { [K in M]: Validator<unknown> }): Validator<T> {
+  const base = object<{ type: 'request'; id: string; method: M }>({ type: literal('request'), id: str, method: literal(...(Object.keys(params) as M[])) });
+  return (v, p) => {
+    const e = base(v, p);
+    if (e) return e;
+    const m = v as { method: M; params: unknown };
+    return params[m.method](m.params, `${p}.params`);
+  };
+}
+
 /** Thrown by {@link parse} when a message does not match its protocol. */
 export class ProtocolError extends Error {
   constructor(message: string) {
