@@ -14,14 +14,13 @@
  *   no noise (diffusers adds its `fixed_large` noise on the last strided step too; set the schedule's last σ
  *   to σ(0) to get that).
  */
-import type { Latent, SolverFn } from '../../core/types';
+import type { SolverFn } from '../../core/types';
 import { combine } from '../../core/latent';
 import type { NodeType } from '../../registry/node';
 import { defineSolver } from '../../registry/node';
 import type { Params, ParamSpec } from '../../registry/types';
 import { presetParam, readParams, readPresetParams, type PresetTable } from '../params';
-import { S_NOISE_PARAM, addNoise } from './util';
-import { checkAbort, emit, maybeCorrect } from '../common';
+import { S_NOISE_PARAM, addNoise, runSteps } from './util';
 
 /**
  * Presets (η stays the block's own): diffusers `DDIMScheduler.step(eta=η)` and the paper's repository
@@ -44,25 +43,13 @@ interface ODdim { eta: number; sNoise: number }
 
 export const ddimEta: SolverFn<Params> = async (model, x0, sigmas, options, ctx) => {
   const o = readPresetParams<ODdim>('solver.ddim_eta', P_DDIM, options, DDIM_ETA_PRESETS);
-  let x = x0;
-  const hist: Latent[] = [];
-  const histS: number[] = [];
-  for (let i = 0; i < sigmas.length - 1; i++) {
-    checkAbort(ctx, i, sigmas.length - 1);
-    const s = sigmas[i];
-    const sn = sigmas[i + 1];
-    const denoised = await model(x, s, { step: i, role: 'predictor' });
-    const xPrev = x;
-    hist.push(denoised);
-    histS.push(s);
+  return runSteps(model, x0, sigmas, ctx, true, (x, denoised, _i, s, sn) => {
     const up = o.eta * sn * Math.sqrt(Math.max(0, 1 - (sn * sn) / (s * s)));
     const down = Math.sqrt(Math.max(0, sn * sn - up * up));
     x = combine(x, [[down / s, x], [1 - down / s, denoised]]);
     if (o.eta > 0) x = addNoise(x, ctx.noise, s, sn, o.sNoise * up);
-    x = await maybeCorrect(ctx, { model, step: i, sigmas, x: xPrev, xNext: x, history: hist, historySigmas: histS });
-    emit(ctx, i, sigmas, x, denoised);
-  }
-  return x;
+    return x;
+  });
 };
 
 const P_DDPM: readonly ParamSpec[] = [
@@ -80,17 +67,7 @@ interface ODdpm { variance: 'fixed_small' | 'fixed_large'; sNoise: number }
 
 export const ddpm: SolverFn<Params> = async (model, x0, sigmas, options, ctx) => {
   const o = readParams<ODdpm>('solver.ddpm', P_DDPM, options);
-  let x = x0;
-  const hist: Latent[] = [];
-  const histS: number[] = [];
-  for (let i = 0; i < sigmas.length - 1; i++) {
-    checkAbort(ctx, i, sigmas.length - 1);
-    const s = sigmas[i];
-    const sn = sigmas[i + 1];
-    const denoised = await model(x, s, { step: i, role: 'predictor' });
-    const xPrev = x;
-    hist.push(denoised);
-    histS.push(s);
+  return runSteps(model, x0, sigmas, ctx, true, (x, denoised, _i, s, sn) => {
     const ratio = (sn * sn) / (s * s); // posterior-mean weight of x
     x = combine(x, [[ratio, x], [1 - ratio, denoised]]);
     if (sn > 0) {
@@ -99,10 +76,8 @@ export const ddpm: SolverFn<Params> = async (model, x0, sigmas, options, ctx) =>
         : ((s * s - sn * sn) / (1 + s * s)) * (1 + sn * sn); // β/ᾱ_prev
       x = addNoise(x, ctx.noise, s, sn, o.sNoise * Math.sqrt(Math.max(0, varVe)));
     }
-    x = await maybeCorrect(ctx, { model, step: i, sigmas, x: xPrev, xNext: x, history: hist, historySigmas: histS });
-    emit(ctx, i, sigmas, x, denoised);
-  }
-  return x;
+    return x;
+  });
 };
 
 export const DDPM_NODES: NodeType[] = [

@@ -27,8 +27,8 @@ import { defineSolver } from '../../registry/node';
 import type { Params, ParamSpec } from '../../registry/types';
 import { presetParam, readParams, readPresetParams, type PresetTable } from '../params';
 import { lowerOrderFinalParam, multistepOrder, type LowerOrderFinal } from '../dpmpp';
-import { ETA_PARAM, S_NOISE_PARAM, addNoise, oneMinusExp } from './util';
-import { ancestralStep, checkAbort, emit, maybeCorrect } from '../common';
+import { ETA_PARAM, S_NOISE_PARAM, addNoise, oneMinusExp, runSteps } from './util';
+import { ancestralStep } from '../common';
 
 const sigmaFn = (t: number): number => Math.exp(-t);
 const tFn = (sigma: number): number => -Math.log(sigma);
@@ -41,12 +41,7 @@ interface O2SA { eta: number; sNoise: number }
 
 export const dpmpp2sAncestral: SolverFn<Params> = async (model, x0, sigmas, options, ctx) => {
   const o = readParams<O2SA>('solver.dpmpp_2s_ancestral', P_2SA, options);
-  let x = x0;
-  for (let i = 0; i < sigmas.length - 1; i++) {
-    checkAbort(ctx, i, sigmas.length - 1);
-    const s = sigmas[i];
-    const sn = sigmas[i + 1];
-    const denoised = await model(x, s, { step: i, role: 'predictor' });
+  return runSteps(model, x0, sigmas, ctx, false, async (x, denoised, i, s, sn) => {
     const [down, up] = ancestralStep(s, sn, o.eta);
     if (down === 0) {
       // Euler step to 0: x + (x − D)/σ·(0 − σ) = D
@@ -61,9 +56,8 @@ export const dpmpp2sAncestral: SolverFn<Params> = async (model, x0, sigmas, opti
       x = combine(x, [[sigmaFn(tNext) / s, x], [oneMinusExp(h), denoised2]]);
     }
     if (sn > 0) x = addNoise(x, ctx.noise, s, sn, o.sNoise * up);
-    emit(ctx, i, sigmas, x, denoised);
-  }
-  return x;
+    return x;
+  });
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -77,36 +71,26 @@ interface OSDE { eta: number; sNoise: number; r: number }
 
 export const dpmppSde: SolverFn<Params> = async (model, x0, sigmas, options, ctx) => {
   const o = readParams<OSDE>('solver.dpmpp_sde', P_SDE, options);
-  let x = x0;
-  for (let i = 0; i < sigmas.length - 1; i++) {
-    checkAbort(ctx, i, sigmas.length - 1);
-    const s = sigmas[i];
-    const sn = sigmas[i + 1];
-    const denoised = await model(x, s, { step: i, role: 'predictor' });
-    if (sn === 0) {
-      x = denoised; // Euler step to σ = 0
-    } else {
-      const t = tFn(s);
-      const tNext = tFn(sn);
-      const h = tNext - t;
-      const sMid = t + h * o.r;
-      const fac = 1 / (2 * o.r);
-      // Stage 1: to σ(s) with an ancestral split.
-      const [sd1, su1] = ancestralStep(s, sigmaFn(sMid), o.eta);
-      const s1 = tFn(sd1);
-      let x2 = combine(x, [[sigmaFn(s1) / s, x], [-Math.expm1(t - s1), denoised]]);
-      x2 = addNoise(x2, ctx.noise, s, sigmaFn(sMid), o.sNoise * su1);
-      const denoised2 = await model(x2, sigmaFn(sMid), { step: i, role: 'stage' });
-      // Stage 2
-      const [sd2, su2] = ancestralStep(s, sn, o.eta);
-      const tn2 = tFn(sd2);
-      const dd = combine(denoised, [[1 - fac, denoised], [fac, denoised2]]);
-      x = combine(x, [[sigmaFn(tn2) / s, x], [-Math.expm1(t - tn2), dd]]);
-      x = addNoise(x, ctx.noise, s, sn, o.sNoise * su2);
-    }
-    emit(ctx, i, sigmas, x, denoised);
-  }
-  return x;
+  return runSteps(model, x0, sigmas, ctx, false, async (x, denoised, i, s, sn) => {
+    if (sn === 0) return denoised; // Euler step to σ = 0
+    const t = tFn(s);
+    const tNext = tFn(sn);
+    const h = tNext - t;
+    const sMid = t + h * o.r;
+    const fac = 1 / (2 * o.r);
+    // Stage 1: to σ(s) with an ancestral split.
+    const [sd1, su1] = ancestralStep(s, sigmaFn(sMid), o.eta);
+    const s1 = tFn(sd1);
+    let x2 = combine(x, [[sigmaFn(s1) / s, x], [-Math.expm1(t - s1), denoised]]);
+    x2 = addNoise(x2, ctx.noise, s, sigmaFn(sMid), o.sNoise * su1);
+    const denoised2 = await model(x2, sigmaFn(sMid), { step: i, role: 'stage' });
+    // Stage 2
+    const [sd2, su2] = ancestralStep(s, sn, o.eta);
+    const tn2 = tFn(sd2);
+    const dd = combine(denoised, [[1 - fac, denoised], [fac, denoised2]]);
+    x = combine(x, [[sigmaFn(tn2) / s, x], [-Math.expm1(t - tn2), dd]]);
+    return addNoise(x, ctx.noise, s, sn, o.sNoise * su2);
+  });
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -139,19 +123,9 @@ interface O2MSDE { eta: number; sNoise: number; solverType: 'midpoint' | 'heun';
 
 export const dpmpp2mSde: SolverFn<Params> = async (model, x0, sigmas, options, ctx) => {
   const o = readPresetParams<O2MSDE>('solver.dpmpp_2m_sde', P_2MSDE, options, DPMPP_2M_SDE_PRESETS);
-  let x = x0;
-  const hist: Latent[] = [];
-  const histS: number[] = [];
   let old: Latent | undefined;
   let hLast = 0;
-  for (let i = 0; i < sigmas.length - 1; i++) {
-    checkAbort(ctx, i, sigmas.length - 1);
-    const s = sigmas[i];
-    const sn = sigmas[i + 1];
-    const denoised = await model(x, s, { step: i, role: 'predictor' });
-    const xPrev = x;
-    hist.push(denoised);
-    histS.push(s);
+  return runSteps(model, x0, sigmas, ctx, true, (x, denoised, i, s, sn) => {
     let h = hLast;
     if (sn === 0) {
       x = denoised;
@@ -170,10 +144,8 @@ export const dpmpp2mSde: SolverFn<Params> = async (model, x0, sigmas, options, c
     }
     old = denoised;
     hLast = h;
-    x = await maybeCorrect(ctx, { model, step: i, sigmas, x: xPrev, xNext: x, history: hist, historySigmas: histS });
-    emit(ctx, i, sigmas, x, denoised);
-  }
-  return x;
+    return x;
+  });
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -184,21 +156,11 @@ interface O3MSDE { eta: number; sNoise: number }
 
 export const dpmpp3mSde: SolverFn<Params> = async (model, x0, sigmas, options, ctx) => {
   const o = readParams<O3MSDE>('solver.dpmpp_3m_sde', P_3MSDE, options);
-  let x = x0;
-  const hist: Latent[] = [];
-  const histS: number[] = [];
   let d1: Latent | undefined;
   let d2: Latent | undefined;
   let h1: number | undefined;
   let h2: number | undefined;
-  for (let i = 0; i < sigmas.length - 1; i++) {
-    checkAbort(ctx, i, sigmas.length - 1);
-    const s = sigmas[i];
-    const sn = sigmas[i + 1];
-    const denoised = await model(x, s, { step: i, role: 'predictor' });
-    const xPrev = x;
-    hist.push(denoised);
-    histS.push(s);
+  return runSteps(model, x0, sigmas, ctx, true, (x, denoised, _i, s, sn) => {
     let h = h1 as number;
     if (sn === 0) {
       x = denoised;
@@ -231,10 +193,8 @@ export const dpmpp3mSde: SolverFn<Params> = async (model, x0, sigmas, options, c
     d1 = denoised;
     h2 = h1;
     h1 = h;
-    x = await maybeCorrect(ctx, { model, step: i, sigmas, x: xPrev, xNext: x, history: hist, historySigmas: histS });
-    emit(ctx, i, sigmas, x, denoised);
-  }
-  return x;
+    return x;
+  });
 };
 
 // ---------------------------------------------------------------------------------------------

@@ -21,8 +21,7 @@ import type { NodeType } from '../../registry/node';
 import { defineSolver } from '../../registry/node';
 import type { Params, ParamSpec } from '../../registry/types';
 import { readParams } from '../params';
-import { S_NOISE_PARAM, addNoise } from './util';
-import { checkAbort, emit, maybeCorrect } from '../common';
+import { S_NOISE_PARAM, addNoise, runSteps } from './util';
 
 /** The noise scale functions of the reference code (`customized_func`, func_type 1–7; paper App. A.8). */
 export const NOISE_SCALES = {
@@ -77,19 +76,9 @@ export const erSde: SolverFn<Params> = async (model, x0, sigmas, options, ctx) =
   const o = readParams<OER>('solver.er_sde', P_ER, options);
   const phi = NOISE_SCALES[o.noiseScale];
   const N = o.integrationPoints;
-  let x = x0;
-  const hist: Latent[] = [];
-  const histS: number[] = [];
   let old: Latent | undefined;
   let oldD1: Latent | undefined;
-  for (let i = 0; i < sigmas.length - 1; i++) {
-    checkAbort(ctx, i, sigmas.length - 1);
-    const s = sigmas[i];
-    const sn = sigmas[i + 1];
-    const denoised = await model(x, s, { step: i, role: 'predictor' });
-    const xPrev = x;
-    hist.push(denoised);
-    histS.push(s);
+  return runSteps(model, x0, sigmas, ctx, true, (x, denoised, i, s, sn) => {
     let d1: Latent | undefined;
     if (sn === 0) {
       x = denoised;
@@ -116,10 +105,8 @@ export const erSde: SolverFn<Params> = async (model, x0, sigmas, options, ctx) =
     }
     old = denoised;
     if (d1) oldD1 = d1;
-    x = await maybeCorrect(ctx, { model, step: i, sigmas, x: xPrev, xNext: x, history: hist, historySigmas: histS });
-    emit(ctx, i, sigmas, x, denoised);
-  }
-  return x;
+    return x;
+  });
 };
 
 export const ER_SDE_NODES: NodeType[] = [
