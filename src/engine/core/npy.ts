@@ -53,7 +53,8 @@ export function parseNpy(buf: Uint8Array, name = 'array'): NpyArray {
   return { shape, dtype: descr, data };
 }
 
-function halfToFloat(h: number): number {
+/** An IEEE 754 binary16 bit pattern as a number (subnormals, ±∞ and NaN included). */
+export function halfToFloat(h: number): number {
   const s = h & 0x8000 ? -1 : 1;
   const e = (h >> 10) & 0x1f;
   const f = h & 0x3ff;

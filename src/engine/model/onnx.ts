@@ -13,6 +13,7 @@ import * as ort from 'onnxruntime-node';
 import { promises as fsp } from 'fs';
 import * as path from 'path';
 import { DpipeError } from '../core/errors';
+import { halfToFloat } from '../core/npy';
 
 /** ONNX element types as onnxruntime names them ('float32', 'int64', 'float16', 'bool', …). */
 export type ElementType = string;
@@ -269,13 +270,4 @@ function describeFeeds(feeds: Readonly<Record<string, Tensor>>): string {
 
 function errorText(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
-}
-
-function halfToFloat(h: number): number {
-  const s = h & 0x8000 ? -1 : 1;
-  const e = (h >> 10) & 0x1f;
-  const f = h & 0x3ff;
-  if (e === 0) return s * 2 ** -14 * (f / 1024);
-  if (e === 31) return f ? NaN : s * Infinity;
-  return s * 2 ** (e - 15) * (1 + f / 1024);
 }
