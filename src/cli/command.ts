@@ -1,6 +1,6 @@
 /**
  * The CLI's command contract. Each command is one module in `commands/` exporting a {@link Command}, listed in
- * `commands/index.ts`. A command reads its arguments with {@link parseCommandArgs}, writes through {@link CliIO}
+ * `commands/index.ts`. A command reads its arguments with {@link commandArgs} (which answers `--help`), writes through {@link CliIO}
  * (never `console` or `process` directly, so tests can run it in-process), returns its exit code, and throws a
  * `DpipeError` for anything the user can fix (main prints it as one line, no stack).
  */
@@ -57,6 +57,22 @@ export function parseCommandArgs<O extends Options>(cmd: Pick<Command, 'name' | 
   } catch (e) {
     throw new DpipeError('E_USAGE', `dpipe ${cmd.name}: ${(e as Error).message.replace(/\. To specify a positional.*$/s, '')}\n\n${cmd.usage}`);
   }
+}
+
+const HELP = { help: { type: 'boolean', short: 'h' } } as const;
+
+/**
+ * A command's arguments, as {@link parseCommandArgs} reads them, with `-h, --help` added to its options. When
+ * help is asked for it prints the command's usage to `io.out` and returns undefined (the command then returns
+ * `EXIT.OK`).
+ */
+export function commandArgs<O extends Options>(cmd: Pick<Command, 'name' | 'usage'>, args: readonly string[], io: Pick<CliIO, 'out'>, options: O) {
+  const parsed = parseCommandArgs(cmd, args, { ...options, ...HELP });
+  if ((parsed.values as { help?: boolean }).help) {
+    io.out(cmd.usage + '\n');
+    return undefined;
+  }
+  return parsed;
 }
 
 /** An integer option, or undefined when absent. */

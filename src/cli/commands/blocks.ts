@@ -3,7 +3,7 @@ import { DpipeError } from '../../engine/core/errors';
 import { closestNames, describeParam } from '../../engine/format/registry';
 import { registryInfo } from '../../engine/registry/index';
 import type { NodeTypeInfo, ParamSpec, PortSpec } from '../../engine/registry/types';
-import { EXIT, parseCommandArgs, type Command } from '../command';
+import { EXIT, commandArgs, type Command } from '../command';
 
 const USAGE = `Usage: dpipe blocks [TYPE…] [--json]
 
@@ -42,11 +42,9 @@ export const blocksCommand: Command = {
   summary: 'list every block with its parameters, defaults and ranges (--json for the registry)',
   usage: USAGE,
   async run(args, io) {
-    const { values, positionals } = parseCommandArgs(this, args, { json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } });
-    if (values.help) {
-      io.out(USAGE + '\n');
-      return EXIT.OK;
-    }
+    const parsed = commandArgs(this, args, io, { json: { type: 'boolean' } });
+    if (!parsed) return EXIT.OK;
+    const { values, positionals } = parsed;
     const all = registryInfo();
     let list = all;
     if (positionals.length) {

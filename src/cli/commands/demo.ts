@@ -2,7 +2,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { DpipeError } from '../../engine/core/errors';
-import { EXIT, parseCommandArgs, type Command } from '../command';
+import { EXIT, commandArgs, type Command } from '../command';
 import { loadFile, loadForRun, runWithProgress, seconds, shown } from './shared';
 
 const USAGE = `Usage: dpipe demo [NAME…] [--out DIR] [--quiet]
@@ -40,15 +40,12 @@ export const demoCommand: Command = {
   usage: USAGE,
   cancellable: true,
   async run(args, io) {
-    const { values, positionals } = parseCommandArgs(this, args, {
+    const parsed = commandArgs(this, args, io, {
       out: { type: 'string' },
       quiet: { type: 'boolean', short: 'q' },
-      help: { type: 'boolean', short: 'h' },
     });
-    if (values.help) {
-      io.out(USAGE + '\n');
-      return EXIT.OK;
-    }
+    if (!parsed) return EXIT.OK;
+    const { values, positionals } = parsed;
     const dir = examplesDir();
     let files = exampleFiles(dir);
     if (positionals.length) {

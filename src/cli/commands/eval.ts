@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { DpipeError } from '../../engine/core/errors';
 import { evalPipeline, fdMnistFiles, type EvalReport, type Spread } from '../../engine/eval/index';
-import { EXIT, intOption, parseCommandArgs, usageError, type Command } from '../command';
+import { EXIT, intOption, commandArgs, usageError, type Command } from '../command';
 import { loadForRun, shown } from './shared';
 
 const USAGE = `Usage: dpipe eval FILE.dpipe --samples N [options]
@@ -62,7 +62,7 @@ export const evalCommand: Command = {
   summary: 'score a pipeline\'s samples with FD-MNIST (Fréchet distance, class accuracy, NFE, time)',
   usage: USAGE,
   async run(args, io) {
-    const { values, positionals } = parseCommandArgs(this, args, {
+    const parsed = commandArgs(this, args, io, {
       samples: { type: 'string' },
       seed: { type: 'string' },
       repeats: { type: 'string' },
@@ -72,12 +72,9 @@ export const evalCommand: Command = {
       models: { type: 'string' },
       json: { type: 'boolean' },
       quiet: { type: 'boolean', short: 'q' },
-      help: { type: 'boolean', short: 'h' },
     });
-    if (values.help) {
-      io.out(USAGE + '\n');
-      return EXIT.OK;
-    }
+    if (!parsed) return EXIT.OK;
+    const { values, positionals } = parsed;
     if (positionals.length !== 1) throw usageError(this, positionals.length ? `expected one .dpipe file, got ${positionals.length}` : 'missing the .dpipe file');
     const samples = intOption(this, '--samples', values.samples, 2);
     if (samples === undefined) throw usageError(this, '--samples N is required');

@@ -4,7 +4,7 @@ import { DpipeError } from '../../engine/core/errors';
 import { fitOnPipeline, findSite } from '../../engine/learned/capture';
 import { DC_PARAMS, fitDcRatios, type DcOptions } from '../../engine/learned/dcsolver';
 import { readParams } from '../../engine/solvers/params';
-import { EXIT, intOption, parseCommandArgs, usageError, type Command } from '../command';
+import { EXIT, intOption, commandArgs, usageError, type Command } from '../command';
 import { editPipelineText, writeText } from './fit';
 import { loadForRun, pipelineSource, shown } from './shared';
 
@@ -31,7 +31,7 @@ export const fitDcCommand: Command = {
   usage: USAGE,
   async run(args, io) {
     const cmd = { name: 'fit dc', usage: USAGE };
-    const { values, positionals } = parseCommandArgs(cmd, args, {
+    const parsed = commandArgs(cmd, args, io, {
       samples: { type: 'string' },
       'ref-substeps': { type: 'string' },
       seed: { type: 'string' },
@@ -39,12 +39,9 @@ export const fitDcCommand: Command = {
       out: { type: 'string' },
       'dry-run': { type: 'boolean' },
       quiet: { type: 'boolean', short: 'q' },
-      help: { type: 'boolean', short: 'h' },
     });
-    if (values.help) {
-      io.out(USAGE + '\n');
-      return EXIT.OK;
-    }
+    if (!parsed) return EXIT.OK;
+    const { values, positionals } = parsed;
     if (positionals.length !== 1) throw usageError(cmd, 'give the .dpipe file to fit on');
     const samples = intOption(cmd, '--samples', values.samples, 1) ?? 16;
     const sub = intOption(cmd, '--ref-substeps', values['ref-substeps'], 2) ?? 40;

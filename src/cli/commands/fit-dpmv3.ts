@@ -7,7 +7,7 @@ import { fitOnPipeline, findSite } from '../../engine/learned/capture';
 import { EmsAccumulator, emsToJson, type Ems } from '../../engine/learned/dpmv3';
 import { loadModel } from '../../engine/model/index';
 import { seededBatch } from '../../engine/noise/seeded';
-import { EXIT, intOption, parseCommandArgs, usageError, type Command } from '../command';
+import { EXIT, intOption, commandArgs, usageError, type Command } from '../command';
 import { editPipelineText, numberOption, writeText } from './fit';
 import { loadForRun, pipelineSource, shown } from './shared';
 
@@ -38,7 +38,7 @@ export const fitDpmv3Command: Command = {
   usage: USAGE,
   async run(args, io) {
     const cmd = { name: 'fit dpmv3', usage: USAGE };
-    const { values, positionals } = parseCommandArgs(cmd, args, {
+    const parsed = commandArgs(cmd, args, io, {
       samples: { type: 'string' },
       steps: { type: 'string' },
       out: { type: 'string' },
@@ -48,12 +48,9 @@ export const fitDpmv3Command: Command = {
       seed: { type: 'string' },
       sample: { type: 'string' },
       quiet: { type: 'boolean', short: 'q' },
-      help: { type: 'boolean', short: 'h' },
     });
-    if (values.help) {
-      io.out(USAGE + '\n');
-      return EXIT.OK;
-    }
+    if (!parsed) return EXIT.OK;
+    const { values, positionals } = parsed;
     if (positionals.length !== 1) throw usageError(cmd, 'give one model (.onnx) or pipeline (.dpipe)');
     const samples = intOption(cmd, '--samples', values.samples, 2) ?? 64;
     const steps = intOption(cmd, '--steps', values.steps, 2) ?? 400;

@@ -4,7 +4,7 @@ import { DpipeError } from '../../engine/core/errors';
 import { freshNodeId, type GraphOp } from '../../engine/graph/index';
 import { fitOnPipeline, findSite } from '../../engine/learned/capture';
 import { fitGits, GITS_METRICS, type GitsMetric } from '../../engine/learned/gits';
-import { EXIT, intOption, parseCommandArgs, usageError, type Command } from '../command';
+import { EXIT, intOption, commandArgs, usageError, type Command } from '../command';
 import { editPipelineText, numberOption, writeText } from './fit';
 import { loadForRun, pipelineSource, shown } from './shared';
 
@@ -37,7 +37,8 @@ export const fitGitsCommand: Command = {
   summary: 'GITS time schedule by dynamic programming over warm-up trajectories, written into FILE.dpipe',
   usage: USAGE,
   async run(args, io) {
-    const { values, positionals } = parseCommandArgs({ name: 'fit gits', usage: USAGE }, args, {
+    const cmd = { name: 'fit gits', usage: USAGE };
+    const parsed = commandArgs(cmd, args, io, {
       nfe: { type: 'string' },
       samples: { type: 'string' },
       fine: { type: 'string' },
@@ -49,13 +50,9 @@ export const fitGitsCommand: Command = {
       out: { type: 'string' },
       'dry-run': { type: 'boolean' },
       quiet: { type: 'boolean', short: 'q' },
-      help: { type: 'boolean', short: 'h' },
     });
-    const cmd = { name: 'fit gits', usage: USAGE };
-    if (values.help) {
-      io.out(USAGE + '\n');
-      return EXIT.OK;
-    }
+    if (!parsed) return EXIT.OK;
+    const { values, positionals } = parsed;
     if (positionals.length !== 1) throw usageError(cmd, positionals.length ? `expected one .dpipe file; got ${positionals.join(' ')}` : 'give the .dpipe file to fit on');
     const nfe = intOption(cmd, '--nfe', values.nfe, 1);
     if (nfe === undefined) throw usageError(cmd, '--nfe N is required');

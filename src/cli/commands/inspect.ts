@@ -1,7 +1,7 @@
 /** `dpipe inspect MODEL.onnx`: inputs, outputs, shapes and the convention dpipe detects. */
 import * as path from 'node:path';
 import { describeModel, type ModelDescription } from '../../engine/model/index';
-import { EXIT, parseCommandArgs, usageError, type Command } from '../command';
+import { EXIT, commandArgs, usageError, type Command } from '../command';
 
 const USAGE = `Usage: dpipe inspect MODEL.onnx [--json]
 
@@ -42,11 +42,9 @@ export const inspectCommand: Command = {
   summary: 'show an ONNX model\'s inputs, outputs, shapes and the convention dpipe detects',
   usage: USAGE,
   async run(args, io) {
-    const { values, positionals } = parseCommandArgs(this, args, { json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } });
-    if (values.help) {
-      io.out(USAGE + '\n');
-      return EXIT.OK;
-    }
+    const parsed = commandArgs(this, args, io, { json: { type: 'boolean' } });
+    if (!parsed) return EXIT.OK;
+    const { values, positionals } = parsed;
     if (positionals.length !== 1) throw usageError(this, positionals.length ? 'give one model file' : 'missing the .onnx file');
     const d = await describeModel(path.resolve(io.cwd, positionals[0]));
     io.out((values.json ? JSON.stringify(d, null, 2) : describeText(d, positionals[0])) + '\n');

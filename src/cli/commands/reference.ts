@@ -2,7 +2,7 @@
 import * as path from 'node:path';
 import { DpipeError } from '../../engine/core/errors';
 import { referenceForRun, REFERENCE_FILE, TrajectoryReader, type ReferenceMethod } from '../../engine/inspect/index';
-import { EXIT, intOption, parseCommandArgs, usageError, type Command } from '../command';
+import { EXIT, intOption, commandArgs, usageError, type Command } from '../command';
 
 const USAGE = `Usage: dpipe reference RUN [options]
 
@@ -32,19 +32,16 @@ export const referenceCommand: Command = {
   summary: 'error of a recorded run against an adaptive high-accuracy ODE solve from the same noise',
   usage: USAGE,
   async run(args, io) {
-    const { values, positionals } = parseCommandArgs(this, args, {
+    const parsed = commandArgs(this, args, io, {
       rtol: { type: 'string' },
       atol: { type: 'string' },
       'max-nfe': { type: 'string' },
       method: { type: 'string' },
       steps: { type: 'string' },
       json: { type: 'boolean' },
-      help: { type: 'boolean', short: 'h' },
     });
-    if (values.help) {
-      io.out(USAGE + '\n');
-      return EXIT.OK;
-    }
+    if (!parsed) return EXIT.OK;
+    const { values, positionals } = parsed;
     if (positionals.length !== 1) throw usageError(this, 'give exactly one run folder');
     const method = (values.method ?? 'dopri5') as ReferenceMethod;
     if (method !== 'dopri5' && method !== 'pipeline') throw usageError(this, `--method must be dopri5 or pipeline; got "${values.method}"`);

@@ -1,6 +1,6 @@
 /** `dpipe run FILE.dpipe`: runs a pipeline headless. */
 import * as path from 'node:path';
-import { EXIT, intOption, parseCommandArgs, usageError, type Command } from '../command';
+import { EXIT, intOption, commandArgs, usageError, type Command } from '../command';
 import { loadForRun, reportRun, runWithProgress, shown } from './shared';
 
 const USAGE = `Usage: dpipe run FILE.dpipe [options]
@@ -34,7 +34,7 @@ export const runCommand: Command = {
   usage: USAGE,
   cancellable: true,
   async run(args, io) {
-    const { values, positionals } = parseCommandArgs(this, args, {
+    const parsed = commandArgs(this, args, io, {
       out: { type: 'string' },
       seed: { type: 'string' },
       batch: { type: 'string' },
@@ -42,12 +42,9 @@ export const runCommand: Command = {
       'trajectory-memory': { type: 'string' },
       'no-trajectory': { type: 'boolean' },
       quiet: { type: 'boolean', short: 'q' },
-      help: { type: 'boolean', short: 'h' },
     });
-    if (values.help) {
-      io.out(USAGE + '\n');
-      return EXIT.OK;
-    }
+    if (!parsed) return EXIT.OK;
+    const { values, positionals } = parsed;
     if (positionals.length !== 1) throw usageError(this, positionals.length ? `expected one .dpipe file, got ${positionals.length}` : 'missing the .dpipe file');
     const file = positionals[0];
     const seed = intOption(this, '--seed', values.seed, 0);

@@ -2,7 +2,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { sweep, type SweepPipeline } from '../../engine/inspect/index';
-import { EXIT, intOption, parseCommandArgs, usageError, type Command } from '../command';
+import { EXIT, intOption, commandArgs, usageError, type Command } from '../command';
 import { loadForRun } from './shared';
 
 const USAGE = `Usage: dpipe sweep FILE.dpipe [FILE.dpipe …] --steps N,N,… [options]
@@ -25,19 +25,16 @@ export const sweepCommand: Command = {
   summary: 'final error vs NFE of one or more pipelines over several step counts (convergence plot data)',
   usage: USAGE,
   async run(args, io) {
-    const { values, positionals } = parseCommandArgs(this, args, {
+    const parsed = commandArgs(this, args, io, {
       steps: { type: 'string' },
       seed: { type: 'string' },
       rtol: { type: 'string' },
       atol: { type: 'string' },
       out: { type: 'string' },
       json: { type: 'boolean' },
-      help: { type: 'boolean', short: 'h' },
     });
-    if (values.help) {
-      io.out(USAGE + '\n');
-      return EXIT.OK;
-    }
+    if (!parsed) return EXIT.OK;
+    const { values, positionals } = parsed;
     if (positionals.length === 0) throw usageError(this, 'give at least one .dpipe file');
     if (!values.steps) throw usageError(this, '--steps is required, e.g. --steps 4,8,16,32');
     const steps = values.steps.split(',').map((s) => intOption(this, '--steps', s.trim(), 1)!);

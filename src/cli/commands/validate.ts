@@ -1,6 +1,6 @@
 /** `dpipe validate FILE…`: every problem of each file, located. */
 import { formatProblem, type Problem } from '../../engine/core/errors';
-import { EXIT, parseCommandArgs, usageError, type Command } from '../command';
+import { EXIT, commandArgs, usageError, type Command } from '../command';
 import { loadFile } from './shared';
 
 const USAGE = `Usage: dpipe validate FILE.dpipe… [--json]
@@ -18,11 +18,9 @@ export const validateCommand: Command = {
   summary: 'check .dpipe files and print every problem with its line, column and JSON pointer',
   usage: USAGE,
   async run(args, io) {
-    const { values, positionals } = parseCommandArgs(this, args, { json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } });
-    if (values.help) {
-      io.out(USAGE + '\n');
-      return EXIT.OK;
-    }
+    const parsed = commandArgs(this, args, io, { json: { type: 'boolean' } });
+    if (!parsed) return EXIT.OK;
+    const { values, positionals } = parsed;
     if (positionals.length === 0) throw usageError(this, 'missing the .dpipe file');
     let failed = false;
     const all: { file: string; problems: Problem[] }[] = [];
