@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import { DpipeError } from '../../engine/core/errors';
 import { evalPipeline, fdMnistFiles, type EvalReport, type Spread } from '../../engine/eval/index';
 import { EXIT, intOption, commandArgs, usageError, type Command } from '../command';
-import { loadForRun, shown } from './shared';
+import { RUN_OPTIONS, loadForRun, onePipelineArg, shown } from './shared';
 
 const USAGE = `Usage: dpipe eval FILE.dpipe --samples N [options]
 
@@ -64,10 +64,8 @@ export const evalCommand: Command = {
   async run(args, io) {
     const parsed = commandArgs(this, args, io, {
       samples: { type: 'string' },
-      seed: { type: 'string' },
+      ...RUN_OPTIONS,
       repeats: { type: 'string' },
-      batch: { type: 'string' },
-      set: { type: 'string', multiple: true },
       'keep-labels': { type: 'boolean' },
       models: { type: 'string' },
       json: { type: 'boolean' },
@@ -75,13 +73,12 @@ export const evalCommand: Command = {
     });
     if (!parsed) return EXIT.OK;
     const { values, positionals } = parsed;
-    if (positionals.length !== 1) throw usageError(this, positionals.length ? `expected one .dpipe file, got ${positionals.length}` : 'missing the .dpipe file');
+    const file = onePipelineArg(this, positionals);
     const samples = intOption(this, '--samples', values.samples, 2);
     if (samples === undefined) throw usageError(this, '--samples N is required');
     const seed = intOption(this, '--seed', values.seed, 0);
     const repeats = intOption(this, '--repeats', values.repeats, 1);
     const batch = intOption(this, '--batch', values.batch, 1);
-    const file = positionals[0];
     const { doc, abs } = loadForRun(io, file);
     const files = fdMnistFiles(values.models ? path.resolve(io.cwd, values.models) : modelsDir());
     const quiet = values.quiet === true || !io.isTTY;

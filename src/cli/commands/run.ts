@@ -1,7 +1,7 @@
 /** `dpipe run FILE.dpipe`: runs a pipeline headless. */
 import * as path from 'node:path';
-import { EXIT, intOption, commandArgs, usageError, type Command } from '../command';
-import { loadForRun, reportRun, runWithProgress, shown } from './shared';
+import { EXIT, intOption, commandArgs, type Command } from '../command';
+import { RUN_OPTIONS, loadForRun, onePipelineArg, reportRun, runWithProgress, shown } from './shared';
 
 const USAGE = `Usage: dpipe run FILE.dpipe [options]
        dpipe run IMAGE.png [options]     (runs the pipeline an image made by dpipe carries)
@@ -36,17 +36,14 @@ export const runCommand: Command = {
   async run(args, io) {
     const parsed = commandArgs(this, args, io, {
       out: { type: 'string' },
-      seed: { type: 'string' },
-      batch: { type: 'string' },
-      set: { type: 'string', multiple: true },
+      ...RUN_OPTIONS,
       'trajectory-memory': { type: 'string' },
       'no-trajectory': { type: 'boolean' },
       quiet: { type: 'boolean', short: 'q' },
     });
     if (!parsed) return EXIT.OK;
     const { values, positionals } = parsed;
-    if (positionals.length !== 1) throw usageError(this, positionals.length ? `expected one .dpipe file, got ${positionals.length}` : 'missing the .dpipe file');
-    const file = positionals[0];
+    const file = onePipelineArg(this, positionals);
     const seed = intOption(this, '--seed', values.seed, 0);
     const batch = intOption(this, '--batch', values.batch, 1);
     const memMB = intOption(this, '--trajectory-memory', values['trajectory-memory'], 0);

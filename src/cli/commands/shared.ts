@@ -1,11 +1,11 @@
-/** Helpers shared by the CLI commands: loading a .dpipe with all its problems, running it with progress. */
+/** Helpers shared by the CLI commands: the pipeline argument, loading a .dpipe with all its problems, running it with progress. */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { DpipeError, formatProblem, type Problem } from '../../engine/core/errors';
 import { loadPipeline } from '../../engine/format/index';
 import type { PipelineDoc } from '../../engine/format/types';
 import { PIPELINE_KEYWORD, isPng, readPipelineFromPng, runPipeline, type RunOptions, type RunResult } from '../../engine/run/index';
-import type { CliIO } from '../command';
+import { usageError, type CliIO, type Command } from '../command';
 import { Progress } from '../progress';
 
 /** A path for display: relative to the working directory when inside it. */
@@ -36,6 +36,19 @@ export function pipelineSource(abs: string, shownAs: string): string {
   const text = readPipelineFromPng(bytes);
   if (text === undefined) throw new DpipeError('E_FORMAT', `${shownAs} is a PNG without a dpipe pipeline (no "${PIPELINE_KEYWORD}" text chunk)`);
   return text;
+}
+
+/** The options `run` and `eval` share (declared for {@link commandArgs}): seed, batch size, parameter overrides. */
+export const RUN_OPTIONS = {
+  seed: { type: 'string' },
+  batch: { type: 'string' },
+  set: { type: 'string', multiple: true },
+} as const;
+
+/** The one pipeline argument of `run` and `eval` (a .dpipe file or a dpipe PNG); a usage error otherwise. */
+export function onePipelineArg(cmd: Pick<Command, 'name' | 'usage'>, positionals: readonly string[]): string {
+  if (positionals.length !== 1) throw usageError(cmd, positionals.length ? `expected one .dpipe file, got ${positionals.length}` : 'missing the .dpipe file');
+  return positionals[0];
 }
 
 /** Loads a .dpipe file (or a dpipe PNG) by the path the user gave (resolved against `io.cwd`); every problem, all at once. */
