@@ -9,6 +9,9 @@ import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { loadPipeline, serializePipeline, type PipelineDoc } from '../src/engine/format';
 import { registryJson } from './pipelineText';
 
+/** Subfolder of examples/ with the reference-implementation presets. */
+export const PRESETS_DIR = 'presets';
+
 export interface Template {
   readonly label: string;
   /** File name, e.g. `euler-karras.dpipe`; undefined for the empty pipeline. */
@@ -20,10 +23,17 @@ export interface Template {
 export function listTemplates(examplesDir: string): Template[] {
   const out: Template[] = [{ label: 'Empty pipeline', detail: 'No blocks; add them from the palette.' }];
   if (!existsSync(examplesDir)) return out;
-  for (const f of readdirSync(examplesDir).filter((f) => f.endsWith('.dpipe')).sort()) {
-    const file = path.join(examplesDir, f);
-    const r = loadPipeline(readFileSync(file, 'utf8'), { file, checkFiles: false });
-    out.push({ label: r.doc?.metadata.title ?? f.replace(/\.dpipe$/, ''), description: f, detail: r.doc?.metadata.description, file });
+  // The examples, then the reference presets (examples/presets/: pipelines that set every level the way
+  // k-diffusion, diffusers or a paper's repository does).
+  for (const sub of ['', PRESETS_DIR]) {
+    const dir = path.join(examplesDir, sub);
+    if (!existsSync(dir)) continue;
+    for (const f of readdirSync(dir).filter((f) => f.endsWith('.dpipe')).sort()) {
+      const file = path.join(dir, f);
+      const r = loadPipeline(readFileSync(file, 'utf8'), { file, checkFiles: false });
+      const name = sub ? `${sub}/${f}` : f;
+      out.push({ label: r.doc?.metadata.title ?? name.replace(/\.dpipe$/, ''), description: name, detail: r.doc?.metadata.description, file });
+    }
   }
   return out;
 }

@@ -18,7 +18,25 @@ describe('host: New Pipeline templates', () => {
     assert.equal(t[0].label, 'Empty pipeline');
     const euler = t.find((x) => x.description === 'euler-karras.dpipe');
     assert.equal(euler?.label, 'Euler, Karras schedule, 20 steps');
-    assert.equal(t.length, 1 + fs.readdirSync(EXAMPLES).filter((f) => f.endsWith('.dpipe')).length);
+    const presets = fs.readdirSync(path.join(EXAMPLES, 'presets')).filter((f) => f.endsWith('.dpipe'));
+    assert.ok(presets.length > 0);
+    assert.equal(t.length, 1 + fs.readdirSync(EXAMPLES).filter((f) => f.endsWith('.dpipe')).length + presets.length);
+    // The reference presets come after the examples, named by their subfolder.
+    assert.deepEqual(t.slice(-presets.length).map((x) => x.description), presets.sort().map((f) => `presets/${f}`));
+  });
+
+  it('a preset template copies the demo model too and runs where it is created', () => {
+    const preset = fs.readdirSync(path.join(EXAMPLES, 'presets')).filter((f) => f.endsWith('.dpipe')).sort()[0];
+    const target = path.join(dir, 'p.dpipe');
+    const inst = instantiateTemplate(path.join(EXAMPLES, 'presets', preset), target, ROOT);
+    for (const c of inst.copies) {
+      fs.mkdirSync(path.dirname(c.to), { recursive: true });
+      fs.copyFileSync(c.from, c.to);
+    }
+    assert.ok(inst.copies.some((c) => c.to === path.join(dir, 'models', 'mnist_gmm.onnx')), JSON.stringify(inst.copies));
+    fs.writeFileSync(target, inst.text);
+    const a = analyzeText(inst.text, target);
+    assert.equal(runnable(a), true, JSON.stringify(a.problems));
   });
 
   it('copies the demo model next to the new pipeline, so it runs there', () => {
