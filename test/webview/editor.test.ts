@@ -414,17 +414,23 @@ describe('graph editor webview (chromium)', function () {
       runId: 'r1',
       ok: true,
       stopped: false,
-      outputs: [{ nodeId: 'image', kind: 'png', path: '/work/dpipe-out/2026/digits.png', uri: outImage }],
+      outputs: [
+        { nodeId: 'image', kind: 'png', path: '/work/dpipe-out/2026/digits-0.png', uri: outImage },
+        { nodeId: 'image', kind: 'png', path: '/work/dpipe-out/2026/digits-1.png', uri: outImage },
+        { nodeId: 'image', kind: 'png', path: '/work/dpipe-out/2026/digits-grid.png', uri: outImage },
+      ],
       nfe: 32,
       ms: 1234,
     });
     await page.waitForSelector(tid('output-image-image-0'));
-    assert.match(await page.locator(tid('outputs-image')).innerText(), /32 NFE · 1\.23 s/);
+    // Per-item images plus a grid: the node shows only the grid, and counts the images.
+    assert.equal(await page.locator(`${tid('outputs-image')} img`).count(), 1);
+    assert.match(await page.locator(tid('outputs-image')).innerText(), /32 NFE · 1\.23 s · 3 images/);
     assert.match(await page.locator(tid('run-status')).innerText(), /Done · 32 NFE/);
     await page.waitForSelector(tid('run-button'));
     await page.locator(tid('output-image-image-0')).click();
     const open = await host.waitFor((m) => m.type === 'openFile', 3000, true);
-    assert.deepEqual(open, { type: 'openFile', path: '/work/dpipe-out/2026/digits.png' });
+    assert.deepEqual(open, { type: 'openFile', path: '/work/dpipe-out/2026/digits-grid.png' });
 
     await select(page, 'sample');
   });

@@ -90,18 +90,26 @@ const SampleNode = memo(function SampleNode(p: Props) {
   );
 });
 
+/** Thumbnails an Output node shows at most when its run wrote no grid. */
+const MAX_OUTPUT_THUMBS = 4;
+
 /** The Output node: the final images with NFE and time; a click asks the host to open the file. */
 const OutputNode = memo(function OutputNode(p: Props) {
   const { run, openFile } = useEditor();
   const out = useRun(run, (v) => v.outputs[p.id]);
   const pngs = out?.files.filter((f) => f.kind === 'png') ?? [];
+  // A batch writes one PNG per item plus a grid: show the grid (it holds them all) so the node stays compact and
+  // does not grow over its neighbours; otherwise the first few images. The caption counts the rest.
+  const grids = pngs.filter((f) => /-grid\.png$/.test(f.path));
+  const shown = grids.length ? grids : pngs.slice(0, MAX_OUTPUT_THUMBS);
+  const hidden = pngs.length - shown.length;
   return (
     <BlockFrame id={p.id} data={p.data}>
       {out && (
         <div className="dp-node-body" data-testid={`outputs-${p.id}`}>
           {pngs.length > 0 && (
             <div className="dp-outputs">
-              {pngs.map((f, i) => (
+              {shown.map((f, i) => (
                 <button key={f.path} className="nodrag" title={`${f.path}\nClick to open`} onClick={() => openFile(f.path)} data-testid={`output-image-${p.id}-${i}`}>
                   <img src={f.uri} alt={`output ${i}`} />
                 </button>
@@ -110,6 +118,7 @@ const OutputNode = memo(function OutputNode(p: Props) {
           )}
           <div className="dp-preview-caption">
             {out.nfe} NFE · {formatMs(out.ms)}
+            {hidden > 0 && ` · ${pngs.length} images`}
             {pngs.length === 0 && out.files.length > 0 && (
               <>
                 {' · '}
