@@ -87,9 +87,14 @@ export class InspectorPanels implements vscode.Disposable {
     if (second) this.open([first, second], undefined, typeof args[2] === 'string' ? args[2] : undefined);
   }
 
+  /** `arg`: a run, or the runs of a compare panel (one tolerance asked, each run solved against its own reference). */
   private async referenceCommand(arg: unknown): Promise<void> {
-    const run = await this.resolveRun(arg, 'dpipe: Compute Reference');
-    if (!run) return;
+    const runs: string[] = [];
+    for (const a of Array.isArray(arg) ? arg : [arg]) {
+      const run = await this.resolveRun(a, 'dpipe: Compute Reference');
+      if (!run) return;
+      runs.push(run);
+    }
     const tol = await vscode.window.showInputBox({
       title: 'dpipe: Compute Reference',
       prompt: 'Tolerance of the adaptive Dormand–Prince 5(4) reference solve (rtol = atol)',
@@ -97,10 +102,12 @@ export class InspectorPanels implements vscode.Disposable {
       validateInput: (v) => (Number(v) > 0 ? undefined : 'Enter a number > 0, e.g. 1e-5.'),
     });
     if (!tol) return;
-    const ok = await this.runCli(`Reference for ${path.basename(run)}`, ['reference', run, '--rtol', tol, '--atol', tol]);
-    if (!ok) return;
-    for (const p of this.panels.values()) if (p.session.readers.some((r) => r.location.runDir === run)) p.session.sendReferences();
-    if (![...this.panels.values()].some((p) => p.session.readers.some((r) => r.location.runDir === run))) this.open([run]);
+    for (const run of runs) {
+      const ok = await this.runCli(`Reference for ${path.basename(run)}`, ['reference', run, '--rtol', tol, '--atol', tol]);
+      if (!ok) return;
+      for (const p of this.panels.values()) if (p.session.readers.some((r) => r.location.runDir === run)) p.session.sendReferences();
+    }
+    if (![...this.panels.values()].some((p) => runs.every((run) => p.session.readers.some((r) => r.location.runDir === run)))) this.open(runs);
   }
 
   private async sweepCommand(arg: unknown): Promise<void> {
@@ -171,7 +178,10 @@ export class InspectorPanels implements vscode.Disposable {
       command: (command, rs, file) => {
         const run = rs[0]?.location.runDir ?? undefined;
         if (command === 'openFile' && file) void vscode.commands.executeCommand('vscode.open', vscode.Uri.file(file));
-        else if (command === 'computeReference' && run) void vscode.commands.executeCommand(INSPECTOR_COMMANDS.computeReference, vscode.Uri.file(run));
+        else if (command === 'computeReference' && run) {
+          const dirs = rs.flatMap((r) => (r.location.runDir ? [vscode.Uri.file(r.location.runDir)] : []));
+          void vscode.commands.executeCommand(INSPECTOR_COMMANDS.computeReference, dirs.length > 1 ? dirs : dirs[0]);
+        }
         else if (command === 'compareWith' && run) void vscode.commands.executeCommand(INSPECTOR_COMMANDS.compareRuns, [vscode.Uri.file(run)]);
         else if (command === 'sweep') void vscode.commands.executeCommand(INSPECTOR_COMMANDS.sweep);
       },

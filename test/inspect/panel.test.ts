@@ -11,6 +11,8 @@ import { decode } from 'fast-png';
 import type { Page } from 'playwright-core';
 import { parseNpy } from '../../src/engine/core/npy';
 import { loadPipelineFile } from '../../src/engine/format/index';
+import { errorPlotBySigma } from '../../src/engine/inspect/errorseries';
+import { fmt } from '../../webview/inspector/ImageView';
 import { alignBySigma, alignedDistances, referenceForRun, renderView, stepPng, sweep, TrajectoryReader, zoomRgba, type ViewOptions } from '../../src/engine/inspect/index';
 import { runPipeline } from '../../src/engine/run/index';
 import { launch, type Browser } from '../webview/harness';
@@ -243,18 +245,49 @@ describe('inspect/panel in headless Chromium', function () {
     assert.deepEqual(h.errors, []);
   });
 
-  it('plots the error against a DOPRI5 reference per evaluation and at the end', async () => {
-    const reader = TrajectoryReader.open(runA);
-    const ref = await referenceForRun(reader, { write: true, rtol: 1e-4, atol: 1e-4 });
-    const h = panel([TrajectoryReader.open(runA)]);
+  it('plots both runs\' errors, each against its own DOPRI5 reference, per evaluation and at the end, on a σ axis', async () => {
+    const refA = await referenceForRun(TrajectoryReader.open(runA), { write: true, rtol: 1e-4, atol: 1e-4 });
+    const refB = await referenceForRun(TrajectoryReader.open(runB), { write: true, rtol: 1e-4, atol: 1e-4 });
+    const A = TrajectoryReader.open(runA);
+    const B = TrajectoryReader.open(runB);
+    const h = panel([A, B]);
     const page = await h.open(browser.context, served.url);
     await page.locator('[data-testid="chart-error"] canvas').waitFor();
+    // Two series with a legend: uPlot's legend has the x row plus one row per series.
+    const legend = await page.locator('[data-testid="chart-error"] .u-legend .u-series').allTextContents();
+    assert.equal(legend.length, 3, legend.join(' | '));
+    assert.match(legend[1], new RegExp(`^A: dpmpp · final ${fmt(refA.errors[0].final)}`));
+    assert.match(legend[2], new RegExp(`^B: euler · final ${fmt(refB.errors[0].final)}`));
+    // The plot's data are the two runs on the union of their σs (errorPlotBySigma), as uPlot holds them.
+    const plot = errorPlotBySigma([
+      { name: 'A: dpmpp', sigmas: A.evals.map((m) => m.sigma), errors: refA.errors },
+      { name: 'B: euler', sigmas: B.evals.map((m) => m.sigma), errors: refB.errors },
+    ]);
+    const drawn = await page.evaluate(() => {
+      const el = document.querySelector('[data-testid="chart-error"] .uplot');
+      return el ? [...el.querySelectorAll('.u-legend .u-series')].length : 0;
+    });
+    assert.equal(drawn, 1 + plot.series.length);
+    assert.ok(plot.series.every((s) => s.values.filter((v) => v !== null).length > 5));
     await page.locator('[data-testid="slider"]').fill('4');
-    await waitText(page, 'detail-error', new RegExp(ref.errors[0].perEval[4]!.toFixed(4)));
-    await waitText(page, 'error-final', /final error .*dopri5 rtol=0.0001/);
-    assert.ok(ref.errors[0].perEval[0]! < 1e-6, 'no error at the start (float32 trajectory)');
-    assert.ok(ref.errors[0].final! > 0 && ref.errors[0].final! < 0.2, `final error ${ref.errors[0].final}`);
+    await waitText(page, 'detail-error', new RegExp(refA.errors[0].perEval[4]!.toFixed(4)));
+    const j = alignBySigma([A.evals[4].sigma], B.evals.map((m) => m.sigma), 'nearest')[0].b0;
+    await waitText(page, 'detail-error-b', new RegExp(refB.errors[0].perEval[j]!.toFixed(4)));
+    await waitText(page, 'image-b-caption', new RegExp(`^nearest evaluation to σ=${fmt(A.evals[4].sigma)}$`));
+    await waitText(page, 'error-final', /^A: dpmpp \S+: final error .*dopri5 rtol=0.0001.* · B: euler \S+: final error /);
+    for (const ref of [refA, refB]) {
+      assert.ok(ref.errors[0].perEval[0]! < 1e-6, 'no error at the start (float32 trajectory)');
+      assert.ok(ref.errors[0].final! > 0 && ref.errors[0].final! < 0.2, `final error ${ref.errors[0].final}`);
+    }
+    assert.ok(refB.errors[0].final! > refA.errors[0].final!, 'Euler at 20 steps is further from the ODE solution than DPM-Solver++(2M) at 12');
     await page.screenshot({ path: path.join(SHOTS, 'inspector-error.png'), fullPage: true });
+    await page.evaluate(() => {
+      const el = document.querySelector('[data-testid="align"]') as HTMLElement & { value: string };
+      el.value = 'interpolate';
+      el.dispatchEvent(new Event('change'));
+    });
+    await waitText(page, 'image-b-caption', /\(not interpolated; the distance plot interpolates\)$/);
+    assert.deepEqual(h.errors, []);
   });
 
   it('draws the sweep: final error vs NFE on log–log axes for several pipelines', async () => {

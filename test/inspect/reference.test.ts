@@ -2,6 +2,7 @@ import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseNpy } from '../../src/engine/core/npy';
+import { errorPlotBySigma } from '../../src/engine/inspect/errorseries';
 import { dopri5, errorAgainstReference, readReferenceFile, referenceForRun, referenceTrajectory, stateAt, sweep, TrajectoryReader, type ReferenceStates } from '../../src/engine/inspect/index';
 import { runPipeline } from '../../src/engine/run/index';
 import { eulerGaussFinal, gaussPipeline } from '../run/helpers';
@@ -83,6 +84,38 @@ describe('inspect/reference on the closed-form Gaussian', () => {
     close(e.perEval[1]!, Math.sqrt(3.25 / 2), 1e-12, 'interpolated');
     close(e.perEval[2]!, Math.sqrt((0 + 4) / 2), 1e-12, 'exact σ');
     close(e.final!, Math.sqrt((0 + 4) / 2), 1e-12, 'final');
+  });
+
+  it('two runs, each against its own reference, on one σ axis (errorPlotBySigma): exact numbers', () => {
+    // Run A: Heun-like, evaluates σ = 1 twice (stage, then next step) — the last one is plotted.
+    const dirA = tmpDir();
+    writeHandTrajectory(dirA, [1, 1, 1, 2], [
+      { sigma: 4, step: 0, x: () => 0, denoised: () => 0 },
+      { sigma: 1, step: 0, role: 'stage', x: () => 1, denoised: () => 0 },
+      { sigma: 1, step: 1, x: () => 2, denoised: () => 0 },
+    ], { final: () => 4, sigmas: [4, 1, 0] });
+    // Run B: other σs (2 lies halfway between 4 and 1 in log σ), and a different x_T, so its own reference.
+    const dirB = tmpDir();
+    writeHandTrajectory(dirB, [1, 1, 1, 2], [
+      { sigma: 4, step: 0, x: (k) => k, denoised: () => 0 },
+      { sigma: 2, step: 1, x: () => 1, denoised: () => 0 },
+    ], { final: () => 1, sigmas: [4, 2, 0] });
+    const A = TrajectoryReader.open(path.join(dirA, 'trajectory'));
+    const B = TrajectoryReader.open(path.join(dirB, 'trajectory'));
+    const refA: ReferenceStates = { node: 's', method: 'hand', shape: [1, 1, 1, 2], sigmas: [4, 1, 0], states: [Float64Array.of(0, 0), Float64Array.of(1, 1), Float64Array.of(2, 2)], nfe: 3 };
+    const refB: ReferenceStates = { node: 's', method: 'hand', shape: [1, 1, 1, 2], sigmas: [4, 1, 0], states: [Float64Array.of(0, 1), Float64Array.of(2, 3), Float64Array.of(1, 1)], nfe: 5 };
+    const eA = errorAgainstReference(A, refA);
+    const eB = errorAgainstReference(B, refB);
+    assert.deepEqual(eA.perEval, [0, 0, 1]); // x − ref: (0,0), (0,0), (1,1)
+    assert.equal(eA.final, 2); // (4,4) − (2,2)
+    // B at σ = 2: reference (1, 2); x = (1, 1) → RMS of (0, 1) = √(1/2); final (1,1) − (1,1) = 0
+    assert.deepEqual([eB.perEval[0], eB.final], [0, 0]);
+    close(eB.perEval[1]!, Math.sqrt(0.5), 1e-12, 'B at σ=2');
+    const plot = errorPlotBySigma([{ name: 'A', sigmas: A.evals.map((m) => m.sigma), errors: [eA] }, { name: 'B', sigmas: B.evals.map((m) => m.sigma), errors: [eB] }]);
+    assert.deepEqual(plot.sigmas, [1, 2, 4]);
+    assert.deepEqual(plot.series.map((s) => [s.run, s.name, s.node, s.referenceNfe, s.final]), [[0, 'A', 's', 3, 2], [1, 'B', 's', 5, 0]]);
+    assert.deepEqual(plot.series[0].values, [1, null, 0]);
+    assert.deepEqual(plot.series[1].values, [null, eB.perEval[1], 0]);
   });
 });
 

@@ -10,6 +10,7 @@ import type { ChannelMode, ViewOptions } from '../../src/engine/inspect/render';
 import type { EvalStats } from '../../src/engine/inspect/stats';
 import type { SweepResult } from '../../src/engine/inspect/sweep';
 import type { CompareMessage, ExportKind, RunInfo, ToInspector } from '../../src/protocol/inspector';
+import { errorPlotBySigma } from '../../src/engine/inspect/errorseries';
 import { Button, Checkbox, SingleSelect } from '../shared/elements';
 import { Chart, type ChartSeries } from './Chart';
 import type { InspectorClient } from './client';
@@ -197,17 +198,35 @@ export function App({ client }: { client: InspectorClient }) {
   const dSeries = useMemo<ChartSeries[]>(() => (sA ? [{ label: '‖x̂0 − previous x̂0‖', color: 'orange', values: sA.dDenoised }] : []), [sA]);
   const hSeries = useMemo<ChartSeries[]>(() => (sA ? [{ label: 'Δ log σ', color: 'purple', values: sA.dLogSigma, points: true }] : []), [sA]);
   const distSeries = useMemo<ChartSeries[]>(() => (st.compare ? [{ label: `‖x̂0(A) − x̂0(B)‖ (${st.compare.mode})`, color: 'red', values: st.compare.distance }] : []), [st.compare]);
-  const errSeries = useMemo<ChartSeries[]>(() => {
-    const out: ChartSeries[] = [];
-    st.reference.forEach((errs, run) => {
-      if (!errs || !st.runs[run]) return;
-      for (const e of errs) {
-        if (run === 0) out.push({ label: `error ${st.runs[run].name} (${e.node})`, color: run === 0 ? 'red' : 'blue', values: e.perEval });
-      }
-    });
-    return out;
+  // Error against the reference: every open run against its own reference, on one σ axis (errorseries.ts).
+  const errPlot = useMemo(() => {
+    const runs = st.runs.flatMap((r, run) => (st.reference[run] ? [{ name: `${st.runs.length > 1 ? (run === 0 ? 'A: ' : 'B: ') : ''}${r.name}`, sigmas: r.evals.map((e) => e.sigma), errors: st.reference[run]! }] : []));
+    if (!runs.length) return undefined;
+    const plot = errorPlotBySigma(runs);
+    const colors = ['red', 'blue', 'orange', 'purple', 'green', 'yellow'];
+    const series: ChartSeries[] = plot.series.map((e, k) => ({
+      label: `${e.name}${plot.series.filter((o) => o.run === e.run).length > 1 ? ` (${e.node})` : ''} · final ${fmt(e.final)}`,
+      color: colors[k % colors.length],
+      spanGaps: true,
+      values: e.values,
+    }));
+    return { plot, series };
   }, [st.reference, st.runs]);
-  const errFinal = st.reference[0]?.map((e) => `${e.node}: final error ${fmt(e.final)} (reference ${e.method}, ${e.referenceNfe} NFE)`).join(' · ');
+  const errFinal = errPlot?.plot.series.map((e) => `${e.name} ${e.node}: final error ${fmt(e.final)} (reference ${e.method}, ${e.referenceNfe} NFE)`).join(' · ');
+  /** Click on the error plot (a σ) → A's evaluation nearest in log σ. */
+  const pickSigma = useCallback(
+    (s: number) => {
+      if (!A || !(s > 0)) return;
+      let best = 0;
+      let bestD = Infinity;
+      A.evals.forEach((e, k) => {
+        const d = e.sigma > 0 ? Math.abs(Math.log(e.sigma) - Math.log(s)) : Infinity;
+        if (d < bestD) [best, bestD] = [k, d];
+      });
+      go(best);
+    },
+    [A, go],
+  );
   const sweepCharts = useMemo(() => {
     if (!st.sweep) return undefined;
     const nfes = [...new Set(st.sweep.series.flatMap((s) => s.points.map((p) => p.nfe)))].sort((a, b) => a - b);
@@ -332,6 +351,7 @@ export function App({ client }: { client: InspectorClient }) {
               <>
                 <ImageView
                   label={`B: ${PLANE_LABELS[bPlane]} · eval ${bIndex ?? '—'}${bEval ? ` · σ ${fmt(bEval.sigma)}` : ''}`}
+                  caption={bEval && ev ? `nearest evaluation to σ=${fmt(ev.sigma)}${st.compare?.mode === 'interpolate' ? ' (not interpolated; the distance plot interpolates)' : ''}` : undefined}
                   data={dataB}
                   shape={frameB?.shape}
                   item={item}
@@ -382,8 +402,14 @@ export function App({ client }: { client: InspectorClient }) {
               )}
               {st.reference[0] && (
                 <>
-                  <dt>error</dt>
+                  <dt>error{B ? ' A' : ''}</dt>
                   <dd data-testid="detail-error">{fmt(st.reference[0].find((e) => e.node === ev?.node)?.perEval[i])}</dd>
+                </>
+              )}
+              {B && st.reference[1] && bIndex !== undefined && (
+                <>
+                  <dt>error B</dt>
+                  <dd data-testid="detail-error-b">{fmt(st.reference[1].find((e) => e.node === bEval?.node)?.perEval[bIndex])}</dd>
                 </>
               )}
             </dl>
@@ -414,8 +440,19 @@ export function App({ client }: { client: InspectorClient }) {
               {st.compare && (
                 <Chart title="Distance between the runs' x̂0, aligned by σ" x={xs} series={distSeries} logY marker={i} onPick={go} xLabel="evaluation of A" testId="chart-distance" />
               )}
-              {errSeries.length > 0 && (
-                <Chart title="Error against the reference ‖x_t − x_ref(σ)‖" x={xs} series={errSeries} logY marker={i} onPick={go} xLabel="evaluation" testId="chart-error" />
+              {errPlot && (
+                <Chart
+                  title={`Error against ${errPlot.plot.series.length > 1 ? 'each run’s own reference' : 'the reference'} ‖x_t − x_ref(σ)‖`}
+                  x={errPlot.plot.sigmas}
+                  series={errPlot.series}
+                  logX={logSigma}
+                  reverseX
+                  logY
+                  marker={ev && ev.sigma > 0 ? ev.sigma : undefined}
+                  onPick={pickSigma}
+                  xLabel="σ"
+                  testId="chart-error"
+                />
               )}
             </div>
             {B && (

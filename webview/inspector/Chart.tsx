@@ -24,6 +24,8 @@ export interface ChartProps {
   readonly xLabel?: string;
   readonly logY?: boolean;
   readonly logX?: boolean;
+  /** x grows to the left (σ axes: the sampling order reads left to right). */
+  readonly reverseX?: boolean;
   /** x of the marker line. */
   readonly marker?: number;
   readonly onPick?: (x: number) => void;
@@ -94,7 +96,7 @@ export const Chart = memo(function Chart(p: ChartProps) {
       plugins: [markerPlugin],
       legend: { show: true, live: true },
       cursor: { drag: { x: false, y: false }, points: { size: 5 } },
-      scales: { x: { time: false, distr: p.logX ? 3 : 1 }, y: { distr: p.logY ? 3 : 1 } },
+      scales: { x: { time: false, distr: p.logX ? 3 : 1, dir: p.reverseX ? -1 : 1 }, y: { distr: p.logY ? 3 : 1 } },
       axes: [
         { ...axis, label: p.xLabel, labelSize: p.xLabel ? 16 : 0, labelFont: '11px sans-serif', values: p.logX ? logTicks : undefined },
         { ...axis, size: 56, values: p.logY ? logTicks : undefined },
@@ -127,7 +129,7 @@ export const Chart = memo(function Chart(p: ChartProps) {
       u.destroy();
       plot.current = null;
     };
-  }, [p.title, p.x, p.series, p.logY, p.logX, p.xLabel, p.height]);
+  }, [p.title, p.x, p.series, p.logY, p.logX, p.reverseX, p.xLabel, p.height]);
 
   useEffect(() => {
     marker.current = p.marker;

@@ -15,6 +15,8 @@ export interface ImageViewProps {
   readonly testId: string;
   /** Shown instead of the image (loading, not available). */
   readonly placeholder?: string;
+  /** A second caption line (e.g. which evaluation of run B is shown). */
+  readonly caption?: string;
 }
 
 export interface Hover {
@@ -79,7 +81,14 @@ export const ImageView = memo(function ImageView(p: ImageViewProps) {
 
   return (
     <figure className="image-view" data-testid={p.testId}>
-      <figcaption>{p.label}</figcaption>
+      <figcaption>
+        {p.label}
+        {p.caption && (
+          <span className="caption muted" data-testid={`${p.testId}-caption`}>
+            {p.caption}
+          </span>
+        )}
+      </figcaption>
       {img ? (
         <canvas
           ref={canvas}

@@ -12,6 +12,8 @@ export { dopri5, referenceTrajectory, stateAt, stopSigmas, solverNodes, schedule
 export type { Dopri5Options, Dopri5Result, ReferenceMethod, ReferenceOptions, ReferenceStates, LogSigmaRhs } from './reference';
 export { errorAgainstReference, referenceForRun, readReferenceFile, REFERENCE_FILE } from './error';
 export type { RunError, ReferenceFile, RunReferenceOptions } from './error';
+export { errorPlotBySigma } from './errorseries';
+export type { ErrorPlot, ErrorRunInput, ErrorSeries } from './errorseries';
 export { sweep, logLogSlope } from './sweep';
 export type { SweepOptions, SweepPipeline, SweepPoint, SweepResult, SweepSeries } from './sweep';
 export { renderItem, renderView, zoomRgba, gridRgba, rgbaToRgb, displayChannels, defaultProjection, DEFAULT_VIEW } from './render';
