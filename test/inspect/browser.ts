@@ -4,34 +4,19 @@
  * whose messages go to an {@link InspectorSession} in this process — the class the VS Code panel uses — and
  * whose answers are posted back into the page. Exports are written to a folder the test reads.
  */
-import { build } from 'esbuild';
 import * as fs from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
 import { InspectorSession, type SessionIO } from '../../extension/inspector/session';
 import { inspectorShellHtml } from '../../extension/inspector/html';
+import { buildWebviewBundle, serveShell, type Served } from '../webview/harness';
 import type { TrajectoryReader } from '../../src/engine/inspect/reader';
 import type { FromInspector, ToInspector } from '../../src/protocol/inspector';
 
-const ROOT = path.resolve(__dirname, '../..');
 const NONCE = 'aW5zcGVjdG9yLW5vbmNlLTE=';
 
 export async function buildInspectorBundle(outDir: string): Promise<void> {
-  await build({
-    entryPoints: [path.join(ROOT, 'webview/inspector/main.tsx')],
-    outfile: path.join(outDir, 'inspector.js'),
-    bundle: true,
-    platform: 'browser',
-    format: 'iife',
-    target: 'chrome120',
-    minify: false,
-    sourcemap: false,
-    loader: { '.css': 'css', '.ttf': 'file' },
-    logLevel: 'warning',
-    define: { 'process.env.NODE_ENV': '"production"' },
-  });
+  await buildWebviewBundle('webview/inspector/main.tsx', path.join(outDir, 'inspector.js'), false);
 }
 
 const SHIM = `
@@ -47,35 +32,13 @@ const SHIM = `
 })();
 `;
 
-export interface Served {
-  readonly url: string;
-  close(): Promise<void>;
-}
+export type { Served };
 
-export async function serveInspector(bundleDir: string): Promise<Served> {
-  const server: Server = createServer((req, res) => {
-    const u = new URL(req.url ?? '/', 'http://x');
-    const send = (status: number, type: string, body: Buffer | string) => {
-      res.writeHead(status, { 'content-type': type, 'cache-control': 'no-store' });
-      res.end(body);
-    };
-    if (u.pathname === '/' || u.pathname === '/index.html') {
-      const origin = `http://${req.headers.host}`;
-      const theme = u.searchParams.get('theme') === 'light' ? 'light' : 'dark';
-      let html = inspectorShellHtml({ cspSource: origin, scriptUri: `${origin}/dist/inspector.js`, styleUris: [`${origin}/themes/${theme}.css`, `${origin}/dist/inspector.css`], title: 'Latent Inspector', nonce: NONCE });
-      html = html.replace('<script nonce=', `<script nonce="${NONCE}">${SHIM}</script>\n  <script nonce=`);
-      return send(200, 'text/html; charset=utf-8', html);
-    }
-    const types: Record<string, string> = { '.js': 'text/javascript', '.css': 'text/css', '.ttf': 'font/ttf' };
-    let file: string | undefined;
-    if (u.pathname.startsWith('/dist/')) file = path.join(bundleDir, path.basename(u.pathname));
-    else if (u.pathname.startsWith('/themes/')) file = path.join(ROOT, 'test/webview/themes', path.basename(u.pathname));
-    if (file && fs.existsSync(file)) return send(200, types[path.extname(file)] ?? 'application/octet-stream', fs.readFileSync(file));
-    send(404, 'text/plain', 'not found');
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const { port } = server.address() as AddressInfo;
-  return { url: `http://127.0.0.1:${port}`, close: () => new Promise((r) => server.close(() => r())) };
+/** Serves the inspector's shell with the shim (see serveShell in test/webview/harness.ts). */
+export function serveInspector(bundleDir: string): Promise<Served> {
+  const html = (origin: string, themeCss: string) =>
+    inspectorShellHtml({ cspSource: origin, scriptUri: `${origin}/dist/inspector.js`, styleUris: [themeCss, `${origin}/dist/inspector.css`], title: 'Latent Inspector', nonce: NONCE });
+  return serveShell(bundleDir, { html, nonce: NONCE, shim: SHIM });
 }
 
 export interface HostOptions {

@@ -23,21 +23,26 @@ import type { ToHost, ToWebview } from '../../src/protocol/editor';
 const ROOT = path.resolve(__dirname, '../..');
 export const CHROMIUM = process.env.DPIPE_CHROMIUM ?? '/usr/bin/chromium';
 
-/** Builds webview/editor/main.tsx like scripts/build.mjs does (browser IIFE, CSS beside it), into `outDir`. */
-export async function buildEditorBundle(outDir: string): Promise<void> {
+/** Builds a webview entry like scripts/build.mjs does (browser IIFE, CSS beside it) into `outfile`. */
+export async function buildWebviewBundle(entry: string, outfile: string, minify: boolean): Promise<void> {
   await build({
-    entryPoints: [path.join(ROOT, 'webview/editor/main.tsx')],
-    outfile: path.join(outDir, 'editor.js'),
+    entryPoints: [path.join(ROOT, entry)],
+    outfile,
     bundle: true,
     platform: 'browser',
     format: 'iife',
     target: 'chrome120',
-    minify: true, // as shipped
+    minify,
     sourcemap: false,
     loader: { '.css': 'css', '.ttf': 'file' },
     logLevel: 'warning',
     define: { 'process.env.NODE_ENV': '"production"' },
   });
+}
+
+/** Builds webview/editor/main.tsx into `outDir`, minified as shipped. */
+export async function buildEditorBundle(outDir: string): Promise<void> {
+  await buildWebviewBundle('webview/editor/main.tsx', path.join(outDir, 'editor.js'), true);
 }
 
 const NONCE = 'dGVzdC1ub25jZS0xMjM0NQ==';
@@ -69,8 +74,19 @@ export interface Served {
   close(): Promise<void>;
 }
 
-/** Serves the shell at `/index.html?theme=dark|light`, the bundle under `/dist/`, fixtures under `/files/`. */
-export async function serve(bundleDir: string, files: Readonly<Record<string, Buffer>> = {}): Promise<Served> {
+export interface ShellPage {
+  /** The product's HTML shell for a page served at `origin` with the theme stylesheet `themeCss`. */
+  html(origin: string, themeCss: string): string;
+  /** The nonce the shell uses; the `acquireVsCodeApi` shim is injected as a script with it. */
+  readonly nonce: string;
+  readonly shim: string;
+}
+
+/**
+ * Serves a webview shell at `/index.html?theme=dark|light` with the shim injected before the app's script, the
+ * bundle under `/dist/`, the theme stylesheets under `/themes/`, and `files` under `/files/`.
+ */
+export async function serveShell(bundleDir: string, page: ShellPage, files: Readonly<Record<string, Buffer>> = {}): Promise<Served> {
   const server = createServer((req, res) => {
     const u = new URL(req.url ?? '/', 'http://x');
     const send = (status: number, type: string, body: Buffer | string) => {
@@ -80,8 +96,7 @@ export async function serve(bundleDir: string, files: Readonly<Record<string, Bu
     if (u.pathname === '/' || u.pathname === '/index.html') {
       const origin = `http://${req.headers.host}`;
       const theme = u.searchParams.get('theme') === 'light' ? 'light' : 'dark';
-      let html = editorShellHtml({ cspSource: origin, scriptUri: `${origin}/dist/editor.js`, styleUris: [`${origin}/themes/${theme}.css`, `${origin}/dist/editor.css`], title: 'test.dpipe', nonce: NONCE });
-      html = html.replace('<script nonce=', `<script nonce="${NONCE}">${SHIM}</script>\n  <script nonce=`);
+      const html = page.html(origin, `${origin}/themes/${theme}.css`).replace('<script nonce=', `<script nonce="${page.nonce}">${page.shim}</script>\n  <script nonce=`);
       return send(200, 'text/html; charset=utf-8', html);
     }
     const types: Record<string, string> = { '.js': 'text/javascript', '.css': 'text/css', '.ttf': 'font/ttf', '.png': 'image/png' };
@@ -95,6 +110,13 @@ export async function serve(bundleDir: string, files: Readonly<Record<string, Bu
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const { port } = server.address() as AddressInfo;
   return { url: `http://127.0.0.1:${port}`, server, close: () => new Promise((r) => server.close(() => r())) };
+}
+
+/** Serves the editor's shell (see {@link serveShell}). */
+export function serve(bundleDir: string, files: Readonly<Record<string, Buffer>> = {}): Promise<Served> {
+  const html = (origin: string, themeCss: string) =>
+    editorShellHtml({ cspSource: origin, scriptUri: `${origin}/dist/editor.js`, styleUris: [themeCss, `${origin}/dist/editor.css`], title: 'test.dpipe', nonce: NONCE });
+  return serveShell(bundleDir, { html, nonce: NONCE, shim: SHIM }, files);
 }
 
 export interface Browser {
