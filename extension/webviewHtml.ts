@@ -99,10 +99,12 @@ export function fallbackHtml(o: FallbackOptions): string {
 </html>`;
 }
 
-function text(s: string): string {
+/** Escapes `s` for HTML text content. */
+export function text(s: string): string {
   return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 }
 
-function attr(s: string): string {
+/** Escapes `s` for a double-quoted HTML attribute (and text). */
+export function attr(s: string): string {
   return text(s).replace(/"/g, '&quot;');
 }

@@ -3,7 +3,7 @@
  * (`default-src 'none'`, scripts only by a per-load nonce, no `unsafe-eval`; uPlot needs no eval) around the
  * bundled app (`dist/webview/inspector.js` + its CSS). No vscode import, so the browser tests serve the same page.
  */
-import { contentSecurityPolicy, makeNonce } from '../webviewHtml';
+import { attr as esc, contentSecurityPolicy, makeNonce } from '../webviewHtml';
 
 export interface InspectorShellOptions {
   readonly cspSource: string;
@@ -12,8 +12,6 @@ export interface InspectorShellOptions {
   readonly title: string;
   readonly nonce?: string;
 }
-
-const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 
 export function inspectorShellHtml(o: InspectorShellOptions): string {
   const nonce = o.nonce ?? makeNonce();
