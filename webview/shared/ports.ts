@@ -20,6 +20,8 @@ export const PORT_STYLE: Readonly<Record<PortType, PortStyle>> = {
   SAMPLER: { color: 'var(--vscode-charts-red, #f14c4c)', glyph: 'S', label: 'Sampler' },
   CORRECTOR: { color: 'var(--vscode-terminal-ansiMagenta, #bc3fbc)', glyph: 'K', label: 'Corrector' },
   LATENT: { color: 'var(--vscode-charts-blue, #3794ff)', glyph: 'L', label: 'Latent' },
+  TEXT_ENCODER: { color: 'var(--vscode-terminal-ansiBrightYellow, #e5e510)', glyph: 'T', label: 'Text encoder' },
+  VAE: { color: 'var(--vscode-terminal-ansiBrightBlue, #3b8eea)', glyph: 'V', label: 'VAE' },
 };
 
 const UNKNOWN: PortStyle = { color: 'var(--vscode-descriptionForeground, #999)', glyph: '?', label: 'Unknown' };

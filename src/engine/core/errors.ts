@@ -28,6 +28,8 @@ export const ERROR_CODES = {
   E_ABORTED: 'The run was stopped.',
   E_USAGE: 'The command line is not valid.',
   E_SOLVER_BUDGET: 'An adaptive solver needed more model evaluations than its budget allows.',
+  E_PROVIDER: 'The execution provider cannot be used on this machine.',
+  E_MODEL_FOLDER: 'A model folder is incomplete or its parts do not fit together.',
   E_INTERNAL: 'An internal error.',
 } as const;
 

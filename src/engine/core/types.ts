@@ -106,4 +106,34 @@ export interface ModelSchedule {
   readonly discreteSigmas?: Float64Array;
   /** Continuous time ↔ σ maps where the model has them (VP continuous, flow). */
   readonly kind: 'discrete' | 'sigma' | 'edm' | 'flow';
+  /**
+   * Flow models from a model folder: the time shift their scheduler config asks for (diffusers'
+   * FlowMatchEulerDiscreteScheduler `shift`, `use_dynamic_shifting`, …). Schedule blocks left at "auto" use it.
+   */
+  readonly flowShift?: FlowShiftConfig;
+  /** Discrete models from a model folder: the scheduler config's timestep spacing, for schedule blocks left at "auto". */
+  readonly spacing?: { readonly timestepSpacing: 'linspace' | 'leading' | 'trailing'; readonly stepsOffset: number };
+}
+
+/**
+ * Rectified-flow time shift (Esser et al. 2024, "Scaling Rectified Flow Transformers for High-Resolution Image
+ * Synthesis", §5.3.2, eq. 23: t' = s·t/(1 + (s − 1)·t); the resolution-dependent form with s = e^μ, Flux) as
+ * diffusers' FlowMatchEulerDiscreteScheduler configures it.
+ */
+export interface FlowShiftConfig {
+  /** Static shift s (SD3: 3.0). Ignored when `dynamic`. */
+  readonly shift: number;
+  /** Resolution-dependent shift: μ from the image's token count, linear between the two anchors. */
+  readonly dynamic: boolean;
+  readonly baseShift: number;
+  readonly maxShift: number;
+  readonly baseImageSeqLen: number;
+  readonly maxImageSeqLen: number;
+  /** `exponential`: t' = e^μ/(e^μ + (1/t − 1)); `linear`: t' = μ/(μ + (1/t − 1)). */
+  readonly timeShiftType: 'exponential' | 'linear';
+  /** Stretch the shifted schedule so it ends at this t (diffusers `shift_terminal`); 0 = off. */
+  readonly shiftTerminal: number;
+  readonly numTrainTimesteps: number;
+  /** Latent pixels per token side (the transformer's patch size), for the token count. */
+  readonly patchSize: number;
 }

@@ -70,6 +70,7 @@ export function describeParam(spec: ParamSpec): string {
     case 'string':
       return 'a string';
     case 'file':
+      if (spec.directory) return 'a folder path relative to the .dpipe file';
       return spec.extensions.length
         ? `a path relative to the .dpipe file, ending in ${spec.extensions.join(' or ')}`
         : 'a path relative to the .dpipe file';

@@ -132,7 +132,7 @@ function paramSchema(p: ParamSpec): JsonSchema {
       return { type: 'string', description, default: p.default };
     case 'file': {
       const ext = p.extensions.length ? ` (${p.extensions.join(', ')})` : '';
-      return { type: 'string', description: `${description} Path relative to the .dpipe file${ext}.`, default: p.default };
+      return { type: 'string', description: `${description} ${p.directory ? 'Folder path' : 'Path'} relative to the .dpipe file${ext}.`, default: p.default };
     }
     case 'seed':
       return { type: 'integer', description, default: p.default, minimum: 0, maximum: Number.MAX_SAFE_INTEGER };

@@ -39,12 +39,28 @@ export interface Tensor {
   readonly dims: readonly number[];
 }
 
+/**
+ * Execution providers dpipe can ask onnxruntime-node for. Which ones a machine has depends on the platform and on
+ * how onnxruntime-node was installed: the npm package bundles `cpu` everywhere, `webgpu` on Linux/Windows/macOS,
+ * `dml` (DirectML) on Windows and `coreml` on macOS; `cuda` and `tensorrt` need the CUDA binaries that
+ * onnxruntime-node's install script downloads (`ONNXRUNTIME_NODE_INSTALL=cuda12`), see the README.
+ */
+export const EXECUTION_PROVIDERS = ['cpu', 'cuda', 'tensorrt', 'dml', 'coreml', 'webgpu'] as const;
+export type ExecutionProvider = (typeof EXECUTION_PROVIDERS)[number];
+
 export interface SessionOptions {
   /**
    * Threads onnxruntime uses inside one operator (`intraOpNumThreads`). 0 or undefined: onnxruntime's
    * default (one per physical core).
    */
   readonly threads?: number;
+  /** Execution provider (default `cpu`). */
+  readonly provider?: ExecutionProvider;
+  /**
+   * When the provider cannot be used on this machine: true = open the model on the CPU instead (the session's
+   * `provider` then says `cpu` and `providerNote` why); false (default) = fail with E_PROVIDER.
+   */
+  readonly fallbackToCpu?: boolean;
 }
 
 /** A loaded model file. Cheap to get again: `openSession` returns the cached one while the file is unchanged. */
@@ -55,23 +71,29 @@ export interface OnnxSession {
   readonly fileStamp: string;
   /** Number of the underlying onnxruntime session (a new one each time a file is (re)loaded). */
   readonly sessionId: number;
+  /** The execution provider the session runs on. */
+  readonly provider: ExecutionProvider;
+  /** Why the session runs on another provider than the one asked for (CPU fallback); undefined when it does not. */
+  readonly providerNote?: string;
   run(feeds: Readonly<Record<string, Tensor>>, outputNames?: readonly string[], signal?: AbortSignal): Promise<Record<string, Tensor>>;
 }
 
 interface CacheEntry {
   /** The file version the session was built from. */
   readonly stamp: string;
-  readonly ready: Promise<ort.InferenceSession>;
+  readonly ready: Promise<{ session: ort.InferenceSession; provider: ExecutionProvider; note?: string }>;
   inflight: number;
   stale: boolean;
   released: boolean;
   readonly id: number;
+  /** `Date.now()` of the last open or run, for {@link releaseIdle}. */
+  lastUsed: number;
 }
 
 let sessionsCreated = 0;
 let runsDone = 0;
 
-/** Keyed by `${absolutePath}|${threads}`: one session per file (per thread setting). */
+/** Keyed by `${absolutePath}|${threads}|${provider}|${fallback}`: one session per file (per thread and provider setting). */
 const cache = new Map<string, CacheEntry>();
 
 /** The onnxruntime version string for run records, e.g. "onnxruntime-node 1.30.0". */
@@ -80,7 +102,16 @@ export function onnxruntimeVersion(): string {
   return `onnxruntime-node ${v?.node ?? v?.common ?? 'unknown'}`;
 }
 
-/** Opens (or reuses) the session for a model file. Errors: E_FILE_MISSING, E_MODEL. */
+/** Execution providers onnxruntime-node reports for this machine (`bundled: false` ones need extra binaries). */
+export function availableProviders(): { name: string; bundled: boolean }[] {
+  try {
+    return ort.listSupportedBackends().map((b) => ({ name: b.name, bundled: b.bundled }));
+  } catch {
+    return [{ name: 'cpu', bundled: true }];
+  }
+}
+
+/** Opens (or reuses) the session for a model file. Errors: E_FILE_MISSING, E_MODEL, E_PROVIDER. */
 export async function openSession(file: string, opts: SessionOptions = {}): Promise<OnnxSession> {
   const abs = path.resolve(file);
   let st;
@@ -91,8 +122,10 @@ export async function openSession(file: string, opts: SessionOptions = {}): Prom
   }
   if (!st.isFile()) throw new DpipeError('E_MODEL', `${abs} is not a file; give the path of a .onnx model.`);
   const threads = normalizeThreads(opts.threads);
+  const provider = normalizeProvider(opts.provider);
+  const fallback = opts.fallbackToCpu === true;
   const fileStamp = `${st.mtimeMs}:${st.size}`;
-  const key = `${abs}|${threads}`;
+  const key = `${abs}|${threads}|${provider}|${fallback}`;
   let entry = cache.get(key);
   if (!entry || entry.stamp !== fileStamp) {
     // The file changed: every session built from the old version goes.
@@ -102,25 +135,73 @@ export async function openSession(file: string, opts: SessionOptions = {}): Prom
         retire(e);
       }
     }
-    const options: ort.InferenceSession.SessionOptions = { graphOptimizationLevel: 'all' };
-    if (threads > 0) Object.assign(options, { intraOpNumThreads: threads, interOpNumThreads: 1 });
-    const ready = ort.InferenceSession.create(abs, options).catch((e: unknown) => {
+    const ready = createSession(abs, threads, provider, fallback).catch((e: unknown) => {
       if (cache.get(key) === entry) cache.delete(key);
-      throw new DpipeError('E_MODEL', `Cannot load ${abs} with onnxruntime: ${errorText(e)}`);
+      throw e;
     });
-    entry = { stamp: fileStamp, ready, inflight: 0, stale: false, released: false, id: ++sessionsCreated };
+    entry = { stamp: fileStamp, ready, inflight: 0, stale: false, released: false, id: ++sessionsCreated, lastUsed: Date.now() };
     cache.set(key, entry);
   }
-  const session = await entry.ready;
-  const io = describeSession(session);
+  const made = await entry.ready;
+  entry.lastUsed = Date.now();
+  const io = describeSession(made.session);
   const pinned = entry;
   return {
     path: abs,
     io,
     fileStamp,
     sessionId: pinned.id,
+    provider: made.provider,
+    providerNote: made.note,
     run: (feeds, outputNames, signal) => runOn(pinned, abs, io, feeds, outputNames, signal),
   };
+}
+
+async function createSession(abs: string, threads: number, provider: ExecutionProvider, fallback: boolean): Promise<{ session: ort.InferenceSession; provider: ExecutionProvider; note?: string }> {
+  const options: ort.InferenceSession.SessionOptions = { graphOptimizationLevel: 'all', executionProviders: [provider] };
+  if (threads > 0) Object.assign(options, { intraOpNumThreads: threads, interOpNumThreads: 1 });
+  try {
+    return { session: await ort.InferenceSession.create(abs, options), provider };
+  } catch (e) {
+    if (provider === 'cpu') throw new DpipeError('E_MODEL', `Cannot load ${abs} with onnxruntime: ${errorText(e)}`);
+    const why = providerFailure(provider, e);
+    if (!fallback) throw new DpipeError('E_PROVIDER', `${path.basename(abs)}: ${why} Choose another provider, or allow the CPU fallback (model parameter fallbackToCpu, setting dpipe.executionProviderFallback).`);
+    try {
+      return { session: await ort.InferenceSession.create(abs, { ...options, executionProviders: ['cpu'] }), provider: 'cpu', note: `${why} Running on the CPU instead (fallback allowed).` };
+    } catch (e2) {
+      throw new DpipeError('E_MODEL', `Cannot load ${abs} with onnxruntime: ${errorText(e2)}`);
+    }
+  }
+}
+
+/** Why a provider could not be used, in words, with what is available here. */
+function providerFailure(provider: ExecutionProvider, e: unknown): string {
+  const avail = availableProviders();
+  const listed = avail.find((b) => b.name === provider);
+  const have = avail.filter((b) => b.bundled).map((b) => b.name).join(', ');
+  let why: string;
+  if (!listed) why = `execution provider "${provider}" is not part of onnxruntime-node on this platform (${process.platform}-${process.arch}).`;
+  else if (!listed.bundled) {
+    why = `execution provider "${provider}" needs binaries that this onnxruntime-node installation does not have` +
+      (provider === 'cuda' || provider === 'tensorrt' ? ' (install them with ONNXRUNTIME_NODE_INSTALL=cuda12 on a machine with internet, see the README).' : '.');
+  } else why = `execution provider "${provider}" failed to start: ${errorText(e).split('\n')[0]}`;
+  return `${why} Available here: ${have || 'cpu'}.`;
+}
+
+/**
+ * Releases every cached session not used for `idleMs` milliseconds (and not running). Returns how many went.
+ * The runner calls it on a timer so an idle extension holds no model memory; a later run opens them again.
+ */
+export function releaseIdle(idleMs: number, now = Date.now()): number {
+  let n = 0;
+  for (const [k, e] of [...cache]) {
+    if (e.inflight === 0 && now - e.lastUsed >= idleMs) {
+      cache.delete(k);
+      retire(e);
+      n++;
+    }
+  }
+  return n;
 }
 
 /** Inputs and outputs of a model file (opens the session, which stays cached). */
@@ -187,6 +268,14 @@ export function toFloat64(t: Tensor): Float64Array {
 
 // ---------------------------------------------------------------------------------------------
 
+function normalizeProvider(p: string | undefined): ExecutionProvider {
+  if (p === undefined || p === '') return 'cpu';
+  if (!(EXECUTION_PROVIDERS as readonly string[]).includes(p)) {
+    throw new DpipeError('E_PROVIDER', `execution provider "${p}" is not one of ${EXECUTION_PROVIDERS.join(', ')}.`);
+  }
+  return p as ExecutionProvider;
+}
+
 function normalizeThreads(t: number | undefined): number {
   if (t === undefined || t === 0) return 0;
   if (!Number.isInteger(t) || t < 0) throw new DpipeError('E_MODEL', `threads must be a non-negative integer (0 = onnxruntime's default); got ${t}.`);
@@ -201,7 +290,7 @@ function retire(e: CacheEntry): void {
 function dispose(e: CacheEntry): void {
   if (e.released) return;
   e.released = true;
-  void e.ready.then((s) => s.release()).catch(() => undefined);
+  void e.ready.then((s) => s.session.release()).catch(() => undefined);
 }
 
 async function runOn(
@@ -232,14 +321,16 @@ async function runOn(
   }
   // Counted as in flight before any await, so a reload elsewhere cannot release the session under this call.
   entry.inflight++;
+  entry.lastUsed = Date.now();
   let result: ort.InferenceSession.ReturnType;
   try {
-    const session = await entry.ready;
+    const { session } = await entry.ready;
     result = await session.run(ortFeeds, [...outs]);
     runsDone++;
   } catch (e) {
     throw new DpipeError('E_MODEL', `${path.basename(abs)} failed to run with inputs ${describeFeeds(feeds)}: ${errorText(e)}`);
   } finally {
+    entry.lastUsed = Date.now();
     entry.inflight--;
     if (entry.stale && entry.inflight === 0) dispose(entry);
   }

@@ -5,6 +5,26 @@
  */
 import type { ParamSpec } from '../registry/types';
 import { BETA_SCHEDULES, TIME_INTERPOLATIONS, TIME_KINDS } from './schedule';
+import { EXECUTION_PROVIDERS } from './onnx';
+
+export const PROVIDER_PARAM: ParamSpec = {
+  name: 'provider', type: 'enum', default: 'auto', options: ['auto', ...EXECUTION_PROVIDERS],
+  doc: 'onnxruntime execution provider. "auto": the run\'s default (the CLI\'s --provider, the extension\'s dpipe.executionProvider setting), else cpu. The provider used is recorded in run.json.',
+  optionDocs: {
+    auto: 'The run\'s default, else cpu.',
+    cpu: 'The CPU (always available).',
+    cuda: 'NVIDIA GPUs: needs onnxruntime-node\'s CUDA binaries (install them with ONNXRUNTIME_NODE_INSTALL=cuda12, see the README).',
+    tensorrt: 'NVIDIA TensorRT: needs the CUDA binaries and TensorRT.',
+    dml: 'DirectML (Windows GPUs).',
+    coreml: 'Core ML (macOS).',
+    webgpu: 'WebGPU (Dawn; Linux needs Vulkan drivers).',
+  },
+};
+
+export const FALLBACK_PARAM: ParamSpec = {
+  name: 'fallbackToCpu', type: 'boolean', default: false,
+  doc: 'When the provider cannot be used on this machine, run on the CPU instead (the run says so and records it). Off: the run stops with the reason.',
+};
 
 export const PREDICTIONS = ['epsilon', 'v_prediction', 'sample', 'flow', 'edm'] as const;
 export type Prediction = (typeof PREDICTIONS)[number];
@@ -81,6 +101,8 @@ export const MODEL_ONNX_PARAMS: readonly ParamSpec[] = [
   { name: 'sampleShape', type: 'numberList', default: [], min: 1, advanced: true, doc: 'Per-item latent shape [C,H,W]. Empty = auto (sidecar, else the input\'s fixed dimensions).' },
   { name: 'valueRange', type: 'numberList', default: [], advanced: true, doc: 'Data range [lo, hi] of x0, used by image outputs. Empty = auto (sidecar, else the output block\'s own setting).' },
   { name: 'threads', type: 'integer', default: 0, min: 0, max: 256, advanced: true, doc: "onnxruntime intra-op threads. 0 = onnxruntime's default (one per core)." },
+  PROVIDER_PARAM,
+  FALLBACK_PARAM,
 ];
 
 /** Sidecar keys besides the parameters. */

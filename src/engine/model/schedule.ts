@@ -38,6 +38,14 @@ export type TimeKind = (typeof TIME_KINDS)[number];
 export const TIME_INTERPOLATIONS = ['log_sigma', 'log_alpha'] as const;
 export type TimeInterpolation = (typeof TIME_INTERPOLATIONS)[number];
 
+/**
+ * The σ that stands for σ = ∞ (ᾱ = 0: a zero-terminal-SNR model's last training step; flow time t = 1): 2⁴⁰. It is
+ * large enough that what a model sees is exact in float32 (x/√(1+σ²) rounds to the noise itself, 1000·σ/(1+σ) to
+ * 1000) and small enough that float64 arithmetic on x = x0 + σ·ε keeps about 1e-12 relative precision, so every
+ * solver runs from "pure noise" in VE coordinates with no special case.
+ */
+export const SIGMA_INFINITY = 2 ** 40;
+
 export interface DiscreteOptions {
   readonly betaSchedule: BetaSchedule;
   /** β_1 and β_N for linear / scaled_linear (diffusers' `beta_start`, `beta_end`). */
@@ -47,6 +55,14 @@ export interface DiscreteOptions {
   readonly numTrainTimesteps: number;
   /** ᾱ_0..ᾱ_{N−1} for `explicit` (decreasing, in (0, 1]). */
   readonly alphasCumprod?: readonly number[];
+  /**
+   * Zero terminal SNR (Lin et al. 2024, "Common Diffusion Noise Schedules and Sample Steps are Flawed", Alg. 1;
+   * diffusers `rescale_betas_zero_snr`): √ᾱ is shifted and scaled so that ᾱ_{N−1} = 0 while ᾱ_0 keeps its value.
+   * The last step's σ is then ∞: `exact` keeps ᾱ_{N−1} = 0 (σ = {@link SIGMA_INFINITY}, diffusers' DDIM and DDPM
+   * schedulers), `clamped` sets ᾱ_{N−1} = 2⁻²⁴ (σ ≈ 4096, what diffusers' Euler, DPM-Solver, UniPC and other σ-based
+   * schedulers do "so the first sigma is not inf"). Undefined: no rescaling.
+   */
+  readonly zeroTerminalSnr?: 'exact' | 'clamped';
 }
 
 /** Stable Diffusion v1's schedule, the defaults when neither the node nor the sidecar sets one. */
@@ -86,7 +102,7 @@ export function betas(o: DiscreteOptions): Float64Array {
   }
 }
 
-/** ᾱ_t = Π_{s≤t}(1 − β_s), t = 0..N−1. */
+/** ᾱ_t = Π_{s≤t}(1 − β_s), t = 0..N−1 (rescaled to zero terminal SNR when the options say so). */
 export function alphasCumprod(o: DiscreteOptions): Float64Array {
   if (o.betaSchedule === 'explicit') return Float64Array.from(checkedAlphasCumprod(o));
   const b = betas(o);
@@ -96,13 +112,23 @@ export function alphasCumprod(o: DiscreteOptions): Float64Array {
     p *= 1 - b[i];
     out[i] = p;
   }
+  if (!o.zeroTerminalSnr) return out;
+  // Lin et al. 2024, Alg. 1, on √ᾱ: shift so the last is 0, scale so the first keeps its value.
+  const sq = out.map(Math.sqrt);
+  const s0 = sq[0];
+  const sT = sq[sq.length - 1];
+  for (let i = 0; i < sq.length; i++) {
+    const v = ((sq[i] - sT) * s0) / (s0 - sT);
+    out[i] = v * v;
+  }
+  out[out.length - 1] = o.zeroTerminalSnr === 'clamped' ? 2 ** -24 : 0;
   return out;
 }
 
-/** σ_t = √((1 − ᾱ_t)/ᾱ_t) at each training timestep, ascending (length N). */
+/** σ_t = √((1 − ᾱ_t)/ᾱ_t) at each training timestep, ascending (length N); ᾱ = 0 gives {@link SIGMA_INFINITY}. */
 export function discreteSigmas(o: DiscreteOptions): Float64Array {
   const ac = alphasCumprod(o);
-  return ac.map((a) => Math.sqrt((1 - a) / a));
+  return ac.map((a) => (a > 0 ? Math.sqrt((1 - a) / a) : SIGMA_INFINITY));
 }
 
 /**
@@ -202,6 +228,36 @@ export function flowT(sigma: number): number {
   return sigma / (1 + sigma);
 }
 
+/** σ at flow time t: t/(1−t), and {@link SIGMA_INFINITY} at t = 1 (pure noise). */
+export function flowSigma(t: number): number {
+  return t >= 1 ? SIGMA_INFINITY : t / (1 - t);
+}
+
+/**
+ * The time shift of a flow model at time t ∈ [0, 1] (see `FlowShiftConfig`): static t' = s·t/(1 + (s−1)·t), or
+ * with `mu` the resolution-dependent forms of diffusers' `time_shift` (exponential: e^μ/(e^μ + 1/t − 1); linear:
+ * μ/(μ + 1/t − 1)). t = 0 stays 0 and t = 1 stays 1.
+ */
+export function shiftFlowT(t: number, o: { readonly shift?: number; readonly mu?: number; readonly timeShiftType?: 'exponential' | 'linear' }): number {
+  if (t <= 0) return 0;
+  if (t >= 1) return 1;
+  if (o.mu !== undefined) {
+    const m = o.timeShiftType === 'linear' ? o.mu : Math.exp(o.mu);
+    return m / (m + (1 / t - 1));
+  }
+  const s = o.shift ?? 1;
+  return (s * t) / (1 + (s - 1) * t);
+}
+
+/**
+ * μ for a resolution-dependent shift: linear in the image's token count between (baseImageSeqLen, baseShift) and
+ * (maxImageSeqLen, maxShift), as diffusers' `calculate_shift` (SD3.5 / Flux pipelines).
+ */
+export function flowShiftMu(seqLen: number, o: { baseImageSeqLen: number; maxImageSeqLen: number; baseShift: number; maxShift: number }): number {
+  const m = (o.maxShift - o.baseShift) / (o.maxImageSeqLen - o.baseImageSeqLen);
+  return seqLen * m + (o.baseShift - m * o.baseImageSeqLen);
+}
+
 export interface TimeOptions {
   readonly kind: TimeKind;
   /** Discrete models: σ at each training timestep, ascending. */
@@ -277,17 +333,20 @@ export function makeModelSchedule(args: {
   readonly discreteSigmas?: Float64Array;
   readonly sigmaMin?: number;
   readonly sigmaMax?: number;
+  readonly flowShift?: ModelSchedule['flowShift'];
+  readonly spacing?: ModelSchedule['spacing'];
 }): ModelSchedule {
+  const extra = { ...(args.flowShift ? { flowShift: args.flowShift } : {}), ...(args.spacing ? { spacing: args.spacing } : {}) };
   if (args.kind === 'discrete') {
     const s = args.discreteSigmas;
     if (!s || s.length < 2) throw new DpipeError('E_INTERNAL', 'discrete schedule without sigmas');
-    return { kind: 'discrete', discreteSigmas: s, sigmaMin: args.sigmaMin || s[0], sigmaMax: args.sigmaMax || s[s.length - 1] };
+    return { kind: 'discrete', discreteSigmas: s, sigmaMin: args.sigmaMin || s[0], sigmaMax: args.sigmaMax || s[s.length - 1], ...extra };
   }
   const [dMin, dMax] = args.kind === 'flow' ? DEFAULT_SIGMA_RANGE.flow : DEFAULT_SIGMA_RANGE.edm;
   const sigmaMin = args.sigmaMin || dMin;
   const sigmaMax = args.sigmaMax || dMax;
   if (!(sigmaMin > 0 && sigmaMax > sigmaMin)) throw new DpipeError('E_MODEL', `sigmaMin/sigmaMax must satisfy 0 < sigmaMin < sigmaMax; got ${sigmaMin}, ${sigmaMax}.`);
-  return { kind: args.kind, sigmaMin, sigmaMax };
+  return { kind: args.kind, sigmaMin, sigmaMax, ...extra };
 }
 
 function checkBetaRange(o: DiscreteOptions): void {

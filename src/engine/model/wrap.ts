@@ -18,8 +18,9 @@ import { createReadStream, promises as fsp } from 'fs';
 import * as path from 'path';
 import { DpipeError } from '../core/errors';
 import type { Latent, ModelSchedule } from '../core/types';
-import type { CondValue, ModelValue, Params, ParamValue } from '../registry/types';
-import { listIO, onnxruntimeVersion, openSession, toFloat64, type ModelIO, type OnnxSession, type Tensor, type TensorInfo } from './onnx';
+import type { CondTensor, CondValue, ModelValue, Params, ParamValue } from '../registry/types';
+import { floatToHalf } from '../core/npy';
+import { listIO, onnxruntimeVersion, openSession, toFloat64, type ExecutionProvider, type ModelIO, type OnnxSession, type Tensor, type TensorInfo } from './onnx';
 import { INPUT_SCALINGS, MODEL_ONNX_PARAMS, PREDICTIONS, SIDECAR_EXTRA_KEYS, type InputScaling, type Prediction } from './params';
 import {
   BETA_SCHEDULES, DEFAULT_DISCRETE, TIME_INTERPOLATIONS, TIME_KINDS, discreteSigmas, makeModelSchedule, timeFromSigma,
@@ -55,6 +56,10 @@ export interface ModelConfig {
 export interface LoadOptions {
   /** Overrides the node's `threads` (0 = onnxruntime's default). */
   readonly threads?: number;
+  /** Execution provider (default: the node's `provider` parameter, else cpu). */
+  readonly provider?: ExecutionProvider;
+  /** Open on the CPU when the provider is not available (default: the node's `fallbackToCpu`). */
+  readonly fallbackToCpu?: boolean;
   /** Use this sidecar object instead of reading `<file>.json` (null: ignore any sidecar). */
   readonly sidecar?: Readonly<Record<string, unknown>> | null;
 }
@@ -440,7 +445,10 @@ export async function loadModel(params: Params, absPath: string, opts: LoadOptio
   if (opts.sidecar) checkSidecar(side!.data, 'given sidecar');
   // 0 means "auto" at every level: the load option, then the node, then the sidecar, then onnxruntime's default.
   const threadsParam = opts.threads || (params.threads as number | undefined) || (side?.data.threads as number | undefined) || 0;
-  const session = await openSession(abs, { threads: threadsParam });
+  const p = params.provider as string | undefined;
+  const provider = (opts.provider ?? (p && p !== 'auto' ? (p as ExecutionProvider) : undefined)) || 'cpu';
+  const fallbackToCpu = opts.fallbackToCpu ?? params.fallbackToCpu === true;
+  const session = await openSession(abs, { threads: threadsParam, provider, fallbackToCpu });
   const r = resolveConfig(params, side?.data, session.io);
   if (r.problems.length) {
     throw new DpipeError('E_MODEL', `${path.basename(abs)}: ${r.problems.join('; ')}. Set these on the model node or in a sidecar ${path.basename(abs)}.json.`);
@@ -450,13 +458,36 @@ export async function loadModel(params: Params, absPath: string, opts: LoadOptio
   return wrapSession(session, config, sha256);
 }
 
+/** What a model wrapper needs beyond its configuration (model folders use these; a single .onnx file needs none). */
+export interface WrapOptions {
+  /**
+   * A value for a model input that the conditioning does not give (e.g. SDXL's `time_ids` from the latent size):
+   * one item's data and shape, or undefined when it cannot be derived (then the error asks for a conditioning).
+   */
+  readonly deriveInput?: (input: TensorInfo, x: Latent, cond: CondValue) => { readonly data: Float32Array; readonly itemShape: readonly number[] } | undefined;
+  /**
+   * The conditioning that stands for "nothing" (`{ kind: 'none' }`) on a model whose inputs need tensors — a
+   * text-to-image model's empty prompt. Computed once, when an evaluation first needs it.
+   */
+  readonly emptyConditioning?: () => Promise<CondValue>;
+  /** The name errors use (default: the file's name). */
+  readonly label?: string;
+}
+
+const FLOAT_TYPES = ['float32', 'float16'] as const;
+
 /**
  * Wraps an open session with a resolved configuration. Errors: E_MODEL when the tensors do not fit the
  * configuration (wrong element types, class input without an unconditional label, …).
+ *
+ * float16 models take float16 sample, time and tensor inputs: values are rounded float64 → float32 → float16
+ * (nearest-even) at the boundary, as a float32 tensor cast with `.half()` is, and float16 outputs are widened
+ * exactly. A float16 output that holds ±∞ or NaN (|value| beyond 65504) fails the evaluation with E_NAN naming the
+ * file: it is float16 overflow, not a solver problem.
  */
-export function wrapSession(session: OnnxSession, config: ModelConfig, sha256: string): ModelValue {
+export function wrapSession(session: OnnxSession, config: ModelConfig, sha256: string, wopts: WrapOptions = {}): ModelValue {
   const io = session.io;
-  const name = path.basename(session.path);
+  const name = wopts.label ?? path.basename(session.path);
   const find = (n: string | undefined) => (n ? io.inputs.find((t) => t.name === n) : undefined);
   const sampleInfo = find(config.sampleInput);
   const timeInfo = find(config.timeInput);
@@ -467,8 +498,9 @@ export function wrapSession(session: OnnxSession, config: ModelConfig, sha256: s
   if (!timeInfo) throw fail(`timeInput "${config.timeInput}" is not an input`);
   if (!outInfo) throw fail(`output "${config.output}" is not an output`);
   if (config.classInput && !classInfo) throw fail(`classInput "${config.classInput}" is not an input`);
-  if (sampleInfo.type !== 'float32') throw fail(`the sample input "${sampleInfo.name}" is ${sampleInfo.type}; dpipe feeds float32`);
-  if (!['float32', 'float64', 'int64', 'int32'].includes(timeInfo.type)) throw fail(`the time input "${timeInfo.name}" is ${timeInfo.type}; dpipe feeds float32, float64, int64 or int32`);
+  if (!(FLOAT_TYPES as readonly string[]).includes(sampleInfo.type)) throw fail(`the sample input "${sampleInfo.name}" is ${sampleInfo.type}; dpipe feeds float32 or float16`);
+  if (!['float32', 'float16', 'float64', 'int64', 'int32'].includes(timeInfo.type)) throw fail(`the time input "${timeInfo.name}" is ${timeInfo.type}; dpipe feeds float32, float16, float64, int64 or int32`);
+  if (!['float32', 'float16', 'float64'].includes(outInfo.type)) throw fail(`the output "${outInfo.name}" is ${outInfo.type}; dpipe reads float32, float16 or float64`);
   if (classInfo && !['int64', 'int32'].includes(classInfo.type)) throw fail(`the class input "${classInfo.name}" is ${classInfo.type}; class labels are int64 or int32`);
   if (timeInfo.shape.length > 1) throw fail(`the time input "${timeInfo.name}" has rank ${timeInfo.shape.length}; expected a scalar or [batch]`);
   if (config.time === 'discrete' && !config.discrete) throw fail('discrete time without a beta schedule');
@@ -497,37 +529,55 @@ export function wrapSession(session: OnnxSession, config: ModelConfig, sha256: s
       const list = cond.labels && cond.labels.length ? cond.labels : [cond.label];
       for (const l of list) checkLabel(l);
       labels = Array.from({ length: B }, (_, i) => list[i % list.length]);
-    } else if (cond.kind === 'tensor') {
-      const info = io.inputs.find((t) => t.name === cond.input);
-      if (!info) throw fail(`a tensor conditioning names input "${cond.input}", which the model does not have`);
-      if (info === sampleInfo || info === timeInfo || info === classInfo) throw fail(`a tensor conditioning cannot feed "${cond.input}", the model's ${info === sampleInfo ? 'sample' : info === timeInfo ? 'time' : 'class'} input`);
-      if (info.type !== 'float32') throw fail(`input "${cond.input}" is ${info.type}; tensor conditionings are float32`);
-      const r = info.shape.length;
-      let byItem = false;
-      let itemShape: number[];
-      if (cond.shape.length === r - 1) itemShape = [...cond.shape];
-      else if (cond.shape.length === r && cond.shape[0] === 1) itemShape = cond.shape.slice(1);
-      else if (cond.shape.length === r && cond.shape[0] === B) {
-        itemShape = cond.shape.slice(1);
-        byItem = true;
-      } else {
-        throw new DpipeError('E_SHAPE', `${name}: tensor for "${cond.input}" has shape [${cond.shape.join(',')}]; input is [${info.shape.join(',')}] — give one item ([${info.shape.slice(1).join(',')}]) or one per batch item.`);
-      }
-      info.shape.slice(1).forEach((d, i) => {
-        if (typeof d === 'number' && d > 0 && itemShape[i] !== d) {
-          throw new DpipeError('E_SHAPE', `${name}: tensor for "${cond.input}" has item shape [${itemShape.join(',')}]; the input needs [${info.shape.slice(1).join(',')}].`);
-        }
-      });
-      tensors.set(cond.input, { data: cond.data, perItem: itemShape.reduce((a, b) => a * b, 1), itemShape, byItem });
+    } else if (cond.kind === 'tensor' || cond.kind === 'tensors') {
+      for (const t of cond.kind === 'tensor' ? [cond] : cond.tensors) tensors.set(t.input, tensorPlan(t, B));
     }
     if (classInfo && !labels) {
       if (config.unconditionalClass === undefined) throw fail(`input "${classInfo.name}" needs a class label; connect a class conditioning, or set unconditionalClass (node or sidecar) for unconditional evaluations`);
       labels = new Array<number>(B).fill(config.unconditionalClass);
     }
     for (const t of otherInputs) {
-      if (!tensors.has(t.name)) throw fail(`input "${t.name}" needs a value for every evaluation, but this conditioning (${cond.kind}) does not give one; connect a cond.tensor for it (and a negative one for guidance)`);
+      if (tensors.has(t.name)) continue;
+      const d = wopts.deriveInput?.(t, xNow!, cond);
+      if (d) {
+        tensors.set(t.name, { data: d.data, perItem: d.data.length, itemShape: [...d.itemShape], byItem: false });
+        continue;
+      }
+      throw fail(`input "${t.name}" needs a value for every evaluation, but this conditioning (${cond.kind}) does not give one; connect a conditioning that feeds it (cond.tensor, or cond.prompt for a text encoder's outputs) and a negative one for guidance`);
     }
     return { labels, tensors };
+  };
+  /** How one named tensor feeds its input: per item or shared, checked against the input's shape and type. */
+  const tensorPlan = (cond: CondTensor, B: number) => {
+    const info = io.inputs.find((t) => t.name === cond.input);
+    if (!info) throw fail(`a tensor conditioning names input "${cond.input}", which the model does not have`);
+    if (info === sampleInfo || info === timeInfo || info === classInfo) throw fail(`a tensor conditioning cannot feed "${cond.input}", the model's ${info === sampleInfo ? 'sample' : info === timeInfo ? 'time' : 'class'} input`);
+    if (!(FLOAT_TYPES as readonly string[]).includes(info.type)) throw fail(`input "${cond.input}" is ${info.type}; tensor conditionings are float32 or float16`);
+    const r = info.shape.length;
+    let byItem = false;
+    let itemShape: number[];
+    if (cond.shape.length === r - 1) itemShape = [...cond.shape];
+    else if (cond.shape.length === r && cond.shape[0] === 1) itemShape = cond.shape.slice(1);
+    else if (cond.shape.length === r && cond.shape[0] === B) {
+      itemShape = cond.shape.slice(1);
+      byItem = true;
+    } else {
+      throw new DpipeError('E_SHAPE', `${name}: tensor for "${cond.input}" has shape [${cond.shape.join(',')}]; input is [${info.shape.join(',')}] — give one item ([${info.shape.slice(1).join(',')}]) or one per batch item.`);
+    }
+    info.shape.slice(1).forEach((d, i) => {
+      if (typeof d === 'number' && d > 0 && itemShape[i] !== d) {
+        throw new DpipeError('E_SHAPE', `${name}: tensor for "${cond.input}" has item shape [${itemShape.join(',')}]; the input needs [${info.shape.slice(1).join(',')}].`);
+      }
+    });
+    return { data: cond.data, perItem: itemShape.reduce((a, b) => a * b, 1), itemShape, byItem };
+  };
+  let xNow: Latent | undefined;
+  let emptyCond: Promise<CondValue> | undefined;
+  /** `{ kind: 'none' }` on a model that needs tensor inputs means its empty conditioning (the empty prompt). */
+  const resolveCond = async (c: CondValue): Promise<CondValue> => {
+    if (c.kind !== 'none' || !wopts.emptyConditioning) return c;
+    emptyCond ??= wopts.emptyConditioning();
+    return emptyCond;
   };
   const checkLabel = (l: number) => {
     const n = config.numClasses;
@@ -546,6 +596,8 @@ export function wrapSession(session: OnnxSession, config: ModelConfig, sha256: s
         return { type: 'int32', data: new Int32Array(len).fill(Math.round(t)), dims };
       case 'float64':
         return { type: 'float64', data: new Float64Array(len).fill(t), dims };
+      case 'float16':
+        return { type: 'float16', data: new Uint16Array(len).fill(floatToHalf(t)), dims };
       default:
         return { type: 'float32', data: new Float32Array(len).fill(t), dims };
     }
@@ -563,7 +615,9 @@ export function wrapSession(session: OnnxSession, config: ModelConfig, sha256: s
     });
     const B = x.shape[0];
     const per = x.data.length / B;
-    const plans = conds.map((c) => plan(c, B));
+    xNow = x;
+    const resolved = await Promise.all(conds.map(resolveCond));
+    const plans = resolved.map((c) => plan(c, B));
     if (signal?.aborted) throw new DpipeError('E_ABORTED', 'The run was stopped.');
     // D(x; 0) = x for every denoiser; no network call (and no log 0 in c_noise).
     if (sigma === 0) return conds.map(() => ({ shape: [...x.shape], data: Float64Array.from(x.data) }));
@@ -576,13 +630,15 @@ export function wrapSession(session: OnnxSession, config: ModelConfig, sha256: s
     const results = conds.map(() => new Float64Array(x.data.length));
     for (let start = 0; start < total; start += chunk) {
       const feeds: Record<string, Tensor> = {};
-      const xs = new Float32Array(chunk * per);
+      const half = sampleInfo.type === 'float16';
+      const xs = half ? new Uint16Array(chunk * per) : new Float32Array(chunk * per);
       for (let j = 0; j < chunk; j++) {
         const item = (start + j) % B;
         const off = item * per;
-        for (let i = 0; i < per; i++) xs[j * per + i] = a * x.data[off + i];
+        if (half) for (let i = 0; i < per; i++) xs[j * per + i] = floatToHalf(a * x.data[off + i]);
+        else for (let i = 0; i < per; i++) xs[j * per + i] = a * x.data[off + i];
       }
-      feeds[sampleInfo.name] = { type: 'float32', data: xs, dims: [chunk, ...x.shape.slice(1)] };
+      feeds[sampleInfo.name] = { type: sampleInfo.type, data: xs, dims: [chunk, ...x.shape.slice(1)] };
       feeds[timeInfo.name] = feedTime(tval, chunk);
       if (classInfo) {
         const labels = Array.from({ length: chunk }, (_, j) => plans[Math.floor((start + j) / B)].labels![(start + j) % B]);
@@ -600,7 +656,9 @@ export function wrapSession(session: OnnxSession, config: ModelConfig, sha256: s
           const item = (start + j) % B;
           buf.set(p.data.subarray(p.byItem ? item * p.perItem : 0, (p.byItem ? item * p.perItem : 0) + p.perItem), j * first.perItem);
         }
-        feeds[t.name] = { type: 'float32', data: buf, dims: [chunk, ...first.itemShape] };
+        feeds[t.name] = t.type === 'float16'
+          ? { type: 'float16', data: Uint16Array.from(buf, floatToHalf), dims: [chunk, ...first.itemShape] }
+          : { type: 'float32', data: buf, dims: [chunk, ...first.itemShape] };
       }
       const res = await session.run(feeds, [outInfo.name], signal);
       const o = res[outInfo.name];
@@ -608,6 +666,7 @@ export function wrapSession(session: OnnxSession, config: ModelConfig, sha256: s
         throw new DpipeError('E_SHAPE', `${name}: output "${outInfo.name}" has shape [${o.dims.join(',')}]; expected the sample's shape [${[chunk, ...x.shape.slice(1)].join(',')}].`);
       }
       const od = o.type === 'float32' || o.type === 'float64' ? (o.data as ArrayLike<number>) : toFloat64(o);
+      if (o.type === 'float16') checkHalfOverflow(od, sigma);
       for (let j = 0; j < chunk; j++) {
         const g = start + j;
         const item = g % B;
@@ -615,6 +674,14 @@ export function wrapSession(session: OnnxSession, config: ModelConfig, sha256: s
       }
     }
     return results.map((data) => ({ shape: [...x.shape], data }));
+  };
+
+  const checkHalfOverflow = (od: ArrayLike<number>, sigma: number) => {
+    for (let i = 0; i < od.length; i++) {
+      if (!Number.isFinite(od[i])) {
+        throw new DpipeError('E_NAN', `${name}: the float16 output "${outInfo.name}" overflowed at σ = ${+sigma.toPrecision(6)} (element ${i} is ${od[i]}: float16 holds at most ±65504). The network's activations exceed float16's range: use a float32 export of this model, or a lower guidance scale / another solver if the input itself is extreme.`);
+      }
+    }
   };
 
   /** The value the time input receives at σ, as the tensor holds it (rounded for integer inputs, float32 for float32). */
@@ -635,7 +702,7 @@ export function wrapSession(session: OnnxSession, config: ModelConfig, sha256: s
     timeOf,
     numClasses: config.numClasses,
     valueRange: config.valueRange,
-    info: { path: session.path, sha256, prediction: config.prediction, time: config.time },
+    info: { path: session.path, sha256, prediction: config.prediction, time: config.time, provider: session.provider, ...(session.providerNote ? { providerNote: session.providerNote } : {}) },
   };
 }
 

@@ -131,7 +131,11 @@ async function runSample(ctx: EvalContext, inputs: Readonly<Record<string, unkno
 
   let x = lat;
   if (params.addNoise !== false) {
-    const z = noise.initial(shape);
+    const given = services.initialNoise;
+    if (given && (given.shape.length !== shape.length || given.shape.some((d, i) => d !== shape[i]))) {
+      throw new DpipeError('E_SHAPE', `sample "${nodeId}": the initial noise given (--noise) has shape [${given.shape.join(', ')}]; this latent is [${shape.join(', ')}]`);
+    }
+    const z = given ? given.data : noise.initial(shape);
     if (z.length !== size) throw new DpipeError('E_SHAPE', `sample "${nodeId}": the noise source gave ${z.length} values for a latent of shape [${shape.join(', ')}] (${size} values)`);
     x = startState(lat, z, sigmas[0], params.noiseScale === 'vp' ? 'vp' : 'sigma');
   }

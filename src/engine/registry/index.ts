@@ -14,12 +14,15 @@ import { CORRECTOR_NODES } from '../correctors/index';
 import { GUIDANCE_NODES } from '../guidance/index';
 import { CORE_NODES } from '../nodes/index';
 import { LEARNED_NODES } from '../learned/index';
+import { MODEL_FOLDER } from '../model/folderNodes';
+import { TEXT_NODES } from '../text/nodes';
+import { VAE_NODES } from '../vae/nodes';
 
 let table: Map<string, NodeType> | undefined;
 
 function build(): Map<string, NodeType> {
   const all = [
-    ...MODEL_NODES, ...NOISE_NODES, ...SCHEDULE_NODES, ...SOLVER_NODES, ...STOCHASTIC_SOLVER_NODES,
+    ...MODEL_NODES, MODEL_FOLDER, ...TEXT_NODES, ...VAE_NODES, ...NOISE_NODES, ...SCHEDULE_NODES, ...SOLVER_NODES, ...STOCHASTIC_SOLVER_NODES,
     ...CORRECTOR_NODES, ...GUIDANCE_NODES, ...CORE_NODES, ...LEARNED_NODES,
   ];
   const m = new Map<string, NodeType>();

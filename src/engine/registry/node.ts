@@ -41,6 +41,15 @@ export interface RunServices {
    * solver that picks its own steps: then the nominal nfePerStep × steps).
    */
   onSampleStart?(nodeId: string, info: { sigmas: Float64Array; nfe: number; nfeExact?: boolean; shape: readonly number[] }): void;
+  /**
+   * Defaults for model blocks whose own setting is "auto": the run's execution provider (CLI --provider, the
+   * extension's dpipe.executionProvider setting), CPU fallback, and onnxruntime threads.
+   */
+  readonly modelDefaults?: { readonly provider?: string; readonly fallbackToCpu?: boolean; readonly threads?: number };
+  /** Replaces the initial noise draw of every Sample block (a standard-normal array of the latent's shape). */
+  readonly initialNoise?: Latent;
+  /** A note for the user that does not stop the run (a truncated prompt, …); recorded in run.json. */
+  warn?(nodeId: string, message: string): void;
   /** Called by Output nodes to write files; returns the paths written. */
   writeOutput?(nodeId: string, kind: 'png' | 'npy', name: string, data: Uint8Array): Promise<string>;
 }

@@ -4,9 +4,11 @@
  * inspector from it, so a new block appears in the editor with no webview change.
  */
 import type { Latent, ModelSchedule, NoiseSampler, SolverFn, CorrectorHook, EvalRequest } from '../core/types';
+import type { TextEncoderValue } from '../text/encode';
+import type { VaeValue } from '../vae/vae';
 
 /** Typed ports; an edge connects an output to an input of the same type. */
-export const PORT_TYPES = ['MODEL', 'CONDITIONING', 'GUIDER', 'NOISE', 'SIGMAS', 'SAMPLER', 'CORRECTOR', 'LATENT'] as const;
+export const PORT_TYPES = ['MODEL', 'CONDITIONING', 'GUIDER', 'NOISE', 'SIGMAS', 'SAMPLER', 'CORRECTOR', 'LATENT', 'TEXT_ENCODER', 'VAE'] as const;
 export type PortType = (typeof PORT_TYPES)[number];
 
 export const CATEGORIES = ['Model', 'Conditioning', 'Noise', 'Schedule', 'Solver', 'Corrector', 'Guidance', 'Latent', 'Sample', 'Output'] as const;
@@ -34,7 +36,7 @@ export type ParamSpec =
   | (ParamBase & { readonly type: 'enum'; readonly default: string; readonly options: readonly string[]; readonly optionDocs?: Readonly<Record<string, string>> })
   | (ParamBase & { readonly type: 'string'; readonly default: string })
   /** A path relative to the .dpipe file. `default` '' means "none". */
-  | (ParamBase & { readonly type: 'file'; readonly default: string; readonly extensions: readonly string[]; readonly mustExist?: boolean })
+  | (ParamBase & { readonly type: 'file'; readonly default: string; readonly extensions: readonly string[]; readonly mustExist?: boolean; readonly directory?: boolean })
   | (ParamBase & { readonly type: 'seed'; readonly default: number })
   | (ParamBase & { readonly type: 'numberList'; readonly default: readonly number[]; readonly min?: number; readonly max?: number });
 
@@ -120,7 +122,25 @@ export type CondValue =
   | { readonly kind: 'none' }
   /** `labels`, when given, are cycled over the batch items (item i gets labels[i % labels.length]); `label` is labels[0]. */
   | { readonly kind: 'class'; readonly label: number; readonly labels?: readonly number[] }
-  | { readonly kind: 'tensor'; readonly input: string; readonly shape: readonly number[]; readonly data: Float32Array };
+  | ({ readonly kind: 'tensor' } & CondTensor)
+  /**
+   * Several named inputs at once, e.g. a prompt's `encoder_hidden_states` with SDXL's pooled `text_embeds` or SD3's
+   * `pooled_projections`. `prompt` is the text it was encoded from (for run records and the inspector).
+   */
+  | {
+      readonly kind: 'tensors';
+      readonly tensors: readonly CondTensor[];
+      readonly prompt?: string;
+      /** SDXL micro-conditioning (Podell et al. 2023, §2.2) in image pixels; unset values: the image size, crop (0, 0). */
+      readonly sizes?: { readonly originalSize?: readonly number[]; readonly cropTopLeft?: readonly number[]; readonly targetSize?: readonly number[] };
+    };
+
+/** A tensor for one named model input: one item (shape without the batch) or one per batch item. */
+export interface CondTensor {
+  readonly input: string;
+  readonly shape: readonly number[];
+  readonly data: Float32Array;
+}
 
 /** MODEL: a loaded model in EDM coordinates. */
 export interface ModelValue {
@@ -146,7 +166,33 @@ export interface ModelValue {
    */
   timeOf?(sigma: number): number | null;
   /** Model identity for the run record. */
-  readonly info: { readonly path: string; readonly sha256: string; readonly prediction: string; readonly time: string };
+  readonly info: {
+    readonly path: string;
+    readonly sha256: string;
+    readonly prediction: string;
+    readonly time: string;
+    /** The execution provider the model runs on (cpu, cuda, …). */
+    readonly provider?: string;
+    /** Why it runs on another provider than the one asked for (CPU fallback). */
+    readonly providerNote?: string;
+    /** The model folder it came from, for folder models. */
+    readonly folder?: string;
+  };
+  /** How to show this model's latents as RGB (live previews, the inspector); undefined: 1 channel gray, 3 RGB. */
+  readonly preview?: LatentPreview;
+  /** A small ONNX decoder (TAESD-style) for live previews: latent [B, C, h, w] → image [B, 3, H, W] in `range`. */
+  readonly previewDecoder?: { readonly path: string; readonly range: readonly [number, number] };
+}
+
+/**
+ * A cheap latent → RGB view: rgb = P·c + b per pixel (P 3×C row-major), shown over the value range [−1, 1]; for a
+ * model folder, P and b are fitted on its own VAE decoder (`vae/preview.ts`).
+ */
+export interface LatentPreview {
+  readonly projection: readonly number[];
+  readonly bias: readonly number[];
+  /** Where the projection came from, for the record (e.g. "fitted on vae_decoder/model.onnx"). */
+  readonly source: string;
 }
 
 export interface GuidedOutput {
@@ -198,4 +244,6 @@ export interface PortValues {
   SAMPLER: SamplerValue;
   CORRECTOR: CorrectorValue;
   LATENT: Latent;
+  TEXT_ENCODER: TextEncoderValue;
+  VAE: VaeValue;
 }

@@ -9,7 +9,7 @@
  * {@link readPngText} prefers `iTXt` over `tEXt` for the same keyword. Text chunks are placed right after
  * `IHDR`, before the image data, so a reader can stop early.
  */
-import { encode } from 'fast-png';
+import { decode, encode } from 'fast-png';
 import { DpipeError } from '../core/errors';
 
 /** The keyword under which images carry their pipeline. */
@@ -153,4 +153,44 @@ export interface Image8 {
 export function encodePng(img: Image8, text: Readonly<Record<string, string>> = {}): Uint8Array {
   const png = encode({ width: img.width, height: img.height, data: img.data, channels: img.channels, depth: 8 });
   return Object.keys(text).length ? addPngText(png, text) : png;
+}
+
+/**
+ * Decodes a PNG to RGB values in [0, 1], [3, H, W] planes (gray is repeated, a palette expanded, alpha dropped as
+ * PIL's convert("RGB") drops it). E_FILE_MISSING-style errors are the caller's; this throws E_PARAM_VALUE for bytes
+ * that are not a PNG.
+ */
+export function decodePngRgb(bytes: Uint8Array, name = 'image'): { width: number; height: number; data: Float64Array } {
+  if (!isPng(bytes)) throw new DpipeError('E_PARAM_VALUE', `${name} is not a PNG file`);
+  let img;
+  try {
+    img = decode(bytes);
+  } catch (e) {
+    throw new DpipeError('E_PARAM_VALUE', `${name} cannot be decoded as PNG: ${(e as Error).message}`);
+  }
+  const { width, height, channels, depth } = img;
+  const max = depth === 16 ? 65535 : depth === 8 ? 255 : 2 ** depth - 1;
+  const n = width * height;
+  const out = new Float64Array(3 * n);
+  const src = img.data as ArrayLike<number>;
+  const pal = (img as { palette?: readonly (readonly number[])[] }).palette;
+  for (let i = 0; i < n; i++) {
+    let r: number;
+    let g: number;
+    let b: number;
+    if (pal) {
+      const c = pal[src[i]] ?? [0, 0, 0];
+      [r, g, b] = [c[0] / 255, c[1] / 255, c[2] / 255];
+    } else if (channels <= 2) {
+      r = g = b = src[i * channels] / max;
+    } else {
+      r = src[i * channels] / max;
+      g = src[i * channels + 1] / max;
+      b = src[i * channels + 2] / max;
+    }
+    out[i] = r;
+    out[n + i] = g;
+    out[2 * n + i] = b;
+  }
+  return { width, height, data: out };
 }

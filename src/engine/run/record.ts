@@ -62,6 +62,20 @@ export interface ModelRecord {
   readonly sha256: string;
   readonly prediction: string;
   readonly time: string;
+  /** The onnxruntime execution provider it ran on (absent in records written before providers were recorded). */
+  readonly provider?: string;
+  /** Why it ran on another provider than asked (CPU fallback). */
+  readonly providerNote?: string;
+  /** The model folder, for folder models. */
+  readonly folder?: string;
+  /** The latent → RGB preview view the inspector uses for this model's latents. */
+  readonly preview?: { readonly projection: readonly number[]; readonly bias: readonly number[]; readonly source: string };
+}
+
+/** A note that did not stop the run (a truncated prompt, a CPU fallback, …). */
+export interface WarningRecord {
+  readonly node: string;
+  readonly message: string;
 }
 
 export interface NoiseRecord {
@@ -98,6 +112,8 @@ export interface RunRecord {
   nfe: number;
   readonly samples: SampleRecord[];
   readonly models: ModelRecord[];
+  /** Notes that did not stop the run (absent in older records). */
+  readonly warnings?: WarningRecord[];
   /** onnxruntime version (`onnxruntime-node 1.30.0`), null when no ONNX model ran. */
   onnxruntime: string | null;
   readonly startedAt: string;

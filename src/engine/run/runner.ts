@@ -18,7 +18,7 @@ import { serializePipeline } from '../format/index';
 import { paramsWithDefaults } from '../format/registry';
 import type { PipelineDoc } from '../format/types';
 import { loadModel as loadOnnxModel } from '../model/wrap';
-import { onnxruntimeVersion } from '../model/onnx';
+import { onnxruntimeVersion, type ExecutionProvider } from '../model/onnx';
 import { nodeTypes } from '../registry/index';
 import type { EvalEvent, NodeType, RunServices } from '../registry/node';
 import type { ModelValue, NoiseValue, Params, SamplerValue } from '../registry/types';
@@ -63,6 +63,15 @@ export interface RunOptions extends Overrides {
   readonly onEval?: (nodeId: string, ev: EvalEvent) => void;
   readonly onStep?: (nodeId: string, ev: StepEvent) => void;
   readonly onOutput?: (out: RunOutput) => void;
+  /** A note that does not stop the run (also in run.json `warnings`). */
+  readonly onWarning?: (nodeId: string, message: string) => void;
+  /** Defaults for model blocks left at "auto" (execution provider, CPU fallback, threads). */
+  readonly modelDefaults?: RunServices['modelDefaults'];
+  /**
+   * The initial noise of every Sample block that adds noise, instead of its NOISE input's draw: a standard-normal
+   * array of the latent's shape (e.g. another tool's start, read from a .npy file; CLI `--noise`).
+   */
+  readonly initialNoise?: Latent;
 }
 
 export interface RunOutput {
@@ -170,6 +179,7 @@ export async function runPipeline(doc: PipelineDoc, opts: RunOptions): Promise<R
     nfe: 0,
     samples: [],
     models: [],
+    warnings: [],
     onnxruntime: null,
     startedAt: new Date().toISOString(),
     finishedAt: '',
@@ -186,13 +196,25 @@ export async function runPipeline(doc: PipelineDoc, opts: RunOptions): Promise<R
   let usedOnnx = false;
   const loadModel = opts.loadModel ?? (async (params: Params, abs: string) => {
     usedOnnx = true;
-    return loadOnnxModel(params, abs);
+    const d = opts.modelDefaults ?? {};
+    const auto = params.provider === undefined || params.provider === 'auto';
+    return loadOnnxModel(params, abs, {
+      threads: d.threads || undefined,
+      provider: auto ? (d.provider as ExecutionProvider | undefined) : undefined,
+      fallbackToCpu: params.fallbackToCpu === true || d.fallbackToCpu === true,
+    });
   });
 
   const services: RunServices = {
     signal: opts.signal,
     batch: opts.batch,
     seed: opts.seed,
+    modelDefaults: opts.modelDefaults,
+    initialNoise: opts.initialNoise,
+    warn(nodeId, message) {
+      record.warnings!.push({ node: nodeId, message });
+      opts.onWarning?.(nodeId, message);
+    },
     loadModel,
     readNpy: opts.readNpy ?? readNpyFile,
     onSampleStart(nodeId, info) {
@@ -303,7 +325,7 @@ export async function runPipeline(doc: PipelineDoc, opts: RunOptions): Promise<R
   for (const n of noise) record.noise.push({ node: n.node, seeds: [...n.value.seeds], describe: n.value.describe });
   record.seeds = record.noise.flatMap((n) => [...n.seeds]);
   record.batch = record.samples[0]?.shape[0] ?? opts.batch ?? null;
-  if (usedOnnx) record.onnxruntime = onnxruntimeVersion();
+  if (usedOnnx || record.models.some((m) => m.provider !== undefined)) record.onnxruntime = onnxruntimeVersion();
   else if (opts.runtimeVersion) record.onnxruntime = opts.runtimeVersion;
   record.finishedAt = new Date().toISOString();
   if (failure !== undefined) {
@@ -362,7 +384,13 @@ function noteNode(
     const v = out[port.name];
     if (port.type === 'MODEL' && v) {
       const m = v as ModelValue;
-      record.models.push({ node: nodeId, path: m.info.path, sha256: m.info.sha256, prediction: m.info.prediction, time: m.info.time });
+      record.models.push({
+        node: nodeId, path: m.info.path, sha256: m.info.sha256, prediction: m.info.prediction, time: m.info.time,
+        ...(m.info.provider ? { provider: m.info.provider } : {}),
+        ...(m.info.providerNote ? { providerNote: m.info.providerNote } : {}),
+        ...(m.info.folder ? { folder: m.info.folder } : {}),
+        ...(m.preview ? { preview: { projection: [...m.preview.projection], bias: [...m.preview.bias], source: m.preview.source } } : {}),
+      });
       record.timings.loadMs += ms;
     } else if (port.type === 'NOISE' && v) {
       noise.push({ node: nodeId, value: v as NoiseValue });
