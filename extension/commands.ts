@@ -7,6 +7,7 @@ import * as path from 'node:path';
 import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
 import { randomInt } from 'node:crypto';
 import * as vscode from 'vscode';
+import { folderProblem, pipelineForFolder, suggestedName } from './newFromFolder';
 import { nodeTypes } from '../src/engine/registry';
 import { checkOverride, looksLikeOverride, paramChoices, runBothAndCompare, sharedSeed, valueText, type CompareSide } from './compare';
 import { instantiateTemplate, listTemplates } from './templates';
@@ -19,6 +20,7 @@ import { resolveOutputFolder, type DpipeSettings } from './settings';
 
 export const COMMANDS = {
   newPipeline: 'dpipe.newPipeline',
+  newFromModelFolder: 'dpipe.newFromModelFolder',
   run: 'dpipe.run',
   runWithSeed: 'dpipe.runWithSeed',
   runAndCompare: 'dpipe.runAndCompare',
@@ -101,6 +103,7 @@ export function registerCommands(context: vscode.ExtensionContext, deps: Command
     if (doc) await vscode.commands.executeCommand('vscode.openWith', doc.uri, VIEW_TYPE);
   });
   reg(COMMANDS.newPipeline, () => newPipeline(deps));
+  reg(COMMANDS.newFromModelFolder, (arg) => newFromModelFolder(arg instanceof vscode.Uri ? arg : undefined));
   reg(COMMANDS.openFromImage, (arg) => openFromImage(arg instanceof vscode.Uri ? arg : undefined));
   // COMMANDS.openInspector is registered by InspectorPanels.register (extension/inspector/panel.ts).
   reg(COMMANDS.showLog, () => deps.showLog());
@@ -254,6 +257,37 @@ async function newPipeline(deps: CommandDeps): Promise<void> {
     copyFileSync(c.from, c.to);
   }
   await vscode.workspace.fs.writeFile(target, new TextEncoder().encode(inst.text));
+  await vscode.commands.executeCommand('vscode.openWith', target, VIEW_TYPE);
+}
+
+/** A runnable pipeline for a model folder (Stable Diffusion / SDXL / SD3 in ONNX): folder, prompt, file name. */
+async function newFromModelFolder(arg: vscode.Uri | undefined): Promise<void> {
+  const title = 'dpipe: New Pipeline from Model Folder';
+  const folderUri = arg ?? (await vscode.window.showOpenDialog({ title, canSelectFiles: false, canSelectFolders: true, canSelectMany: false, openLabel: 'Use this model folder' }))?.[0];
+  if (!folderUri) return;
+  const folder = folderUri.fsPath;
+  const problem = await folderProblem(folder);
+  if (problem) {
+    void vscode.window.showErrorMessage(`dpipe: ${problem}`);
+    return;
+  }
+  const prompt = await vscode.window.showInputBox({ title, prompt: 'The prompt (you can change it in the graph later)', value: 'a photo of an astronaut riding a horse on mars' });
+  if (prompt === undefined) return;
+  const ws = vscode.workspace.workspaceFolders?.[0]?.uri;
+  const target = await vscode.window.showSaveDialog({
+    title,
+    defaultUri: vscode.Uri.joinPath(ws ?? vscode.Uri.file(path.dirname(folder)), suggestedName(folder)),
+    filters: { 'dpipe pipeline': ['dpipe'] },
+  });
+  if (!target) return;
+  let text: string;
+  try {
+    text = await pipelineForFolder(folder, target.fsPath, prompt);
+  } catch (e) {
+    void vscode.window.showErrorMessage(`dpipe: ${(e as Error).message}`);
+    return;
+  }
+  await vscode.workspace.fs.writeFile(target, new TextEncoder().encode(text));
   await vscode.commands.executeCommand('vscode.openWith', target, VIEW_TYPE);
 }
 

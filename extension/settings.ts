@@ -14,13 +14,24 @@ export interface DpipeSettings {
   readonly previewRate: number;
   /** `dpipe.trajectoryMemoryMB`: memory the runner may spend keeping a run's trajectory for the inspector. */
   readonly trajectoryMemoryMB: number;
+  /** `dpipe.executionProvider`: onnxruntime execution provider for model blocks left at "auto". */
+  readonly executionProvider: string;
+  /** `dpipe.executionProviderFallback`: run on the CPU when that provider is not available. */
+  readonly executionProviderFallback: boolean;
+  /** `dpipe.runner.releaseModelsAfterSeconds`: idle seconds before the runner releases its models; 0 = never. */
+  readonly releaseModelsAfterSeconds: number;
 }
+
+const PROVIDERS = ['cpu', 'cuda', 'tensorrt', 'dml', 'coreml', 'webgpu'];
 
 export const DEFAULT_SETTINGS: DpipeSettings = {
   threads: 0,
   outputFolder: '${fileDirname}/dpipe-out',
   previewRate: 4,
   trajectoryMemoryMB: 256,
+  executionProvider: 'cpu',
+  executionProviderFallback: false,
+  releaseModelsAfterSeconds: 300,
 };
 
 /** Reads settings through `get(key)` (a WorkspaceConfiguration), clamping each to its documented range. */
@@ -37,6 +48,9 @@ export function readSettings(get: (key: string) => unknown): DpipeSettings {
     outputFolder: typeof folder === 'string' && folder.trim() !== '' ? folder : DEFAULT_SETTINGS.outputFolder,
     previewRate: n('previewRate', DEFAULT_SETTINGS.previewRate, 0, 30, false),
     trajectoryMemoryMB: n('trajectoryMemoryMB', DEFAULT_SETTINGS.trajectoryMemoryMB, 0, 65_536, true),
+    executionProvider: PROVIDERS.includes(get('executionProvider') as string) ? (get('executionProvider') as string) : DEFAULT_SETTINGS.executionProvider,
+    executionProviderFallback: get('executionProviderFallback') === true,
+    releaseModelsAfterSeconds: n('runner.releaseModelsAfterSeconds', DEFAULT_SETTINGS.releaseModelsAfterSeconds, 0, 86_400, true),
   };
 }
 

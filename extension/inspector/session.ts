@@ -55,7 +55,10 @@ export function runInfoOf(r: TrajectoryReader): RunInfo {
   const img = rec?.pipeline?.nodes?.find((n) => n.type === 'output.image' && Array.isArray(n.params?.valueRange) && (n.params.valueRange as number[]).length === 2);
   if (img) valueRange = [...(img.params.valueRange as number[])];
   const title = rec?.pipeline?.metadata?.title;
+  const C = r.samples[0]?.shape[1];
+  const pv = rec?.models?.find((m) => m.preview && m.preview.projection.length === 3 * (C ?? 0))?.preview;
   return {
+    ...(pv ? { preview: { projection: [...pv.projection], bias: [...pv.bias] } } : {}),
     name: r.name,
     path: r.location.runDir ?? r.location.trajectoryDir,
     title: typeof title === 'string' ? title : undefined,

@@ -9,10 +9,10 @@ import * as path from 'node:path';
 import { DpipeError, isAbort } from '../../src/engine/core/errors';
 import type { Latent } from '../../src/engine/core/types';
 import { hasErrors, loadPipeline } from '../../src/engine/format';
-import { loadModel } from '../../src/engine/model/wrap';
-import { imageGrid, latentToImages } from '../../src/engine/nodes/image';
+import { gridRgba, renderItem, rgbaToRgb, type ViewOptions } from '../../src/engine/inspect/render';
+import { releaseIdle } from '../../src/engine/model/onnx';
 import type { EvalEvent } from '../../src/engine/registry/node';
-import type { Params } from '../../src/engine/registry/types';
+import type { LatentPreview } from '../../src/engine/registry/types';
 import { runPipeline } from '../../src/engine/run';
 import { encodePng, type Image8 } from '../../src/engine/run/png';
 import type { FromRunner, RunFinished, RunnerOutput, RunRequest, ToRunner } from '../../src/protocol';
@@ -35,6 +35,7 @@ interface Active {
   awaitingAck: number | undefined;
   pending: { nodeId: string; ev: PreviewSource } | undefined;
   valueRange: readonly [number, number] | undefined;
+  preview?: Pick<LatentPreview, 'projection' | 'bias'>;
 }
 
 interface PreviewSource {
@@ -125,10 +126,11 @@ export class RunnerCore {
         set: req.set,
         signal: a.abort.signal,
         trajectory: req.trajectoryMemoryMB > 0 ? { memoryBytes: req.trajectoryMemoryMB * 1024 * 1024 } : { record: false },
-        loadModel: async (params: Params, abs: string) => {
-          const m = await loadModel(params, abs, { threads: req.threads > 0 ? req.threads : undefined });
+        modelDefaults: { threads: req.threads > 0 ? req.threads : undefined, provider: req.provider, fallbackToCpu: req.fallbackToCpu },
+        onWarning: (nodeId, message) => this.send({ type: 'log', level: 'warn', message: `${nodeId}: ${message}` }),
+        onModel: (_nodeId, m) => {
           a.valueRange ??= m.valueRange;
-          return m;
+          a.preview ??= m.preview;
         },
         onSampleStart: (_nodeId, info) => {
           a.nfePlannedBefore += a.nfeCurrentSample;
@@ -157,6 +159,23 @@ export class RunnerCore {
     }
     this.active = undefined;
     this.send(result);
+    this.scheduleRelease(req.releaseAfterSeconds ?? 0);
+  }
+
+  private releaseTimer: NodeJS.Timeout | undefined;
+
+  /** After `seconds` without a run, release every model session (their memory goes back to the system). */
+  private scheduleRelease(seconds: number): void {
+    if (this.releaseTimer) clearTimeout(this.releaseTimer);
+    this.releaseTimer = undefined;
+    if (!(seconds > 0)) return;
+    this.releaseTimer = setTimeout(() => {
+      this.releaseTimer = undefined;
+      if (this.active) return;
+      const n = releaseIdle(seconds * 1000);
+      if (n) this.send({ type: 'log', level: 'info', message: `released ${n} idle model session${n === 1 ? '' : 's'} after ${seconds} s` });
+    }, seconds * 1000 + 50);
+    this.releaseTimer.unref();
   }
 
   private onEval(a: Active, nodeId: string, ev: EvalEvent, progressEvery: number): void {
@@ -189,7 +208,7 @@ export class RunnerCore {
     a.pending = undefined;
     let img: Image8 | undefined;
     try {
-      img = previewImage(p.ev.denoised, a.valueRange ?? DEFAULT_VALUE_RANGE);
+      img = previewImage(p.ev.denoised, a.valueRange ?? DEFAULT_VALUE_RANGE, a.preview);
     } catch (e) {
       this.send({ type: 'log', level: 'debug', message: `no preview: ${(e as Error).message}` });
     }
@@ -214,15 +233,17 @@ export class RunnerCore {
 }
 
 /**
- * x̂0 of a [B, C, H, W] batch as one row of images: 1 or 3 channels as gray/RGB, other channel counts as the
- * gray mean of the channels. Undefined for latents that are not image-shaped.
+ * x̂0 of a [B, C, H, W] batch as one row of images, drawn by the inspector's renderer (`renderItem`, channels
+ * "auto"): 1 or 3 channels as gray/RGB, other channel counts through the model's latent → RGB view when it has one
+ * (a model folder's fitted projection), else their first three channels — exactly as the Latent Inspector shows the
+ * same latent. Undefined for latents that are not image-shaped.
  */
-export function previewImage(x: Latent, valueRange: readonly [number, number]): Image8 | undefined {
+export function previewImage(x: Latent, valueRange: readonly [number, number], preview?: Pick<LatentPreview, 'projection' | 'bias'>): Image8 | undefined {
   if (x.shape.length !== 4) return undefined;
-  const c = x.shape[1];
-  const projection = c === 1 || c === 3 ? undefined : Array.from({ length: 3 * c }, () => 1 / c);
-  const images = latentToImages(x, { valueRange, projection });
-  const grid = imageGrid(images, images.length, images.length > 1 ? 2 : 0);
+  const view: ViewOptions = { channels: 'auto', projection: preview?.projection, bias: preview?.bias, range: { mode: 'fixed', lo: valueRange[0], hi: valueRange[1] } };
+  const B = x.shape[0];
+  const row = gridRgba(Array.from({ length: B }, (_, b) => renderItem(x.data, x.shape, b, view)), B, B > 1 ? 2 : 0);
+  const grid: Image8 = { width: row.width, height: row.height, channels: 3, data: rgbaToRgb(row) };
   return shrink(grid, MAX_PREVIEW_SIDE);
 }
 

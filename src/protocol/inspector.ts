@@ -51,6 +51,8 @@ export interface RunInfo {
   readonly evals: readonly EvalInfo[];
   /** Value range of the model (for the fixed display range), else [-1, 1]. */
   readonly valueRange: readonly number[];
+  /** The model's latent → RGB view (run.json models[].preview), used by channels "auto" unless a projection is typed. */
+  readonly preview?: { readonly projection: readonly number[]; readonly bias: readonly number[] };
 }
 
 /** σ alignment of run B to each evaluation of run A (see engine/inspect/align.ts). */
@@ -198,6 +200,7 @@ const vRun = object<RunInfo>({
   samples: array(object<SampleInfo>({ node: str, shape: array(int, 8), sigmas: array(num, 1_000_000), sampler: optional(str) }), 1000),
   evals: array(vEval, 1_000_000),
   valueRange: array(num, 2),
+  preview: optional(object<{ projection: readonly number[]; bias: readonly number[] }>({ projection: array(num, 3 * 4096), bias: array(num, 3) })),
 });
 
 const vAlign = literal<AlignMode>('nearest', 'interpolate');
@@ -250,7 +253,7 @@ const vRange: Validator<ViewOptions['range']> = (v, p) => {
   return `${p}.mode: expected "fixed" or "channel"`;
 };
 
-export const vView = object<ViewOptions>({ channels: vChannels, projection: optional(array(num, 3 * 4096)), range: vRange });
+export const vView = object<ViewOptions>({ channels: vChannels, projection: optional(array(num, 3 * 4096)), bias: optional(array(num, 3)), range: vRange });
 
 const vItem: Validator<number | 'grid'> = (v, p) => (v === 'grid' || (typeof v === 'number' && Number.isInteger(v) && v >= 0) ? undefined : `${p}: expected "grid" or a batch item number`);
 

@@ -30,6 +30,12 @@ export interface RunRequest {
   readonly set?: readonly string[];
   /** onnxruntime intra-op threads (0 = onnxruntime's default). */
   readonly threads: number;
+  /** Execution provider for model blocks left at "auto" (`dpipe.executionProvider`); absent: cpu. */
+  readonly provider?: string;
+  /** Run on the CPU when that provider is not available (`dpipe.executionProviderFallback`). */
+  readonly fallbackToCpu?: boolean;
+  /** Release the runner's models after this many idle seconds once the run ends (0 or absent: keep them). */
+  readonly releaseAfterSeconds?: number;
   /** Least time between previews, ms (0 = no previews). */
   readonly previewIntervalMs: number;
   /** Least time between `progress` messages, ms (default 50; 0 reports every model evaluation). */
@@ -159,6 +165,9 @@ export const validateToRunner: Validator<ToRunner> = tagged<ToRunner>({
     batch: optional(int),
     set: optional(array(str, 64)),
     threads: int,
+    provider: optional(str),
+    fallbackToCpu: optional(bool),
+    releaseAfterSeconds: optional(num),
     previewIntervalMs: num,
     progressIntervalMs: optional(num),
     trajectoryMemoryMB: num,

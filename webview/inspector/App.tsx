@@ -105,13 +105,17 @@ export function App({ client }: { client: InspectorClient }) {
 
   const planeOk = ev?.planes.includes(plane) ? plane : 'denoised';
   const range = lohi ?? ((planeOk === 'x' ? [-(ev?.sigma ?? 1) - 1, (ev?.sigma ?? 1) + 1] : planeOk === 'eps' ? [-3, 3] : A?.valueRange ?? [-1, 1]) as [number, number]);
-  const projection = useMemo(() => {
+  const typed = useMemo(() => {
     const nums = projText.split(/[\s,;]+/).filter(Boolean).map(Number);
     return nums.length === 3 * C && nums.every(Number.isFinite) ? nums : undefined;
   }, [projText, C]);
+  // A typed projection wins; else the run's model view (a model folder's fitted latent → RGB), as the live preview.
+  const modelView = A?.preview && A.preview.projection.length === 3 * C ? A.preview : undefined;
+  const projection = typed ?? modelView?.projection;
+  const bias = typed ? undefined : modelView?.bias;
   const view: ViewOptions = useMemo(
-    () => ({ channels, projection, range: rangeMode === 'channel' ? { mode: 'channel' } : { mode: 'fixed', lo: range[0], hi: range[1] } }),
-    [channels, projection, rangeMode, range[0], range[1]],
+    () => ({ channels, projection, bias, range: rangeMode === 'channel' ? { mode: 'channel' } : { mode: 'fixed', lo: range[0], hi: range[1] } }),
+    [channels, projection, bias, rangeMode, range[0], range[1]],
   );
   const autoZoom = shape ? Math.max(1, Math.min(16, Math.floor(256 / Math.max(shape[2], shape[3] * (channels === 'tile' ? C : 1) * (item === 'grid' ? Math.ceil(Math.sqrt(batch)) : 1))))) : 1;
   const z = zoom ?? autoZoom;

@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import { DpipeError } from '../../engine/core/errors';
 import { evalPipeline, fdMnistFiles, type EvalReport, type Spread } from '../../engine/eval/index';
 import { EXIT, intOption, commandArgs, usageError, type Command } from '../command';
-import { RUN_OPTIONS, loadForRun, onePipelineArg, shown } from './shared';
+import { RUN_OPTIONS, loadForRun, modelDefaultsFrom, onePipelineArg, shown } from './shared';
 
 const USAGE = `Usage: dpipe eval FILE.dpipe --samples N [options]
 
@@ -91,6 +91,7 @@ export const evalCommand: Command = {
       repeats,
       batch,
       set: values.set ?? [],
+      modelDefaults: modelDefaultsFrom(values),
       keepLabels: values['keep-labels'] === true,
       files,
       signal: io.signal,

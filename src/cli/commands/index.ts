@@ -8,6 +8,7 @@ import { demoCommand } from './demo';
 import { evalCommand } from './eval';
 import { fitCommand } from './fit';
 import { inspectCommand } from './inspect';
+import { newCommand } from './new';
 import { referenceCommand } from './reference';
 import { runCommand } from './run';
 import { sweepCommand } from './sweep';
@@ -15,6 +16,7 @@ import { validateCommand } from './validate';
 
 export const COMMANDS: readonly Command[] = [
   runCommand,
+  newCommand,
   validateCommand,
   inspectCommand,
   blocksCommand,

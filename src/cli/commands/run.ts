@@ -1,7 +1,20 @@
 /** `dpipe run FILE.dpipe`: runs a pipeline headless. */
 import * as path from 'node:path';
 import { EXIT, intOption, commandArgs, type Command } from '../command';
-import { RUN_OPTIONS, loadForRun, onePipelineArg, reportRun, runWithProgress, shown } from './shared';
+import { DpipeError } from '../../engine/core/errors';
+import { parseNpy } from '../../engine/core/npy';
+import type { Latent } from '../../engine/core/types';
+import { RUN_OPTIONS, loadForRun, modelDefaultsFrom, onePipelineArg, readBytes, reportRun, runWithProgress, shown } from './shared';
+import type { CliIO } from '../command';
+
+/** The --noise array: a .npy of the latent's shape (checked against it when the Sample block starts). */
+function readNoise(io: CliIO, file: string): Latent {
+  const a = parseNpy(readBytes(path.resolve(io.cwd, file), file), file);
+  for (let i = 0; i < a.data.length; i++) {
+    if (!Number.isFinite(a.data[i])) throw new DpipeError('E_NPY', `${file}: element ${i} is ${a.data[i]}; the initial noise must be finite`);
+  }
+  return { shape: a.shape, data: a.data };
+}
 
 const USAGE = `Usage: dpipe run FILE.dpipe [options]
        dpipe run IMAGE.png [options]     (runs the pipeline an image made by dpipe carries)
@@ -14,6 +27,11 @@ Options:
   --seed N                  seed of every seeded noise block (batch item b uses N + b)
   --batch N                 batch size
   --set NODE.PARAM=VALUE    set a block parameter for this run (repeatable), e.g. --set sched.steps=20
+  --noise FILE.npy          the initial noise: a standard-normal array of the latent's shape, used instead of the
+                            noise block's draw (e.g. to replay another tool's start exactly)
+  --provider P              onnxruntime execution provider for model blocks left at "auto": cpu, cuda, tensorrt,
+                            dml, coreml, webgpu (default cpu)
+  --cpu-fallback            run on the CPU when that provider is not available (instead of stopping)
   --trajectory-memory MB    trajectory kept in memory before frames stream to disk (default 256)
   --no-trajectory           do not record the trajectory
   -q, --quiet               no progress output
@@ -38,6 +56,7 @@ export const runCommand: Command = {
       out: { type: 'string' },
       ...RUN_OPTIONS,
       'trajectory-memory': { type: 'string' },
+      noise: { type: 'string' },
       'no-trajectory': { type: 'boolean' },
       quiet: { type: 'boolean', short: 'q' },
     });
@@ -49,6 +68,7 @@ export const runCommand: Command = {
     const memMB = intOption(this, '--trajectory-memory', values['trajectory-memory'], 0);
     const { doc, abs } = loadForRun(io, file);
     const outDir = values.out ? path.resolve(io.cwd, values.out) : defaultOutDir(io.cwd, file);
+    const initialNoise = values.noise ? readNoise(io, values.noise) : undefined;
     const res = await runWithProgress(io, doc, {
       baseDir: path.dirname(abs),
       file: abs,
@@ -56,6 +76,8 @@ export const runCommand: Command = {
       seed,
       batch,
       set: values.set ?? [],
+      initialNoise,
+      modelDefaults: modelDefaultsFrom(values),
       trajectory: { record: !values['no-trajectory'], memoryBytes: memMB === undefined ? undefined : memMB * 1024 * 1024 },
     }, values.quiet === true);
     reportRun(io, res);

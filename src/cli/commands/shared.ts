@@ -5,6 +5,7 @@ import { DpipeError, formatProblem, type Problem } from '../../engine/core/error
 import { loadPipeline } from '../../engine/format/index';
 import type { PipelineDoc } from '../../engine/format/types';
 import { PIPELINE_KEYWORD, isPng, readPipelineFromPng, runPipeline, type RunOptions, type RunResult } from '../../engine/run/index';
+import { EXECUTION_PROVIDERS } from '../../engine/model/onnx';
 import { usageError, type CliIO, type Command } from '../command';
 import { Progress } from '../progress';
 
@@ -43,7 +44,18 @@ export const RUN_OPTIONS = {
   seed: { type: 'string' },
   batch: { type: 'string' },
   set: { type: 'string', multiple: true },
+  provider: { type: 'string' },
+  'cpu-fallback': { type: 'boolean' },
 } as const;
+
+/** The model defaults of `--provider P` and `--cpu-fallback` (for model blocks whose provider is "auto"). */
+export function modelDefaultsFrom(values: { provider?: string; 'cpu-fallback'?: boolean }): RunOptions['modelDefaults'] {
+  const p = values.provider;
+  if (p !== undefined && !(EXECUTION_PROVIDERS as readonly string[]).includes(p)) {
+    throw new DpipeError('E_USAGE', `--provider must be one of ${EXECUTION_PROVIDERS.join(', ')}; got "${p}"`);
+  }
+  return { provider: p, fallbackToCpu: values['cpu-fallback'] === true };
+}
 
 /** The one pipeline argument of `run` and `eval` (a .dpipe file or a dpipe PNG); a usage error otherwise. */
 export function onePipelineArg(cmd: Pick<Command, 'name' | 'usage'>, positionals: readonly string[]): string {
@@ -79,6 +91,10 @@ export async function runWithProgress(io: CliIO, doc: PipelineDoc, opts: RunOpti
       onSampleStart: (node, info) => progress?.sampleStart(node, info),
       onEval: () => progress?.eval(),
       onStep: (node, ev) => progress?.step(node, ev),
+      onWarning: (node, message) => {
+        progress?.finishLine();
+        io.err(`warning: ${node}: ${message}\n`);
+      },
     });
   } finally {
     progress?.finishLine();

@@ -39,6 +39,8 @@ export interface EvalOptions {
   readonly batch?: number;
   /** Extra `--set NODE.PARAM=VALUE` overrides, applied to every batch. */
   readonly set?: readonly (string | ParamOverride)[];
+  /** Defaults for model blocks left at "auto" (execution provider, CPU fallback). */
+  readonly modelDefaults?: RunOptions['modelDefaults'];
   /** Keep the pipeline's class labels instead of cycling 0..9. */
   readonly keepLabels?: boolean;
   readonly files: FdMnistFiles;
@@ -172,6 +174,7 @@ export async function evalPipeline(doc: PipelineDoc, opts: EvalOptions): Promise
         signal: opts.signal,
         trajectory: { record: false },
         loadModel: opts.loadModel,
+        modelDefaults: opts.modelDefaults,
       });
       if (res.status === 'aborted') throw res.error ?? new DpipeError('E_ABORTED', 'The evaluation was stopped.');
       const x = res.values.get(endpoint.node)?.[endpoint.port] as Latent | undefined;

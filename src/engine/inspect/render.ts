@@ -5,7 +5,7 @@
  *
  * Channels (`ViewOptions.channels`):
  * - `auto`: 1 channel → gray, 3 → RGB, any other count → the projection (default: the first three channels as
- *   R, G, B, missing ones 0);
+ *   R, G, B, missing ones 0; a model folder's run gives its fitted latent → RGB view, `vae/preview.ts`);
  * - `project`: RGB = P·c per pixel with P a 3×C matrix, row-major (as `output.image`'s `projection`);
  * - a channel number k: channel k as gray;
  * - `tile`: every channel as gray, side by side (C tiles, one pixel of gap).
@@ -20,6 +20,8 @@ export interface ViewOptions {
   readonly channels: ChannelMode;
   /** 3×C row-major projection for `project` (and `auto` with C ∉ {1, 3}); empty: first three channels. */
   readonly projection?: readonly number[];
+  /** Added to R, G, B after the projection (a model's fitted latent → RGB view, `LatentPreview`); empty: 0. */
+  readonly bias?: readonly number[];
   readonly range: { readonly mode: 'fixed'; readonly lo: number; readonly hi: number } | { readonly mode: 'channel' };
 }
 
@@ -54,9 +56,11 @@ export function displayChannels(data: ArrayLike<number>, shape: readonly number[
   if (mode === 'tile') return { planes: Array.from({ length: C }, (_, c) => chan(c)), gray: true, tiles: C };
   if (mode === 'auto' && C === 1) return { planes: [chan(0)], gray: true, tiles: 1 };
   if (mode === 'auto' && C === 3) return { planes: [chan(0), chan(1), chan(2)], gray: false, tiles: 1 };
-  const P = view.projection && view.projection.length === 3 * C ? view.projection : defaultProjection(C);
+  const fits = view.projection && view.projection.length === 3 * C;
+  const P = fits ? view.projection! : defaultProjection(C);
   const planes = [0, 1, 2].map((r) => {
     const out = new Float32Array(hw);
+    if (fits && view.bias?.[r]) out.fill(view.bias[r]);
     for (let c = 0; c < C; c++) {
       const w = P[r * C + c];
       if (w === 0) continue;

@@ -17,14 +17,16 @@
  * The pieces are checked against each other before anything runs: the text encoders' widths against the denoiser's
  * `encoder_hidden_states`, the VAE's latent channels against the denoiser's, and every tensor name the pipeline feeds.
  */
+import { stat } from 'fs/promises';
 import * as path from 'path';
 import { DpipeError } from '../core/errors';
 import type { FlowShiftConfig, Latent, ModelSchedule } from '../core/types';
 import type { CondValue, ModelValue } from '../registry/types';
 import { encodePrompt, loadTextEncoders, type TextEncoderValue } from '../text/encode';
+import { loadTokenizer } from '../text/tokenizer';
 import type { VaeValue } from '../vae/vae';
 import { cfgBool, cfgNumber, cfgString, folderError, readModelFolder, type FolderPart, type ModelFolder, type Sourced } from './folder';
-import { listIO, openSession, type ExecutionProvider, type SessionOptions, type TensorInfo } from './onnx';
+import { listIO, openSession, releaseSession, type ExecutionProvider, type SessionOptions, type TensorInfo } from './onnx';
 import type { Prediction } from './params';
 import { discreteSigmas, flowSigma, makeModelSchedule, shiftFlowT, type BetaSchedule, type DiscreteOptions } from './schedule';
 import { fileSha256, wrapSession, type ModelConfig } from './wrap';
@@ -280,4 +282,76 @@ export async function describeModelFolder(folderPath: string): Promise<{ folder:
   return { folder, conventions: folderConventions(folder) };
 }
 
-export { DpipeError };
+
+/** What `dpipe inspect DIR` shows of a model folder. */
+export interface FolderDescription {
+  readonly dir: string;
+  readonly family: string;
+  readonly pipelineClass: string;
+  readonly scheduler: { readonly className: string; readonly path: string };
+  readonly parts: readonly {
+    readonly name: string;
+    readonly onnx: string;
+    readonly config?: string;
+    readonly bytes: number;
+    readonly inputs: readonly TensorInfo[];
+    readonly outputs: readonly TensorInfo[];
+    /** Tokenizer of a text encoder: its folder, format and length. */
+    readonly tokenizer?: { readonly dir: string; readonly format: string; readonly maxLength: number; readonly padId: number };
+  }[];
+  /** The conventions dpipe derived, each with the file (and key) it came from. */
+  readonly conventions: readonly { readonly setting: string; readonly value: string; readonly from: string }[];
+  readonly vae?: { readonly scalingFactor: number; readonly shiftFactor: number; readonly latentChannels: number; readonly scale: number };
+  readonly notes: readonly string[];
+}
+
+/** Describes a model folder: every part's tensors (sessions are opened and released), tokenizers, conventions. */
+export async function inspectModelFolder(folderPath: string): Promise<FolderDescription> {
+  const folder = await readModelFolder(folderPath);
+  const conv = folderConventions(folder);
+  const dir = folder.dir;
+  const parts: FolderDescription['parts'][number][] = [];
+  const all: FolderPart[] = [folder.denoiser, ...folder.textEncoders, ...(folder.vaeDecoder ? [folder.vaeDecoder] : []), ...(folder.vaeEncoder ? [folder.vaeEncoder] : [])];
+  for (const p of all) {
+    const s = await openSession(p.onnx, {});
+    let bytes = (await stat(p.onnx)).size;
+    const data = `${p.onnx}_data`;
+    bytes += await stat(data).then((x) => x.size, () => 0);
+    let tokenizer: FolderDescription['parts'][number]['tokenizer'];
+    const te = folder.textEncoders.find((t) => t === p);
+    if (te) {
+      const tok = await loadTokenizer(te.tokenizer.dir);
+      tokenizer = { dir: rel(dir, te.tokenizer.dir), format: te.tokenizer.files.includes('tokenizer.json') ? 'tokenizer.json' : 'vocab.json + merges.txt (CLIP)', maxLength: tok.maxLength, padId: tok.padId };
+    }
+    parts.push({ name: p.name, onnx: rel(dir, p.onnx), config: p.configPath ? rel(dir, p.configPath) : undefined, bytes, inputs: s.io.inputs, outputs: s.io.outputs, tokenizer });
+    releaseSession(p.onnx);
+  }
+  const show = (v: unknown) => (typeof v === 'object' ? JSON.stringify(v) : String(v));
+  const conventions: { setting: string; value: string; from: string }[] = [
+    { setting: 'prediction', value: conv.prediction.value, from: conv.prediction.from },
+    { setting: 'time input', value: conv.time.value === 'discrete' ? 'DDPM timestep' : 'flow time × 1000', from: conv.time.from },
+    { setting: 'sample shape', value: `[${conv.sampleShape.join(', ')}]`, from: `${conv.sources.in_channels}, ${conv.sources.sample_size}` },
+  ];
+  if (conv.discrete) {
+    const d = conv.discrete;
+    conventions.push({ setting: 'beta schedule', value: d.betaSchedule === 'explicit' ? 'trained_betas' : `${d.betaSchedule} ${d.betaStart}–${d.betaEnd}`, from: conv.sources.beta_schedule });
+    conventions.push({ setting: 'training timesteps', value: String(d.numTrainTimesteps), from: conv.sources.num_train_timesteps });
+    conventions.push({ setting: 'zero terminal SNR', value: d.zeroTerminalSnr ?? 'no', from: conv.sources.rescale_betas_zero_snr });
+    if (conv.spacing) conventions.push({ setting: 'timestep spacing', value: `${conv.spacing.timestepSpacing}, steps_offset ${conv.spacing.stepsOffset}`, from: `${conv.sources.timestep_spacing}, ${conv.sources.steps_offset}` });
+  }
+  if (conv.flowShift) {
+    const f = conv.flowShift;
+    conventions.push({ setting: 'flow shift', value: f.dynamic ? `dynamic (μ from ${f.baseImageSeqLen}→${f.baseShift} to ${f.maxImageSeqLen}→${f.maxShift}, ${f.timeShiftType})` : show(f.shift), from: f.dynamic ? conv.sources.use_dynamic_shifting : conv.sources.shift });
+    if (f.shiftTerminal) conventions.push({ setting: 'shift terminal', value: show(f.shiftTerminal), from: conv.sources.shift_terminal });
+  }
+  const vp = folder.vaeDecoder ?? folder.vaeEncoder;
+  let vae: FolderDescription['vae'];
+  if (vp) {
+    const scaling = cfgNumber(vp, 'scaling_factor', 0.18215, dir);
+    const shift = cfgNumber(vp, 'shift_factor', 0, dir);
+    const blocks = vp.config.block_out_channels;
+    vae = { scalingFactor: scaling.value, shiftFactor: shift.value, latentChannels: cfgNumber(vp, 'latent_channels', conv.sampleShape[0], dir).value, scale: Array.isArray(blocks) && blocks.length ? 2 ** (blocks.length - 1) : 8 };
+    conventions.push({ setting: 'VAE scaling', value: `latents × ${scaling.value}${shift.value ? ` after − ${shift.value}` : ''}`, from: `${scaling.from}${shift.value ? `, ${shift.from}` : ''}` });
+  }
+  return { dir, family: folder.family, pipelineClass: folder.pipelineClass, scheduler: { className: folder.scheduler.className, path: rel(dir, folder.scheduler.path) }, parts, conventions, vae, notes: folder.notes };
+}

@@ -100,13 +100,14 @@ export function latentInSpace(x: Latent, sigma: number, space: LatentSpace): Lat
 }
 
 /** σ_end of the run that produced the latent: the last value of the connected schedule. */
-function sigmaEnd(ctx: EvalContext, sigmas: Float64Array | undefined): number {
+export function sigmaEnd(ctx: EvalContext, sigmas: Float64Array | undefined): number {
+  const block = `${ctx.nodeId}`;
   if (!sigmas) {
-    throw new DpipeError('E_INPUT_MISSING', `output.latent "${ctx.nodeId}": space "vp" divides by √(1+σ_end²) and needs σ_end: connect the SIGMAS the Sample block ran on to its "sigmas" input, or use space "ve"`);
+    throw new DpipeError('E_INPUT_MISSING', `"${block}": space "vp" divides by √(1+σ_end²) and needs σ_end: connect the SIGMAS the Sample block ran on to its "sigmas" input, or use space "ve"`);
   }
   const s = sigmas[sigmas.length - 1];
   if (sigmas.length === 0 || !Number.isFinite(s) || s < 0) {
-    throw new DpipeError('E_PARAM_VALUE', `output.latent "${ctx.nodeId}": the connected schedule's last σ is ${sigmas.length === 0 ? 'missing (empty schedule)' : s}; σ_end must be a finite value ≥ 0`);
+    throw new DpipeError('E_PARAM_VALUE', `"${block}": the connected schedule's last σ is ${sigmas.length === 0 ? 'missing (empty schedule)' : s}; σ_end must be a finite value ≥ 0`);
   }
   return s;
 }

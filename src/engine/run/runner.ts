@@ -63,6 +63,8 @@ export interface RunOptions extends Overrides {
   readonly onEval?: (nodeId: string, ev: EvalEvent) => void;
   readonly onStep?: (nodeId: string, ev: StepEvent) => void;
   readonly onOutput?: (out: RunOutput) => void;
+  /** A model block produced its model (any kind: model.onnx, model.folder, …). */
+  readonly onModel?: (nodeId: string, model: ModelValue) => void;
   /** A note that does not stop the run (also in run.json `warnings`). */
   readonly onWarning?: (nodeId: string, message: string) => void;
   /** Defaults for model blocks left at "auto" (execution provider, CPU fallback, threads). */
@@ -303,6 +305,7 @@ export async function runPipeline(doc: PipelineDoc, opts: RunOptions): Promise<R
       const ms = now() - n0;
       values.set(node.id, out);
       noteNode(record, node.id, info.category, info.outputs, out, inputs, ms, samples, noise, recordTrajectory ? trajectory : undefined);
+      for (const port of info.outputs) if (port.type === 'MODEL' && out[port.name]) opts.onModel?.(node.id, out[port.name] as ModelValue);
     }
   } catch (e) {
     if (isAbort(e)) {

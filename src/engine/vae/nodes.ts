@@ -9,6 +9,7 @@ import * as path from 'path';
 import { DpipeError } from '../core/errors';
 import type { Latent } from '../core/types';
 import { decodePngRgb } from '../run/png';
+import { LATENT_SPACES, latentInSpace, sigmaEnd } from '../nodes/output';
 import type { NodeType } from '../registry/node';
 import type { NoiseValue, ParamSpec } from '../registry/types';
 import { ENCODE_MODES, TILING_MODES, vaeDecode, vaeEncode, type EncodeMode, type TilingMode, type VaeValue } from './vae';
@@ -25,6 +26,14 @@ const DECODE_PARAMS: readonly ParamSpec[] = [
   },
   { name: 'tileSize', type: 'integer', default: 0, min: 0, max: 1024, advanced: true, doc: 'Tile side in latent pixels; 0 = the VAE\'s sample_size / 8 (64 for SD 1.x, 128 for SDXL).' },
   { name: 'overlap', type: 'number', default: 0.25, min: 0, max: 0.75, step: 0.05, advanced: true, doc: 'Overlap between neighbouring tiles, as a fraction of the tile (diffusers: 0.25); the overlap is blended linearly.' },
+  {
+    name: 'space', type: 'enum', default: 've', options: [...LATENT_SPACES],
+    doc: 'Coordinates of the latent the VAE decodes (they differ only when the run ends above σ = 0).',
+    optionDocs: {
+      ve: 'As the Sample block holds it, x = x0 + σ·ε: what diffusers\' Euler/Heun/LMS schedulers hand the VAE.',
+      vp: 'x/√(1+σ_end²): what diffusers\' VP-space schedulers (DDIM, PNDM, DPM-Solver, UniPC, DEIS) hand the VAE when they end at σ_min. Needs the `sigmas` input.',
+    },
+  },
 ];
 
 export const VAE_DECODE: NodeType = {
@@ -38,11 +47,14 @@ export const VAE_DECODE: NodeType = {
   inputs: [
     { name: 'vae', type: 'VAE', doc: 'The VAE of a model folder.' },
     { name: 'latent', type: 'LATENT', doc: 'Latents as the denoiser makes them, [B, C, h, w].' },
+    { name: 'sigmas', type: 'SIGMAS', optional: true, doc: 'The schedule the Sample block ran on; its last σ is σ_end (space "vp").' },
   ],
   outputs: [{ name: 'image', type: 'LATENT', doc: 'The images, [B, 3, H, W] in [−1, 1].' }],
   params: DECODE_PARAMS,
   async evaluate(ctx, inputs, params) {
-    const image = await vaeDecode(inputs.vae as VaeValue, inputs.latent as Latent, {
+    const x = inputs.latent as Latent;
+    const latent = params.space === 'vp' ? latentInSpace(x, sigmaEnd(ctx, inputs.sigmas as Float64Array | undefined), 'vp') : x;
+    const image = await vaeDecode(inputs.vae as VaeValue, latent, {
       tiling: params.tiling as TilingMode,
       tileSize: params.tileSize as number,
       overlap: params.overlap as number,

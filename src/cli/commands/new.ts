@@ -1,0 +1,110 @@
+/** `dpipe new FILE.dpipe --model DIR`: writes a runnable text-to-image pipeline for a model folder. */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { DpipeError } from '../../engine/core/errors';
+import { serializePipeline } from '../../engine/format/index';
+import { readModelFolder } from '../../engine/model/folder';
+import { folderPipeline } from '../../engine/model/folderPipeline';
+import { nodeTypes } from '../../engine/registry/index';
+import { EXIT, commandArgs, intOption, usageError, type Command } from '../command';
+import { shown } from './shared';
+
+const USAGE = `Usage: dpipe new FILE.dpipe --model DIR [options]
+
+Writes a runnable pipeline for a Stable Diffusion / SDXL / SD3 model folder exported to ONNX (Hugging Face Optimum's
+layout: model_index.json, unet/ or transformer/, text_encoder*/, tokenizer*/, vae_decoder/, scheduler/): model folder
+→ prompt → classifier-free guidance → schedule + solver → Sample → VAE decode → PNG, and the final latent as .npy.
+By default the schedule and solver reproduce the folder's own scheduler (scheduler/scheduler_config.json).
+Run it with: dpipe run FILE.dpipe [--noise FILE.npy]
+
+Options:
+  --model DIR          the model folder (required)
+  --prompt TEXT        the prompt (default: empty)
+  --negative TEXT      a negative prompt (default: none, as diffusers without negative_prompt)
+  --scheduler CLASS    reproduce this diffusers scheduler (e.g. DDIMScheduler, EulerDiscreteScheduler) with the
+                       folder's scheduler config; default: the folder's own scheduler class
+  --solver TYPE        a solver block, e.g. solver.dpmpp_2m (dpipe blocks lists them)
+  --schedule TYPE      a schedule block, e.g. schedule.karras
+  --steps N            solver steps (default: 50; SD3 28)
+  --guidance W         guidance scale (default: 7.5; SDXL 5; SD3 7)
+  --width W --height H image size in pixels, multiples of 8 (default: the model's native size)
+  --batch N            images per run (default 1)
+  --seed N             seed of the initial noise (default 0)
+  --image PNG          image-to-image from this image (its sides must be multiples of 8)
+  --strength S         image-to-image strength in [0, 1] (default 0.8)
+  --force              replace FILE.dpipe if it exists
+  -h, --help           this text`;
+
+function numOption(cmd: Pick<Command, 'name' | 'usage'>, flag: string, v: string | undefined, lo: number, hi: number): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isFinite(n) || n < lo || n > hi) throw usageError(cmd, `${flag} must be a number in [${lo}, ${hi}]; got "${v}"`);
+  return n;
+}
+
+/** Writes `text` to `file` through a temporary file in the same folder, so a failure never leaves half a file. */
+function writeNew(file: string, text: string, force: boolean): void {
+  if (!force && fs.existsSync(file)) throw new DpipeError('E_USAGE', `${file} exists; choose another name or pass --force to replace it`);
+  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.tmp`);
+  try {
+    fs.writeFileSync(tmp, text, { flag: 'wx' });
+    fs.renameSync(tmp, file);
+  } catch (e) {
+    fs.rmSync(tmp, { force: true });
+    throw new DpipeError('E_FILE_MISSING', `cannot write ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+}
+
+export const newCommand: Command = {
+  name: 'new',
+  summary: 'write a runnable pipeline for a Stable Diffusion / SDXL / SD3 model folder',
+  usage: USAGE,
+  async run(args, io) {
+    const parsed = commandArgs(this, args, io, {
+      model: { type: 'string' },
+      prompt: { type: 'string' },
+      negative: { type: 'string' },
+      scheduler: { type: 'string' },
+      solver: { type: 'string' },
+      schedule: { type: 'string' },
+      steps: { type: 'string' },
+      guidance: { type: 'string' },
+      width: { type: 'string' },
+      height: { type: 'string' },
+      batch: { type: 'string' },
+      seed: { type: 'string' },
+      image: { type: 'string' },
+      strength: { type: 'string' },
+      force: { type: 'boolean' },
+    });
+    if (!parsed) return EXIT.OK;
+    const { values, positionals } = parsed;
+    if (positionals.length !== 1) throw usageError(this, positionals.length ? 'give one output file' : 'missing the .dpipe file to write');
+    if (!values.model) throw usageError(this, 'missing --model DIR');
+    const file = path.resolve(io.cwd, positionals[0]);
+    if (!file.endsWith('.dpipe')) throw usageError(this, `${positionals[0]}: the pipeline file must end in .dpipe`);
+    const folder = await readModelFolder(path.resolve(io.cwd, values.model));
+    const rel = (p: string) => path.relative(path.dirname(file), path.resolve(io.cwd, p)).split(path.sep).join('/') || '.';
+    const doc = folderPipeline(folder, {
+      modelPath: rel(values.model),
+      prompt: values.prompt,
+      negative: values.negative,
+      scheduler: values.scheduler,
+      solver: values.solver,
+      schedule: values.schedule,
+      steps: intOption(this, '--steps', values.steps, 1),
+      guidance: numOption(this, '--guidance', values.guidance, 0, 100),
+      width: intOption(this, '--width', values.width, 8),
+      height: intOption(this, '--height', values.height, 8),
+      batch: intOption(this, '--batch', values.batch, 1),
+      seed: intOption(this, '--seed', values.seed, 0),
+      image: values.image ? rel(values.image) : undefined,
+      strength: numOption(this, '--strength', values.strength, 0, 1),
+    }, nodeTypes());
+    writeNew(file, serializePipeline(doc), values.force === true);
+    io.out(`${shown(io, file)}\n`);
+    io.err(`${folder.pipelineClass || folder.family} folder ${shown(io, folder.dir)}; run it with: dpipe run ${shown(io, file)}\n`);
+    for (const n of folder.notes) io.err(`note: ${n}\n`);
+    return EXIT.OK;
+  },
+};
