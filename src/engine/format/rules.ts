@@ -15,7 +15,9 @@
  *   prediction/time params or its sidecar);
  * - `iidNoiseForCorrector`: a corrector that needs i.i.d. noise (`corrector.iidNoise`) with a Brownian-path
  *   noise block (`noise.brownian`);
- * - `vpOutputNeedsSigmas`: `output.latent` in VP coordinates without the schedule that gives σ_end.
+ * - `vpOutputNeedsSigmas`: `output.latent` in VP coordinates without the schedule that gives σ_end;
+ * - `torchNoiseA1111Options`: `noise.torch` with an A1111-only option (variation seed, seed resize, ENSD) set but
+ *   another tool's draw order.
  *
  * Placement: a finding's `edgeIndex` is the edge that completes the combination (the last of the edges involved,
  * so `canConnect` refuses the edge being drawn); `pointer`, when given, is where the loader marks it (the
@@ -547,8 +549,32 @@ export const vpOutputNeedsSigmas: ComposeRule = (ctx) => {
   return out;
 };
 
+/**
+ * `noise.torch`'s variation seed, seed resize and ENSD exist only in A1111's draw order; set with another order they
+ * would change nothing the other tool does, so the loader says so on the parameter instead of ignoring it.
+ */
+export const torchNoiseA1111Options: ComposeRule = (ctx) => {
+  const out: ComposeFinding[] = [];
+  ctx.doc.nodes.forEach((node, i) => {
+    const info = ctx.registry.get(node.type);
+    if (!info || node.type !== 'noise.torch') return;
+    const p = paramsWithDefaults(info, node.params);
+    if (p.order === 'a1111') return;
+    const set = (['variationStrength', 'seedResizeFrom', 'ensd'] as const).find((k) => (Array.isArray(p[k]) ? (p[k] as readonly number[]).length > 0 : p[k] !== 0 && p[k] !== undefined));
+    if (!set) return;
+    out.push({
+      nodeId: node.id,
+      pointer: pointerOf(['nodes', i, 'params', set]),
+      message:
+        `block "${node.id}" (${node.type}, ${info.title}) sets ${set}, an A1111 option (variation seed, resize seed from, eta noise seed delta), ` +
+        `with order "${String(p.order)}": ${String(p.order).startsWith('diffusers') ? 'diffusers has' : 'ComfyUI has'} no such option; set order to "a1111" or remove ${set}`,
+    });
+  });
+  return out;
+};
+
 /** The rules the loader and `canConnect` apply, in order. */
 export const COMPOSE_RULES: readonly ComposeRule[] = [
   correctorNeedsSupport, correctorFollows, adaptiveNeedsEnds, zeroEndDefined, cfgppNeedsDdimStep, modelKindSupported, iidNoiseForCorrector,
-  vpOutputNeedsSigmas,
+  vpOutputNeedsSigmas, torchNoiseA1111Options,
 ];

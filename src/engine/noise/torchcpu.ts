@@ -26,6 +26,7 @@
  */
 import { Mt19937 } from './mt19937';
 import { cephesLogf, cephesSinCosf } from './float32';
+import { glibcLogf, glibcSinCosf } from './libm32';
 
 export type TorchCpuKernel = 'avx2' | 'avx2-nofma' | 'scalar';
 export const TORCH_CPU_KERNELS: readonly TorchCpuKernel[] = ['avx2', 'avx2-nofma', 'scalar'];
@@ -89,10 +90,10 @@ export class TorchCpuGenerator {
       const u1 = 1 - d[at + j];
       const u2 = d[at + j + 8];
       if (kernel === 'scalar') {
-        const radius = f(Math.sqrt(f(-2 * f(Math.log(u1)))));
+        const radius = f(Math.sqrt(-2 * glibcLogf(u1)));
         const theta = f(TWO_PI * u2);
-        d[at + j] = f(radius * f(Math.cos(theta))) + 0;
-        d[at + j + 8] = f(radius * f(Math.sin(theta))) + 0;
+        d[at + j] = f(radius * glibcSinCosf(theta, true)) + 0;
+        d[at + j + 8] = f(radius * glibcSinCosf(theta, false)) + 0;
       } else {
         const fused = kernel === 'avx2';
         const radius = f(Math.sqrt(-2 * cephesLogf(u1, fused)));
