@@ -276,7 +276,7 @@ describe('format/rules: composition rules at validation', () => {
         p.message,
         'corrector "fix" (corrector.langevin) on solver "solver" (solver.ddpm) cannot use noise "noise" (noise.brownian) in sample "sample" (sample): ' +
           'Langevin corrector draws fresh noise at a fixed σ after every step, and Brownian-tree noise gives increments of one Brownian path, ' +
-          'which are 0 over a zero-length interval; feed the sample i.i.d. noise (noise.seeded, noise.npy)',
+          'which are 0 over a zero-length interval; feed the sample i.i.d. noise (noise.seeded, noise.npy, noise.torch)',
       );
       const c = connectLast(text('noise.brownian'));
       assert.ok(!c.ok && c.code === 'E_COMPOSE' && c.reason === p.message);
@@ -344,5 +344,26 @@ describe('compose rule: vpOutputNeedsSigmas', () => {
     const wired = pipeline({ nodes: [{ id: 'out', type: 'output.latent', params: { space: 'vp' } }], edges: [['sched.sigmas', 'out.sigmas']] });
     assert.deepEqual(composeProblems(wired), []);
     assert.deepEqual(composeProblems(pipeline()), []);
+  });
+});
+
+describe('compose rule: torchNoiseA1111Options', () => {
+  it('an A1111-only option of noise.torch with another order is an error on that param', () => {
+    for (const [param, value, order] of [['variationStrength', 0.3, 'comfyui'], ['seedResizeFrom', [6, 10], 'diffusers'], ['ensd', 31337, 'diffusers-per-item']] as const) {
+      const text = pipeline({ nodes: [{ id: 'noise', type: 'noise.torch', params: { order, [param]: value as ParamValue } }] });
+      const ps = composeProblems(text);
+      assert.equal(ps.length, 1, JSON.stringify(ps));
+      assert.equal(ps[0].code, 'E_COMPOSE');
+      assert.equal(ps[0].nodeId, 'noise');
+      assert.equal(ps[0].pointer, `/nodes/4/params/${param}`);
+      assert.match(ps[0].message, new RegExp(`block "noise" \\(noise\\.torch, .*\\) sets ${param}, an A1111 option .* with order "${order}": ${order === 'comfyui' ? 'ComfyUI' : 'diffusers'} has no such option; set order to "a1111" or remove ${param}`));
+    }
+  });
+
+  it('is fine with order a1111, and with the options at their off values', () => {
+    const a = pipeline({ nodes: [{ id: 'noise', type: 'noise.torch', params: { order: 'a1111', variationSeed: 7, variationStrength: 0.3, seedResizeFrom: [6, 10], ensd: 31337 } }] });
+    assert.deepEqual(composeProblems(a), []);
+    const off = pipeline({ nodes: [{ id: 'noise', type: 'noise.torch', params: { order: 'comfyui', variationSeed: 7, variationStrength: 0, seedResizeFrom: [], ensd: 0 } }] });
+    assert.deepEqual(composeProblems(off), []);
   });
 });
