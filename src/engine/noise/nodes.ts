@@ -106,8 +106,9 @@ const TORCH: NodeType = {
     'samplers draw per-step noise on the sampling device — the CPU with seed + 1 on a CPU run (source cpu), the GPU with seed ' +
     'otherwise (source nv approximates CUDA). diffusers draws from whatever generator is passed to the pipeline: ' +
     'torch.Generator("cpu").manual_seed(seed) is source cpu; a CUDA generator is approximated by nv. A1111/Forge draws on ' +
-    'the GPU by default ("GPU" source: CUDA\'s generator, which no CPU code reproduces bit for bit and which differs between ' +
-    'GPU makers); its "CPU" setting is source cpu and its "NV" setting is source nv. ' +
+    'the GPU by default ("GPU" source: CUDA\'s generator on NVIDIA, which no CPU code reproduces bit for bit — nv is A1111\'s ' +
+    'stand-in; on a Mac (MPS) it draws on the CPU, i.e. source cpu with kernel scalar; other GPU makers are not reproducible); ' +
+    'its "CPU" setting is source cpu and its "NV" setting is source nv. ' +
     'Not reproducible here: samplers that take per-step noise from a Brownian tree (torchsde) — ComfyUI\'s dpmpp_sde, ' +
     'dpmpp_2m_sde, dpmpp_2m_sde_heun, dpmpp_3m_sde (and their _gpu variants), A1111\'s DPM++ SDE / 2M SDE / 3M SDE, ' +
     'diffusers\' DPMSolverSDEScheduler: their initial noise still matches; and ComfyUI\'s Euler/Heun/DPM2 "churn" noise, ' +
