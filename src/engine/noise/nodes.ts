@@ -164,7 +164,7 @@ const TORCH: NodeType = {
     { name: 'variationSeed', type: 'integer', default: 0, min: 0, max: Number.MAX_SAFE_INTEGER, doc: 'A1111 "Variation seed" (item b uses it + b). Not replaced by --seed.' },
     { name: 'variationStrength', type: 'number', default: 0, min: 0, max: 1, doc: 'A1111 "Variation strength": slerp from the seed\'s noise (0) to the variation seed\'s (1); 0 = off. With a strength every item uses the same seed.' },
     { name: 'seedResizeFrom', type: 'numberList', default: [], min: 1, advanced: true, doc: 'A1111 "Resize seed from" as the latent\'s [height, width] (A1111\'s pixel size ÷ 8); [] = off.' },
-    { name: 'ensd', type: 'integer', default: 0, min: 0, max: 2 ** 32, advanced: true, doc: 'A1111 "Eta noise seed delta": per-step noise from generators seeded seed + b + ensd (NovelAI used 31337); 0 = off.' },
+    { name: 'ensd', type: 'integer', default: 0, min: 0, max: 2 ** 32, advanced: true, doc: 'A1111 "Eta noise seed delta": per-step noise from generators seeded with each item\'s seed + ensd (NovelAI used 31337); 0 = off.' },
   ],
   async evaluate(ctx, _inputs, params) {
     const noise: NoiseValue = torchNoise({
