@@ -347,23 +347,29 @@ describe('compose rule: vpOutputNeedsSigmas', () => {
   });
 });
 
-describe('compose rule: torchNoiseA1111Options', () => {
-  it('an A1111-only option of noise.torch with another order is an error on that param', () => {
-    for (const [param, value, order] of [['variationStrength', 0.3, 'comfyui'], ['seedResizeFrom', [6, 10], 'diffusers'], ['ensd', 31337, 'diffusers-per-item']] as const) {
+describe('compose rule: torchNoiseOrderOptions', () => {
+  it('an option of one tool\'s order on noise.torch with another order is an error on that param', () => {
+    const cases = [
+      ['variationStrength', 0.3, 'comfyui', 'a1111'], ['seedResizeFrom', [6, 10], 'diffusers', 'a1111'], ['ensd', 31337, 'diffusers-per-item', 'a1111'],
+      ['batchIndex', [1, 0], 'a1111', 'comfyui'],
+    ] as const;
+    for (const [param, value, order, needs] of cases) {
       const text = pipeline({ nodes: [{ id: 'noise', type: 'noise.torch', params: { order, [param]: value as ParamValue } }] });
       const ps = composeProblems(text);
       assert.equal(ps.length, 1, JSON.stringify(ps));
       assert.equal(ps[0].code, 'E_COMPOSE');
       assert.equal(ps[0].nodeId, 'noise');
       assert.equal(ps[0].pointer, `/nodes/4/params/${param}`);
-      assert.match(ps[0].message, new RegExp(`block "noise" \\(noise\\.torch, .*\\) sets ${param}, an A1111 option .* with order "${order}": ${order === 'comfyui' ? 'ComfyUI' : 'diffusers'} has no such option; set order to "a1111" or remove ${param}`));
+      assert.match(ps[0].message, new RegExp(`block "noise" \\(noise\\.torch, .*\\) sets ${param}, an? (A1111|ComfyUI) option .* with order "${order}", whose tool has no such option; set order to "${needs}" or remove ${param}`));
     }
   });
 
-  it('is fine with order a1111, and with the options at their off values', () => {
+  it('is fine with the option\'s own order, and with the options at their off values', () => {
     const a = pipeline({ nodes: [{ id: 'noise', type: 'noise.torch', params: { order: 'a1111', variationSeed: 7, variationStrength: 0.3, seedResizeFrom: [6, 10], ensd: 31337 } }] });
     assert.deepEqual(composeProblems(a), []);
-    const off = pipeline({ nodes: [{ id: 'noise', type: 'noise.torch', params: { order: 'comfyui', variationSeed: 7, variationStrength: 0, seedResizeFrom: [], ensd: 0 } }] });
+    const c = pipeline({ nodes: [{ id: 'noise', type: 'noise.torch', params: { order: 'comfyui', batchIndex: [2, 0] } }] });
+    assert.deepEqual(composeProblems(c), []);
+    const off = pipeline({ nodes: [{ id: 'noise', type: 'noise.torch', params: { order: 'diffusers', variationSeed: 7, variationStrength: 0, seedResizeFrom: [], ensd: 0, batchIndex: [] } }] });
     assert.deepEqual(composeProblems(off), []);
   });
 });

@@ -43,6 +43,7 @@ interface A1111Case {
 const INDEX = JSON.parse(fs.readFileSync(path.join(DIR, 'index.json'), 'utf8')) as {
   kernels: Record<'avx2' | 'default', KernelFixture>;
   comfyui: (Case & { initial: Part; steps: Part })[];
+  comfyuiBatchIndex: (Case & { batchIndex: number[]; initial: Part })[];
   diffusers: (Case & { perItem: boolean; initial: Part; steps: Part })[];
   a1111: A1111Case[];
   nv: { seed: string; shapes: number[][]; parts: Part[] }[];
@@ -233,6 +234,18 @@ describe('noise.torch: the draw orders of ComfyUI, diffusers and A1111', () => {
       // A second sampler replays the same draws (each run starts the generator afresh).
       assert.equal(differing(steps(v, c.shape, 1), part(c.steps).subarray(0, numel(c.shape))), 0);
     }
+  });
+
+  it('comfyui with a latent\'s batch_index: item b takes the batch_index[b]-th item-shaped draw (sizes 256, 15, 25)', () => {
+    for (const c of INDEX.comfyuiBatchIndex) {
+      const v = torchNoise({ ...base, seed: BigInt(c.seed), order: 'comfyui', batchIndex: c.batchIndex });
+      assert.equal(differing(v.initial(c.shape), part(c.initial)), 0, `batch_index [${c.batchIndex}], shape [${c.shape}]`);
+    }
+    // [0, 1] is not the whole-batch draw when an item's size is not a multiple of 16 (torch redraws each tail).
+    const c = INDEX.comfyuiBatchIndex[2];
+    assert.ok(differing(torchNoise({ ...base, seed: BigInt(c.seed), order: 'comfyui' }).initial(c.shape), part(c.initial)) > 0);
+    assert.throws(() => torchNoise({ ...base, seed: 1, order: 'comfyui', batchIndex: [0] }).initial([2, 16]), /batchIndex has 1 entries for a batch of 2/);
+    assert.throws(() => torchNoise({ ...base, seed: 1, order: 'a1111', batchIndex: [0] }), /batchIndex is a ComfyUI option/);
   });
 
   it('diffusers: the latents then each step from the same generator; diffusers-per-item: one generator per item (seed + b)', () => {

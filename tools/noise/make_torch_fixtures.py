@@ -105,6 +105,14 @@ def comfyui_order(w, seed, shape, steps):
     return {'seed': str(seed), 'shape': shape, 'initial': w.add(initial), 'steps': w.add(torch.stack(draws))}
 
 
+def comfyui_batch_index(w, seed, shape, inds):
+    """ComfyUI prepare_noise with noise_inds (a latent's batch_index): item-shaped draws 0..max(inds) from
+    torch.manual_seed(seed), item b taking draw inds[b]."""
+    generator = torch.manual_seed(seed)
+    draws = [torch.randn([1] + shape[1:], generator=generator, device='cpu') for _ in range(max(inds) + 1)]
+    return {'seed': str(seed), 'shape': shape, 'batchIndex': inds, 'initial': w.add(torch.cat([draws[i] for i in inds]))}
+
+
 def diffusers_order(w, seed, shape, steps, per_item):
     """diffusers: randn_tensor(shape, generator) for the latents, then the scheduler's step() draws
     randn_tensor(model_output.shape, generator) from the same generator(s). A list of generators draws each
@@ -266,6 +274,8 @@ def main():
 
     w = Writer('orders', np.float32)
     index['comfyui'] = [comfyui_order(w, 42, [2, 4, 8, 8], 5), comfyui_order(w, 2**64 - 2, [1, 4, 8, 8], 3)]
+    index['comfyuiBatchIndex'] = [comfyui_batch_index(w, 42, [3, 4, 8, 8], [2, 0, 2]), comfyui_batch_index(w, 7, [2, 1, 3, 5], [1, 3]),
+                                  comfyui_batch_index(w, 7, [2, 1, 5, 5], [0, 1])]
     index['diffusers'] = [diffusers_order(w, 42, [2, 4, 8, 8], 5, False), diffusers_order(w, 42, [2, 4, 8, 8], 5, True)]
     # The example pipeline's initial noise: batch 10 of the MNIST UNet's [1, 32, 32].
     g = torch.manual_seed(42)

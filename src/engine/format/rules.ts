@@ -16,8 +16,8 @@
  * - `iidNoiseForCorrector`: a corrector that needs i.i.d. noise (`corrector.iidNoise`) with a Brownian-path
  *   noise block (`noise.brownian`);
  * - `vpOutputNeedsSigmas`: `output.latent` in VP coordinates without the schedule that gives σ_end;
- * - `torchNoiseA1111Options`: `noise.torch` with an A1111-only option (variation seed, seed resize, ENSD) set but
- *   another tool's draw order.
+ * - `torchNoiseOrderOptions`: `noise.torch` with an option of one tool's draw order (A1111's variation seed, seed
+ *   resize, ENSD; ComfyUI's batch indices) set but another order.
  *
  * Placement: a finding's `edgeIndex` is the edge that completes the combination (the last of the edges involved,
  * so `canConnect` refuses the edge being drawn); `pointer`, when given, is where the loader marks it (the
@@ -550,25 +550,35 @@ export const vpOutputNeedsSigmas: ComposeRule = (ctx) => {
 };
 
 /**
- * `noise.torch`'s variation seed, seed resize and ENSD exist only in A1111's draw order; set with another order they
- * would change nothing the other tool does, so the loader says so on the parameter instead of ignoring it.
+ * `noise.torch` options that exist in one tool's draw order only (A1111's variation seed, seed resize and ENSD;
+ * ComfyUI's batch indices): set with another order they would change nothing that tool does, so the loader says so
+ * on the parameter instead of ignoring it.
  */
-export const torchNoiseA1111Options: ComposeRule = (ctx) => {
+const TORCH_NOISE_OPTION_ORDER: Readonly<Record<string, { order: string; what: string }>> = {
+  variationStrength: { order: 'a1111', what: 'an A1111 option (variation seed)' },
+  seedResizeFrom: { order: 'a1111', what: 'an A1111 option (resize seed from)' },
+  ensd: { order: 'a1111', what: 'an A1111 option (eta noise seed delta)' },
+  batchIndex: { order: 'comfyui', what: 'a ComfyUI option (a latent\'s batch_index)' },
+};
+
+export const torchNoiseOrderOptions: ComposeRule = (ctx) => {
   const out: ComposeFinding[] = [];
   ctx.doc.nodes.forEach((node, i) => {
     const info = ctx.registry.get(node.type);
     if (!info || node.type !== 'noise.torch') return;
     const p = paramsWithDefaults(info, node.params);
-    if (p.order === 'a1111') return;
-    const set = (['variationStrength', 'seedResizeFrom', 'ensd'] as const).find((k) => (Array.isArray(p[k]) ? (p[k] as readonly number[]).length > 0 : p[k] !== 0 && p[k] !== undefined));
-    if (!set) return;
-    out.push({
-      nodeId: node.id,
-      pointer: pointerOf(['nodes', i, 'params', set]),
-      message:
-        `block "${node.id}" (${node.type}, ${info.title}) sets ${set}, an A1111 option (variation seed, resize seed from, eta noise seed delta), ` +
-        `with order "${String(p.order)}": ${String(p.order).startsWith('diffusers') ? 'diffusers has' : 'ComfyUI has'} no such option; set order to "a1111" or remove ${set}`,
-    });
+    for (const [k, { order, what }] of Object.entries(TORCH_NOISE_OPTION_ORDER)) {
+      const v = p[k];
+      const on = Array.isArray(v) ? v.length > 0 : v !== 0 && v !== undefined;
+      if (!on || p.order === order) continue;
+      out.push({
+        nodeId: node.id,
+        pointer: pointerOf(['nodes', i, 'params', k]),
+        message:
+          `block "${node.id}" (${node.type}, ${info.title}) sets ${k}, ${what}, with order "${String(p.order)}", whose tool has no such option; ` +
+          `set order to "${order}" or remove ${k}`,
+      });
+    }
   });
   return out;
 };
@@ -576,5 +586,5 @@ export const torchNoiseA1111Options: ComposeRule = (ctx) => {
 /** The rules the loader and `canConnect` apply, in order. */
 export const COMPOSE_RULES: readonly ComposeRule[] = [
   correctorNeedsSupport, correctorFollows, adaptiveNeedsEnds, zeroEndDefined, cfgppNeedsDdimStep, modelKindSupported, iidNoiseForCorrector,
-  vpOutputNeedsSigmas, torchNoiseA1111Options,
+  vpOutputNeedsSigmas, torchNoiseOrderOptions,
 ];

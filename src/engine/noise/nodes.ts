@@ -95,6 +95,12 @@ function resizeParam(params: Params): readonly [number, number] | undefined {
   return [v[0], v[1]];
 }
 
+function batchIndexParam(params: Params): readonly number[] | undefined {
+  const v = params.batchIndex ?? [];
+  if (!Array.isArray(v)) throw new DpipeError('E_PARAM_VALUE', `batchIndex must be a list of integers ≥ 0; got ${String(v)}.`);
+  return v.length ? v : undefined;
+}
+
 const TORCH: NodeType = {
   type: 'noise.torch',
   category: 'Noise',
@@ -164,6 +170,7 @@ const TORCH: NodeType = {
     { name: 'variationSeed', type: 'integer', default: 0, min: 0, max: Number.MAX_SAFE_INTEGER, doc: 'A1111 "Variation seed" (item b uses it + b). Not replaced by --seed.' },
     { name: 'variationStrength', type: 'number', default: 0, min: 0, max: 1, doc: 'A1111 "Variation strength": slerp from the seed\'s noise (0) to the variation seed\'s (1); 0 = off. With a strength every item uses the same seed.' },
     { name: 'seedResizeFrom', type: 'numberList', default: [], min: 1, advanced: true, doc: 'A1111 "Resize seed from" as the latent\'s [height, width] (A1111\'s pixel size ÷ 8); [] = off.' },
+    { name: 'batchIndex', type: 'numberList', default: [], min: 0, advanced: true, doc: 'ComfyUI: the latent\'s batch_index (from "Latent From Batch"), one index per batch item: item b gets the batch_index[b]-th item-shaped draw of the seed; [] = the whole batch in one draw.' },
     { name: 'ensd', type: 'integer', default: 0, min: 0, max: 2 ** 32, advanced: true, doc: 'A1111 "Eta noise seed delta": per-step noise from generators seeded with each item\'s seed + ensd (NovelAI used 31337); 0 = off.' },
   ],
   async evaluate(ctx, _inputs, params) {
@@ -176,6 +183,7 @@ const TORCH: NodeType = {
       variationStrength: (params.variationStrength ?? 0) as number,
       seedResizeFrom: resizeParam(params),
       ensd: integerParam(params, 'ensd', 0),
+      batchIndex: batchIndexParam(params),
     });
     return { noise };
   },

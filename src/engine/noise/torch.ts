@@ -4,9 +4,12 @@
  *
  * - `comfyui` (comfy/sample.py `prepare_noise`, comfy/k_diffusion/sampling.py `default_noise_sampler`): the
  *   initial noise is one `torch.randn(latent.size())` of the whole batch from `torch.manual_seed(seed)`, always
- *   on the CPU. The per-step draws of the ancestral/SDE samplers come from a separate generator on the sampling
- *   device, each one x-shaped (the whole batch): on the CPU seeded seed + 1 (source `cpu`), on a CUDA GPU seeded
- *   seed (source `nv`, imitated by A1111's NV algorithm).
+ *   on the CPU; a latent that carries batch indices (ComfyUI's "Latent From Batch", `batch_index`) instead gets
+ *   item-shaped draws 0, 1, …, max index from that generator, item b taking draw batch_index[b]. The per-step
+ *   draws of the ancestral/SDE samplers come from a separate generator on the sampling device, each one x-shaped
+ *   (the whole batch): on the CPU seeded seed + 1 (source `cpu`), on a CUDA GPU seeded seed (source `nv`,
+ *   imitated by A1111's NV algorithm). The seed reaches the sampler through `extra_args["seed"]` (the KSampler's
+ *   or RandomNoise's seed).
  * - `diffusers` (utils/torch_utils.py `randn_tensor` and the schedulers' `step()`): one generator passed to the
  *   pipeline draws the latents, then each step's noise (EulerAncestral, DDPM, DDIM η > 0, DPM-Solver SDE
  *   variants, LCM) from the same generator, batch-shaped. `diffusers-per-item`: a list of generators, one per
@@ -44,6 +47,8 @@ export interface TorchNoiseOptions {
   readonly seedResizeFrom?: readonly [number, number];
   /** A1111 only: "Eta noise seed delta" (0 = off). */
   readonly ensd?: number;
+  /** ComfyUI only: the latent's `batch_index` list (one entry per batch item); undefined = the whole batch at once. */
+  readonly batchIndex?: readonly number[];
 }
 
 interface Gen {
@@ -133,6 +138,12 @@ export function torchNoise(o: TorchNoiseOptions): NoiseValue {
       throw new DpipeError('E_PARAM_VALUE', `noise.torch: ${set} is an A1111 option (variation seed, resize seed from, eta noise seed delta); it needs order "a1111", not "${o.order}".`);
     }
   }
+  if (o.batchIndex && o.order !== 'comfyui') {
+    throw new DpipeError('E_PARAM_VALUE', `noise.torch: batchIndex is a ComfyUI option (a latent's batch_index); it needs order "comfyui", not "${o.order}".`);
+  }
+  if (o.batchIndex && !o.batchIndex.every((i) => Number.isSafeInteger(i) && i >= 0)) {
+    throw new DpipeError('E_PARAM_VALUE', `noise.torch: batchIndex must hold integers ≥ 0; got [${o.batchIndex.join(', ')}].`);
+  }
   if (!(strength >= 0 && strength <= 1)) throw new DpipeError('E_PARAM_VALUE', `noise.torch: variationStrength must be in [0, 1]; got ${strength}.`);
   const gen = (s: bigint): Gen => {
     if (o.source === 'nv') return new NvGenerator(s);
@@ -197,8 +208,16 @@ export function torchNoise(o: TorchNoiseOptions): NoiseValue {
       lastBatch = batch;
       const per = numel(shape.slice(1));
       switch (o.order) {
-        case 'comfyui':
-          return Float64Array.from(cpu(seed).randn(batch * per));
+        case 'comfyui': {
+          const inds = o.batchIndex;
+          if (!inds) return Float64Array.from(cpu(seed).randn(batch * per));
+          if (inds.length !== batch) {
+            throw new DpipeError('E_SHAPE', `noise.torch: batchIndex has ${inds.length} entries for a batch of ${batch}; give one index per batch item.`);
+          }
+          const g = cpu(seed);
+          const draws = Array.from({ length: Math.max(...inds) + 1 }, () => g.randn(per));
+          return cat(inds.map((i) => draws[i]), batch * per);
+        }
         case 'diffusers':
           return Float64Array.from(gen(seed).randn(batch * per));
         case 'diffusers-per-item':
@@ -241,6 +260,7 @@ export function torchNoise(o: TorchNoiseOptions): NoiseValue {
       (o.order === 'comfyui' ? `; per-step draws from a ${o.source === 'cpu' ? `CPU generator seeded ${seed + BigInt(1)}` : `CUDA generator seeded ${seed} (NV imitation)`}` : '') +
       (strength !== 0 ? `; variation seed ${o.variationSeed ?? 0} at strength ${strength}` : '') +
       (o.seedResizeFrom ? `; seed resized from ${fmt(o.seedResizeFrom)}` : '') +
-      (ensd !== 0 ? `; ENSD ${ensd}` : ''),
+      (ensd !== 0 ? `; ENSD ${ensd}` : '') +
+      (o.batchIndex ? `; batch indices ${fmt(o.batchIndex)}` : ''),
   };
 }
