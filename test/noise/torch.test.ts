@@ -166,7 +166,7 @@ describe('noise.torch: torch.randn on the CPU, bit for bit (torch 1.13 fixtures)
         if (n) bad.push(`seed ${c.seed} shape [${c.shape}]: ${n} of ${c.length}`);
       }
       assert.deepEqual(bad, []);
-      assert.ok(total > 100000, `${total} values`);
+      assert.ok(total > 50000, `${total} values`);
     });
 
     it(`kernel "${kernel}": [1, 16, 128, 128] (262,144 values) has torch's SHA-256 for seeds 0 and 2^64 − 1`, () => {
