@@ -22,6 +22,10 @@
  *   pastes the result, centred, into the item's full-size first draw.
  *
  * Everything is float32 as the tools draw it; values are returned as float64 holding those float32 values.
+ *
+ * The variation seed belongs to this block rather than to a block wrapping any NOISE: it changes which seed each
+ * item uses (all share the seed, the variation seed counts up) and sits between the first draws and the seed-resize
+ * paste inside A1111's first draw, so it cannot be applied to finished noise.
  */
 import { DpipeError } from '../core/errors';
 import type { NoiseSampler } from '../core/types';
