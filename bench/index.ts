@@ -20,6 +20,7 @@ import { loadModel, onnxruntimeVersion } from '../src/engine/model/index';
 import type { CondValue, ModelValue } from '../src/engine/registry/types';
 import { runPipeline, type RunResult } from '../src/engine/run/index';
 import './inspector'; // the Latent Inspector's benchmark (synchronous: it runs and prints before the runs below)
+import './noise'; // the torch-noise benchmark (synchronous, likewise)
 
 const ROOT = path.resolve(__dirname, '..');
 const DEFAULT = ['euler-karras', 'heun', 'dpmpp-2m-karras', 'euler-ancestral', 'cfg', 'unet-dpmpp-2m-karras'];

@@ -276,7 +276,7 @@ describe('format/rules: composition rules at validation', () => {
         p.message,
         'corrector "fix" (corrector.langevin) on solver "solver" (solver.ddpm) cannot use noise "noise" (noise.brownian) in sample "sample" (sample): ' +
           'Langevin corrector draws fresh noise at a fixed σ after every step, and Brownian-tree noise gives increments of one Brownian path, ' +
-          'which are 0 over a zero-length interval; feed the sample i.i.d. noise (noise.seeded, noise.npy)',
+          'which are 0 over a zero-length interval; feed the sample i.i.d. noise (noise.seeded, noise.npy, noise.torch)',
       );
       const c = connectLast(text('noise.brownian'));
       assert.ok(!c.ok && c.code === 'E_COMPOSE' && c.reason === p.message);
@@ -344,5 +344,32 @@ describe('compose rule: vpOutputNeedsSigmas', () => {
     const wired = pipeline({ nodes: [{ id: 'out', type: 'output.latent', params: { space: 'vp' } }], edges: [['sched.sigmas', 'out.sigmas']] });
     assert.deepEqual(composeProblems(wired), []);
     assert.deepEqual(composeProblems(pipeline()), []);
+  });
+});
+
+describe('compose rule: torchNoiseOrderOptions', () => {
+  it('an option of one tool\'s order on noise.torch with another order is an error on that param', () => {
+    const cases = [
+      ['variationStrength', 0.3, 'comfyui', 'a1111'], ['seedResizeFrom', [6, 10], 'diffusers', 'a1111'], ['ensd', 31337, 'diffusers-per-item', 'a1111'],
+      ['batchIndex', [1, 0], 'a1111', 'comfyui'],
+    ] as const;
+    for (const [param, value, order, needs] of cases) {
+      const text = pipeline({ nodes: [{ id: 'noise', type: 'noise.torch', params: { order, [param]: value as ParamValue } }] });
+      const ps = composeProblems(text);
+      assert.equal(ps.length, 1, JSON.stringify(ps));
+      assert.equal(ps[0].code, 'E_COMPOSE');
+      assert.equal(ps[0].nodeId, 'noise');
+      assert.equal(ps[0].pointer, `/nodes/4/params/${param}`);
+      assert.match(ps[0].message, new RegExp(`block "noise" \\(noise\\.torch, .*\\) sets ${param}, an? (A1111|ComfyUI) option .* with order "${order}", whose tool has no such option; set order to "${needs}" or remove ${param}`));
+    }
+  });
+
+  it('is fine with the option\'s own order, and with the options at their off values', () => {
+    const a = pipeline({ nodes: [{ id: 'noise', type: 'noise.torch', params: { order: 'a1111', variationSeed: 7, variationStrength: 0.3, seedResizeFrom: [6, 10], ensd: 31337 } }] });
+    assert.deepEqual(composeProblems(a), []);
+    const c = pipeline({ nodes: [{ id: 'noise', type: 'noise.torch', params: { order: 'comfyui', batchIndex: [2, 0] } }] });
+    assert.deepEqual(composeProblems(c), []);
+    const off = pipeline({ nodes: [{ id: 'noise', type: 'noise.torch', params: { order: 'diffusers', variationSeed: 7, variationStrength: 0, seedResizeFrom: [], ensd: 0, batchIndex: [] } }] });
+    assert.deepEqual(composeProblems(off), []);
   });
 });

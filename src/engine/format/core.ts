@@ -10,7 +10,7 @@ export { serializePipeline, orderedParamNames, LINE_WIDTH, type SerializeOptions
 export { MIGRATIONS, migrateDocument, type Migration, type MigrateResult } from './migrate';
 export {
   COMPOSE_RULES, correctorNeedsSupport, correctorFollows, adaptiveNeedsEnds, zeroEndDefined, cfgppNeedsDdimStep, modelKindSupported, iidNoiseForCorrector,
-  resolveEdges, scheduleShape, modelKind, sampleWirings, Wiring,
+  torchNoiseOrderOptions, resolveEdges, scheduleShape, modelKind, sampleWirings, Wiring,
   type ComposeRule, type ComposeContext, type ComposeFinding, type ResolvedEdge, type ScheduleShape, type SampleWiring, type Block, type Feed,
 } from './rules';
 export {

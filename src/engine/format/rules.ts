@@ -15,7 +15,9 @@
  *   prediction/time params or its sidecar);
  * - `iidNoiseForCorrector`: a corrector that needs i.i.d. noise (`corrector.iidNoise`) with a Brownian-path
  *   noise block (`noise.brownian`);
- * - `vpOutputNeedsSigmas`: `output.latent` in VP coordinates without the schedule that gives σ_end.
+ * - `vpOutputNeedsSigmas`: `output.latent` in VP coordinates without the schedule that gives σ_end;
+ * - `torchNoiseOrderOptions`: `noise.torch` with an option of one tool's draw order (A1111's variation seed, seed
+ *   resize, ENSD; ComfyUI's batch indices) set but another order.
  *
  * Placement: a finding's `edgeIndex` is the edge that completes the combination (the last of the edges involved,
  * so `canConnect` refuses the edge being drawn); `pointer`, when given, is where the loader marks it (the
@@ -547,8 +549,42 @@ export const vpOutputNeedsSigmas: ComposeRule = (ctx) => {
   return out;
 };
 
+/**
+ * `noise.torch` options that exist in one tool's draw order only (A1111's variation seed, seed resize and ENSD;
+ * ComfyUI's batch indices): set with another order they would change nothing that tool does, so the loader says so
+ * on the parameter instead of ignoring it.
+ */
+const TORCH_NOISE_OPTION_ORDER: Readonly<Record<string, { order: string; what: string }>> = {
+  variationStrength: { order: 'a1111', what: 'an A1111 option (variation seed)' },
+  seedResizeFrom: { order: 'a1111', what: 'an A1111 option (resize seed from)' },
+  ensd: { order: 'a1111', what: 'an A1111 option (eta noise seed delta)' },
+  batchIndex: { order: 'comfyui', what: 'a ComfyUI option (a latent\'s batch_index)' },
+};
+
+export const torchNoiseOrderOptions: ComposeRule = (ctx) => {
+  const out: ComposeFinding[] = [];
+  ctx.doc.nodes.forEach((node, i) => {
+    const info = ctx.registry.get(node.type);
+    if (!info || node.type !== 'noise.torch') return;
+    const p = paramsWithDefaults(info, node.params);
+    for (const [k, { order, what }] of Object.entries(TORCH_NOISE_OPTION_ORDER)) {
+      const v = p[k];
+      const on = Array.isArray(v) ? v.length > 0 : v !== 0 && v !== undefined;
+      if (!on || p.order === order) continue;
+      out.push({
+        nodeId: node.id,
+        pointer: pointerOf(['nodes', i, 'params', k]),
+        message:
+          `block "${node.id}" (${node.type}, ${info.title}) sets ${k}, ${what}, with order "${String(p.order)}", whose tool has no such option; ` +
+          `set order to "${order}" or remove ${k}`,
+      });
+    }
+  });
+  return out;
+};
+
 /** The rules the loader and `canConnect` apply, in order. */
 export const COMPOSE_RULES: readonly ComposeRule[] = [
   correctorNeedsSupport, correctorFollows, adaptiveNeedsEnds, zeroEndDefined, cfgppNeedsDdimStep, modelKindSupported, iidNoiseForCorrector,
-  vpOutputNeedsSigmas,
+  vpOutputNeedsSigmas, torchNoiseOrderOptions,
 ];
