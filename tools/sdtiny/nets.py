@@ -278,6 +278,7 @@ class JointBlock(nn.Module):
     def __init__(self, dim: int, heads: int):
         super().__init__()
         self.heads = heads
+        self.norm = nn.LayerNorm(dim, eps=1e-6)  # weight 1, bias 0: torch 1.13 cannot export the affine-free form
         self.mod_x = nn.Linear(dim, 6 * dim)
         self.mod_c = nn.Linear(dim, 6 * dim)
         self.qkv_x = nn.Linear(dim, 3 * dim)
@@ -290,25 +291,21 @@ class JointBlock(nn.Module):
             self.mod_x.weight.mul_(0.3)
             self.mod_c.weight.mul_(0.3)
 
-    @staticmethod
-    def _ln(x):
-        return F.layer_norm(x, x.shape[-1:], eps=1e-6)
-
     def forward(self, x, c, cond):
         b, n, d = x.shape
         m = c.shape[1]
         sx, scx, gx, sx2, scx2, gx2 = self.mod_x(F.silu(cond))[:, None].chunk(6, dim=-1)
         sc, scc, gc, sc2, scc2, gc2 = self.mod_c(F.silu(cond))[:, None].chunk(6, dim=-1)
-        hx = self._ln(x) * (1 + scx) + sx
-        hc = self._ln(c) * (1 + scc) + sc
+        hx = self.norm(x) * (1 + scx) + sx
+        hc = self.norm(c) * (1 + scc) + sc
         qkv = torch.cat([self.qkv_x(hx), self.qkv_c(hc)], dim=1).view(b, n + m, 3, self.heads, d // self.heads)
         q, k, v = qkv.permute(2, 0, 3, 1, 4)
         a = torch.softmax(torch.matmul(q, k.transpose(-1, -2)) / math.sqrt(d // self.heads), dim=-1)
         o = torch.matmul(a, v).transpose(1, 2).reshape(b, n + m, d)
         x = x + gx * self.out_x(o[:, :n])
         c = c + gc * self.out_c(o[:, n:])
-        x = x + gx2 * self.ff_x(self._ln(x) * (1 + scx2) + sx2)
-        c = c + gc2 * self.ff_c(self._ln(c) * (1 + scc2) + sc2)
+        x = x + gx2 * self.ff_x(self.norm(x) * (1 + scx2) + sx2)
+        c = c + gc2 * self.ff_c(self.norm(c) * (1 + scc2) + sc2)
         return x, c
 
 
@@ -326,6 +323,7 @@ class SD3Transformer(nn.Module):
         self.p2 = nn.Linear(dim, dim)
         self.ctx = nn.Linear(joint_dim, dim)
         self.blocks = nn.ModuleList([JointBlock(dim, heads) for _ in range(layers)])
+        self.norm_out = nn.LayerNorm(dim, eps=1e-6)  # weight 1, bias 0: torch 1.13 cannot export the affine-free form
         self.mod_out = nn.Linear(dim, 2 * dim)
         self.proj_out = nn.Linear(dim, patch * patch * in_ch)
         self.skip = nn.Parameter(torch.ones(1, in_ch, 1, 1) + 0.05 * torch.randn(1, in_ch, 1, 1))
@@ -345,7 +343,7 @@ class SD3Transformer(nn.Module):
         for blk in self.blocks:
             x, c = blk(x, c, cond)
         shift, scale = self.mod_out(F.silu(cond))[:, None].chunk(2, dim=-1)
-        x = self.proj_out(F.layer_norm(x, x.shape[-1:], eps=1e-6) * (1 + scale) + shift)
+        x = self.proj_out(self.norm_out(x) * (1 + scale) + shift)
         x = x.view(b, gh, gw, p, p, ch).permute(0, 5, 1, 3, 2, 4).reshape(b, ch, gh * p, gw * p)
         return (x + self.skip * hidden_states,)
 

@@ -91,6 +91,12 @@ def make(folder: str, part: str, t5_vocab: int = None):
     elif spec['kind'] == 'sd3':
         m = nets.SD3Transformer(spec['in_ch'], 2, spec['dim'], spec['heads'], spec['layers'], spec['joint'],
                                 spec['pooled'], spec['pos_max'])
+        with torch.no_grad():  # sharper joint attention, stronger attention branch: the text tokens matter more
+            d = spec['dim']
+            for blk in m.blocks:
+                blk.out_x.weight.mul_(4.0)
+                blk.qkv_x.weight[:d].mul_(2.0)
+                blk.qkv_c.weight[d:2 * d].mul_(2.0)
         b = 4
         x = torch.randn(b, spec['in_ch'], 8, 8, generator=g)
         args = [x, torch.randn(b, 333, spec['joint'], generator=g), torch.randn(b, spec['pooled'], generator=g),
