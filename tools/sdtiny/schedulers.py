@@ -119,6 +119,7 @@ class Euler:
         return x / ((self.sigmas[i] ** 2 + 1) ** 0.5)
 
     def step(self, out, i, x):
+        x = x.to(torch.float32)  # as diffusers' step does
         sigma = self.sigmas[i]
         if self.config['prediction_type'] == 'epsilon':
             x0 = x - sigma * out
@@ -127,7 +128,7 @@ class Euler:
         else:
             raise ValueError(self.config['prediction_type'])
         d = (x - x0) / sigma
-        return x + d * (self.sigmas[i + 1] - sigma)
+        return (x + d * (self.sigmas[i + 1] - sigma)).to(out.dtype)
 
     def record(self):
         return {}
@@ -178,6 +179,7 @@ class DPMSolverPP2M:
             x0 = a_s0 * x - sg_s0 * out
         else:
             raise ValueError(self.config['prediction_type'])
+        x = x.to(torch.float32)  # as diffusers' step does (after converting the model output)
         a_t, sg_t = self._at(self.sigmas[i + 1])
         lam_t = torch.log(a_t) - torch.log(sg_t)
         lam_s0 = torch.log(a_s0) - torch.log(sg_s0)
@@ -192,7 +194,7 @@ class DPMSolverPP2M:
             d1 = (1.0 / r0) * (x0 - self.prev_x0)
             x_next = (sg_t / sg_s0) * x - (a_t * (torch.exp(-h) - 1.0)) * x0 - 0.5 * (a_t * (torch.exp(-h) - 1.0)) * d1
         self.prev_x0 = x0
-        return x_next
+        return x_next.to(x0.dtype)
 
     def record(self):
         n = len(self.timesteps)
@@ -224,7 +226,7 @@ class FlowMatchEuler:
         return x
 
     def step(self, out, i, x):
-        return x + (self.sigmas[i + 1] - self.sigmas[i]) * out
+        return (x.to(torch.float32) + (self.sigmas[i + 1] - self.sigmas[i]) * out).to(out.dtype)
 
     def record(self):
         return {}
