@@ -86,7 +86,9 @@ export function clipTokenizerJson(vocab: Readonly<Record<string, number>>, merge
   const special = (t: string, what: string) => ({ id: idOf(t, what), content: t, single_word: false, lstrip: false, rstrip: false, normalized: true, special: true });
   const added = [special(bos, 'start'), special(eos, 'end')];
   const pad = tokenText(config.pad_token);
-  if (pad && pad !== bos && pad !== eos && vocab[pad] !== undefined && /^<\|.*\|>$/.test(pad)) added.push(special(pad, 'padding'));
+  // transformers registers the padding token as a special token too (SD 2.x and SDXL's second tokenizer pad with "!",
+  // so a "!" in the prompt is that one id, not "!</w>").
+  if (pad && pad !== bos && pad !== eos && vocab[pad] !== undefined) added.push(special(pad, 'padding'));
   return {
     version: '1.0',
     truncation: null,
