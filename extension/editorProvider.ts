@@ -224,9 +224,11 @@ export class EditorSession implements vscode.Disposable {
           const baseDir = path.dirname(this.document.uri.fsPath);
           const picked = await vscode.window.showOpenDialog({
             canSelectMany: false,
+            canSelectFiles: msg.params.folder !== true,
+            canSelectFolders: msg.params.folder === true,
             defaultUri: this.document.uri.scheme === 'file' ? vscode.Uri.file(baseDir) : undefined,
             title: msg.params.title,
-            filters: msg.params.extensions.length ? { [msg.params.extensions.join(', ')]: [...msg.params.extensions] } : undefined,
+            filters: msg.params.extensions.length && !msg.params.folder ? { [msg.params.extensions.join(', ')]: [...msg.params.extensions] } : undefined,
           });
           const file = picked?.[0];
           result = { path: file ? toPipelinePath(baseDir, file.fsPath) : null };

@@ -11,8 +11,9 @@ import type { Latent } from '../../src/engine/core/types';
 import { hasErrors, loadPipeline } from '../../src/engine/format';
 import { gridRgba, renderItem, rgbaToRgb, type ViewOptions } from '../../src/engine/inspect/render';
 import { releaseIdle } from '../../src/engine/model/onnx';
+import { decodePreview } from '../../src/engine/vae/preview';
 import type { EvalEvent } from '../../src/engine/registry/node';
-import type { LatentPreview } from '../../src/engine/registry/types';
+import type { LatentPreview, ModelValue } from '../../src/engine/registry/types';
 import { runPipeline } from '../../src/engine/run';
 import { encodePng, type Image8 } from '../../src/engine/run/png';
 import type { FromRunner, RunFinished, RunnerOutput, RunRequest, ToRunner } from '../../src/protocol';
@@ -36,6 +37,8 @@ interface Active {
   pending: { nodeId: string; ev: PreviewSource } | undefined;
   valueRange: readonly [number, number] | undefined;
   preview?: Pick<LatentPreview, 'projection' | 'bias'>;
+  /** A model's small preview decoder (TAESD-style): previews are decoded images instead of projected latents. */
+  previewDecoder?: NonNullable<ModelValue['previewDecoder']>;
 }
 
 interface PreviewSource {
@@ -131,6 +134,7 @@ export class RunnerCore {
         onModel: (_nodeId, m) => {
           a.valueRange ??= m.valueRange;
           a.preview ??= m.preview;
+          a.previewDecoder ??= m.previewDecoder;
         },
         onSampleStart: (_nodeId, info) => {
           a.nfePlannedBefore += a.nfeCurrentSample;
@@ -206,6 +210,20 @@ export class RunnerCore {
     const p = a.pending;
     if (!p || (a.awaitingAck !== undefined && !force)) return;
     a.pending = undefined;
+    if (a.previewDecoder) {
+      // Decoded through the model's preview decoder: asynchronous, counted as unacknowledged until sent.
+      const seq = ++a.previewSeq;
+      a.awaitingAck = seq;
+      a.lastPreviewAt = Date.now();
+      void decodePreview(a.previewDecoder, p.ev.denoised, a.abort.signal).then(
+        (img) => this.sendPreview(a, p, seq, previewImage(img, [-1, 1])),
+        (e: unknown) => {
+          this.send({ type: 'log', level: 'debug', message: `no preview: ${(e as Error).message}` });
+          if (a.awaitingAck === seq) a.awaitingAck = undefined;
+        },
+      );
+      return;
+    }
     let img: Image8 | undefined;
     try {
       img = previewImage(p.ev.denoised, a.valueRange ?? DEFAULT_VALUE_RANGE, a.preview);
@@ -216,6 +234,14 @@ export class RunnerCore {
     const seq = ++a.previewSeq;
     a.awaitingAck = seq;
     a.lastPreviewAt = Date.now();
+    this.sendPreview(a, p, seq, img);
+  }
+
+  private sendPreview(a: Active, p: { nodeId: string; ev: PreviewSource }, seq: number, img: Image8 | undefined): void {
+    if (!img) {
+      if (a.awaitingAck === seq) a.awaitingAck = undefined;
+      return;
+    }
     const png = encodePng(img);
     this.send({
       type: 'preview',

@@ -208,7 +208,7 @@ export interface ApplyOpsMessage {
 /** Requests the webview can make, with their params and results. */
 export interface RequestMethods {
   /** Ask the user for a file; `path` is relative to the .dpipe's folder (null when cancelled). */
-  pickFile: { params: { readonly extensions: readonly string[]; readonly title?: string }; result: { readonly path: string | null } };
+  pickFile: { params: { readonly extensions: readonly string[]; readonly title?: string; readonly folder?: boolean }; result: { readonly path: string | null } };
   /** Ask the user for a seed (Run with Seed…); null when cancelled. */
   pickSeed: { params: { readonly current?: number }; result: { readonly seed: number | null } };
   /** Re-validate now (checks referenced files again); the result is also pushed as `problems`. */
@@ -330,7 +330,7 @@ export const validateToWebview: Validator<ToWebview> = tagged<ToWebview>({
 });
 
 const requestParams: { [M in RequestMethod]: Validator<RequestMethods[M]['params']> } = {
-  pickFile: object<RequestMethods['pickFile']['params']>({ extensions: array(str, 64), title: optional(str) }),
+  pickFile: object<RequestMethods['pickFile']['params']>({ extensions: array(str, 64), title: optional(str), folder: optional(bool) }),
   pickSeed: object<RequestMethods['pickSeed']['params']>({ current: optional(int) }),
   validate: record(json) as Validator<Record<string, never>>,
 };

@@ -127,7 +127,8 @@ export function App({ client }: { client: HostClient }) {
   );
   const command = useCallback((c: EditorCommand) => client.post({ type: 'command', command: c }), [client]);
   const pickFile = useCallback(
-    async (spec: ParamSpec & { type: 'file' }) => (await client.request('pickFile', { extensions: [...spec.extensions], title: `Choose ${spec.label ?? spec.name}` })).path,
+    async (spec: ParamSpec & { type: 'file' }) =>
+      (await client.request('pickFile', { extensions: [...spec.extensions], title: `Choose ${spec.label ?? spec.name}`, ...(spec.directory ? { folder: true } : {}) })).path,
     [client],
   );
   const saveViewport = useCallback((v: Viewport) => client.setState<PersistedState>({ ...persisted, viewport: v }), [client, persisted]);

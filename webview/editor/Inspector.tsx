@@ -9,7 +9,7 @@ import { describeParam } from '../../src/engine/format/registry';
 import type { PipelineNode } from '../../src/engine/format/types';
 import type { NodeTypeInfo, ParamSpec, ParamValue } from '../../src/engine/registry/types';
 import { formatFieldText, parseFieldText, randomSeed } from './fields';
-import { Button, Checkbox, Codicon, SingleSelect, TextField } from '../shared/elements';
+import { Button, Checkbox, Codicon, SingleSelect, TextArea, TextField } from '../shared/elements';
 import type { NodeProblem } from './graphView';
 import { CATEGORY_ICON } from './nodes/categories';
 
@@ -188,8 +188,8 @@ function ParamField({ spec, value, onSet, onPickFile }: FieldProps) {
     case 'file':
       control = (
         <div className="dp-field-row">
-          <TextField value={text} placeholder={spec.extensions.length ? `*${spec.extensions.join(', *')}` : 'path'} invalid={!!error} onInput={validateLive} onChange={commit} testId={tid} ariaLabel={spec.label ?? spec.name} />
-          <Button icon="folder-opened" secondary title="Choose a file" testId={`${tid}-browse`} onClick={onPickFile}>
+          <TextField value={text} placeholder={spec.directory ? 'folder' : spec.extensions.length ? `*${spec.extensions.join(', *')}` : 'path'} invalid={!!error} onInput={validateLive} onChange={commit} testId={tid} ariaLabel={spec.label ?? spec.name} />
+          <Button icon="folder-opened" secondary title={spec.directory ? 'Choose a folder' : 'Choose a file'} testId={`${tid}-browse`} onClick={onPickFile}>
             Browse…
           </Button>
         </div>
@@ -199,7 +199,9 @@ function ParamField({ spec, value, onSet, onPickFile }: FieldProps) {
       control = <TextField value={text} placeholder="e.g. 14.6, 7.0, 2.9, 0" invalid={!!error} onInput={validateLive} onChange={commit} testId={tid} ariaLabel={spec.label ?? spec.name} />;
       break;
     case 'string':
-      control = <TextField value={text} invalid={!!error} onChange={commit} testId={tid} ariaLabel={spec.label ?? spec.name} />;
+      control = spec.multiline
+        ? <TextArea value={text} invalid={!!error} onChange={commit} testId={tid} ariaLabel={spec.label ?? spec.name} placeholder="Ctrl+Enter or leave the field to apply" />
+        : <TextField value={text} invalid={!!error} onChange={commit} testId={tid} ariaLabel={spec.label ?? spec.name} />;
       break;
   }
   const optionDoc = spec.type === 'enum' ? spec.optionDocs?.[String(effective)] : undefined;

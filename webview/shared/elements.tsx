@@ -4,6 +4,7 @@
  * props onto custom elements. Only the components imported here end up in the bundle.
  */
 import '@vscode-elements/elements/dist/vscode-textfield/index.js';
+import '@vscode-elements/elements/dist/vscode-textarea/index.js';
 import '@vscode-elements/elements/dist/vscode-single-select/index.js';
 import '@vscode-elements/elements/dist/vscode-option/index.js';
 import '@vscode-elements/elements/dist/vscode-checkbox/index.js';
@@ -12,6 +13,7 @@ import '@vscode-elements/elements/dist/vscode-progress-bar/index.js';
 import '@vscode-elements/elements/dist/vscode-badge/index.js';
 import { useEffect, useRef, type ReactNode, type CSSProperties } from 'react';
 import type { VscodeTextfield } from '@vscode-elements/elements/dist/vscode-textfield/vscode-textfield.js';
+import type { VscodeTextarea } from '@vscode-elements/elements/dist/vscode-textarea/vscode-textarea.js';
 import type { VscodeSingleSelect } from '@vscode-elements/elements/dist/vscode-single-select/vscode-single-select.js';
 import type { VscodeCheckbox } from '@vscode-elements/elements/dist/vscode-checkbox/vscode-checkbox.js';
 import type { VscodeProgressBar } from '@vscode-elements/elements/dist/vscode-progress-bar/vscode-progress-bar.js';
@@ -21,6 +23,7 @@ declare module 'react' {
   namespace JSX {
     interface IntrinsicElements {
       'vscode-textfield': Intrinsic;
+      'vscode-textarea': Intrinsic;
       'vscode-single-select': Intrinsic;
       'vscode-option': Intrinsic & { value?: string; description?: string; selected?: boolean };
       'vscode-checkbox': Intrinsic;
@@ -84,6 +87,36 @@ export function TextField(p: TextFieldProps) {
   useEvent(ref, 'input', () => p.onInput?.(ref.current!.value));
   useEvent(ref, 'change', () => p.onChange?.(ref.current!.value));
   return <vscode-textfield ref={ref} class={p.className} data-testid={p.testId} />;
+}
+
+/** A multi-line text (prompts): committed on blur or Ctrl/Cmd+Enter, so Enter makes a new line. */
+export function TextArea(p: Omit<TextFieldProps, 'type' | 'min' | 'max' | 'step'> & { rows?: number }) {
+  const ref = useRef<VscodeTextarea>(null);
+  useEffect(() => {
+    const el = ref.current;
+    if (!el) return;
+    el.invalid = !!p.invalid;
+    el.placeholder = p.placeholder ?? '';
+    el.disabled = !!p.disabled;
+    el.rows = p.rows ?? 3;
+    el.resize = 'vertical';
+    if (p.ariaLabel) el.setAttribute('aria-label', p.ariaLabel);
+  }, [p.invalid, p.placeholder, p.disabled, p.ariaLabel, p.rows]);
+  useEffect(() => {
+    const el = ref.current;
+    if (el && el.value !== p.value) el.value = p.value;
+  }, [p.value]);
+  useEvent(ref, 'input', () => p.onInput?.(ref.current!.value));
+  useEvent(ref, 'change', () => p.onChange?.(ref.current!.value));
+  useEvent(ref, 'keydown', (ev) => {
+    const k = ev as KeyboardEvent;
+    if (k.key === 'Enter' && (k.ctrlKey || k.metaKey)) {
+      // Commit without running the pipeline: the host's Ctrl+Enter keybinding sees no event.
+      k.stopPropagation();
+      p.onChange?.(ref.current!.value);
+    }
+  });
+  return <vscode-textarea ref={ref} class={p.className} data-testid={p.testId} />;
 }
 
 export interface SelectProps {

@@ -38,6 +38,7 @@ const PARAMS: readonly ParamSpec[] = [
   },
   { name: 'previewDecoder', type: 'file', default: '', extensions: ['.onnx'], mustExist: true, advanced: true, doc: 'preview "decoder": a small ONNX decoder (e.g. TAESD) taking the denoiser\'s latent [B, C, h, w] and giving an image [B, 3, H, W].' },
   { name: 'previewDecoderRange', type: 'numberList', default: [0, 1], advanced: true, doc: 'The value range of the preview decoder\'s image (TAESD: [0, 1]).' },
+  { name: 'previewDecoderScale', type: 'number', default: 1, min: 0, exclusiveMin: true, advanced: true, doc: 'The latent is multiplied by this before the preview decoder sees it (TAESD takes the denoiser\'s latent as is: 1; a full VAE decoder: 1/scaling_factor).' },
   { name: 'threads', type: 'integer', default: 0, min: 0, max: 256, advanced: true, doc: "onnxruntime intra-op threads. 0 = the run's default, else onnxruntime's (one per core)." },
 ];
 
@@ -86,7 +87,7 @@ export const MODEL_FOLDER: NodeType = {
       if (typeof dec !== 'string' || dec === '') throw new DpipeError('E_PARAM_VALUE', `model.folder "${ctx.nodeId}": preview "decoder" needs previewDecoder, an ONNX preview decoder (e.g. TAESD)`);
       const range = params.previewDecoderRange as number[];
       if (range.length !== 2 || !(range[0] < range[1])) throw new DpipeError('E_PARAM_VALUE', `model.folder "${ctx.nodeId}": previewDecoderRange must be [lo, hi] with lo < hi`);
-      model = { ...model, previewDecoder: { path: path.resolve(ctx.baseDir, dec), range: [range[0], range[1]] } };
+      model = { ...model, previewDecoder: { path: path.resolve(ctx.baseDir, dec), range: [range[0], range[1]], inputScale: params.previewDecoderScale as number } };
     }
     return { model, text: loaded.text, vae: loaded.vae };
   },

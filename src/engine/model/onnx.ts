@@ -165,7 +165,7 @@ async function createSession(abs: string, threads: number, provider: ExecutionPr
   } catch (e) {
     if (provider === 'cpu') throw new DpipeError('E_MODEL', `Cannot load ${abs} with onnxruntime: ${errorText(e)}`);
     const why = providerFailure(provider, e);
-    if (!fallback) throw new DpipeError('E_PROVIDER', `${path.basename(abs)}: ${why} Choose another provider, or allow the CPU fallback (model parameter fallbackToCpu, setting dpipe.executionProviderFallback).`);
+    if (!fallback) throw new DpipeError('E_PROVIDER', `${shortName(abs)}: ${why} Choose another provider, or allow the CPU fallback (model parameter fallbackToCpu, setting dpipe.executionProviderFallback).`);
     try {
       return { session: await ort.InferenceSession.create(abs, { ...options, executionProviders: ['cpu'] }), provider: 'cpu', note: `${why} Running on the CPU instead (fallback allowed).` };
     } catch (e2) {
@@ -241,6 +241,11 @@ export function releaseAll(): void {
 /** Counters for tests, diagnostics and benchmarks: sessions cached now, sessions ever created, model calls run. */
 export function sessionStats(): { cached: number; created: number; runs: number } {
   return { cached: cache.size, created: sessionsCreated, runs: runsDone };
+}
+
+/** The model files that have a cached session now (diagnostics, tests: what a run keeps in memory). */
+export function cachedSessionFiles(): string[] {
+  return [...new Set([...cache.keys()].map((k) => k.slice(0, k.indexOf('|'))))];
 }
 
 /** Shorthand constructors for feeds. */
@@ -361,4 +366,9 @@ function describeFeeds(feeds: Readonly<Record<string, Tensor>>): string {
 
 function errorText(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
+}
+
+/** `folder/file.onnx`: enough to tell a model folder's parts apart in messages. */
+function shortName(abs: string): string {
+  return `${path.basename(path.dirname(abs))}/${path.basename(abs)}`;
 }

@@ -34,7 +34,8 @@ export type ParamSpec =
   | (ParamBase & { readonly type: 'integer'; readonly default: number; readonly min?: number; readonly max?: number })
   | (ParamBase & { readonly type: 'boolean'; readonly default: boolean })
   | (ParamBase & { readonly type: 'enum'; readonly default: string; readonly options: readonly string[]; readonly optionDocs?: Readonly<Record<string, string>> })
-  | (ParamBase & { readonly type: 'string'; readonly default: string })
+  /** `multiline`: edited as a text area (prompts). */
+  | (ParamBase & { readonly type: 'string'; readonly default: string; readonly multiline?: boolean })
   /** A path relative to the .dpipe file. `default` '' means "none". */
   | (ParamBase & { readonly type: 'file'; readonly default: string; readonly extensions: readonly string[]; readonly mustExist?: boolean; readonly directory?: boolean })
   | (ParamBase & { readonly type: 'seed'; readonly default: number })
@@ -181,7 +182,7 @@ export interface ModelValue {
   /** How to show this model's latents as RGB (live previews, the inspector); undefined: 1 channel gray, 3 RGB. */
   readonly preview?: LatentPreview;
   /** A small ONNX decoder (TAESD-style) for live previews: latent [B, C, h, w] → image [B, 3, H, W] in `range`. */
-  readonly previewDecoder?: { readonly path: string; readonly range: readonly [number, number] };
+  readonly previewDecoder?: { readonly path: string; readonly range: readonly [number, number]; readonly inputScale?: number };
 }
 
 /**

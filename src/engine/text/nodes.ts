@@ -12,7 +12,7 @@ import { encodePrompt, type TextEncoderValue } from './encode';
 const SIZE_DOC = 'SDXL micro-conditioning (Podell et al. 2023, §2.2), [height, width] in image pixels';
 
 const PARAMS: readonly ParamSpec[] = [
-  { name: 'text', type: 'string', default: '', doc: 'The prompt. Longer prompts than the encoder takes (77 tokens for CLIP) are truncated, with a warning that says what was dropped.' },
+  { name: 'text', type: 'string', default: '', multiline: true, doc: 'The prompt. Longer prompts than the encoder takes (77 tokens for CLIP) are truncated, with a warning that says what was dropped.' },
   { name: 'clipSkip', type: 'integer', default: 0, min: 0, max: 24, advanced: true, doc: 'Skip this many last layers of the CLIP encoders (diffusers clip_skip; SDXL and SD3, which use hidden states). 0 = the pipeline\'s default layer.' },
   { name: 'maxSequenceLength', type: 'integer', default: 256, min: 1, max: 512, advanced: true, doc: 'SD3: tokens of the T5 encoder (diffusers max_sequence_length).' },
   { name: 'originalSize', type: 'numberList', default: [], min: 1, advanced: true, doc: `${SIZE_DOC}: the "original size"; empty = the image size.` },

@@ -12,7 +12,8 @@ import { DpipeError } from '../core/errors';
 import type { Latent } from '../core/types';
 import { seededBatch } from '../noise/seeded';
 import type { LatentPreview } from '../registry/types';
-import { openSession } from '../model/onnx';
+import { floatToHalf } from '../core/npy';
+import { openSession, toFloat64 } from '../model/onnx';
 import { vaeDecode, type VaeValue } from './vae';
 
 const cache = new Map<string, LatentPreview>();
@@ -142,4 +143,39 @@ export function projectLatent(x: Latent, b: number, p: Pick<LatentPreview, 'proj
     }
   }
   return out;
+}
+
+/**
+ * The preview of a latent through a small ONNX decoder (TAESD-style: one input taking the denoiser's latent
+ * [B, C, h, w] times `inputScale`, one output image [B, 3, H, W] in `range`), mapped to [−1, 1]. For live previews
+ * only: it runs between model evaluations when a preview is due.
+ */
+export async function decodePreview(dec: { path: string; range: readonly [number, number]; inputScale?: number }, x: Latent, signal?: AbortSignal): Promise<Latent> {
+  const s = await openSession(dec.path, {});
+  if (s.io.inputs.length !== 1 || s.io.outputs.length < 1) {
+    throw new DpipeError('E_MODEL', `preview decoder ${dec.path}: expected one input (the latent) and an image output; it has ${s.io.inputs.length} inputs`);
+  }
+  const inp = s.io.inputs[0];
+  const out = s.io.outputs[0];
+  const k = dec.inputScale ?? 1;
+  const [B, C, h, w] = x.shape;
+  const per = C * h * w;
+  const items: Float64Array[] = [];
+  let dims: number[] = [];
+  for (let b = 0; b < B; b++) {
+    const src = x.data.subarray(b * per, (b + 1) * per);
+    const feed = inp.type === 'float16'
+      ? { type: 'float16', data: Uint16Array.from(src, (v) => floatToHalf(v * k)), dims: [1, C, h, w] }
+      : { type: 'float32', data: Float32Array.from(src, (v) => v * k), dims: [1, C, h, w] };
+    const r = (await s.run({ [inp.name]: feed }, [out.name], signal))[out.name];
+    const d = toFloat64(r);
+    const [lo, hi] = dec.range;
+    for (let i = 0; i < d.length; i++) d[i] = ((d[i] - lo) / (hi - lo)) * 2 - 1;
+    items.push(d);
+    dims = [...r.dims];
+  }
+  const n = items[0].length;
+  const data = new Float64Array(B * n);
+  items.forEach((d, b) => data.set(d, b * n));
+  return { shape: [B, dims[1], dims[2], dims[3]], data };
 }
