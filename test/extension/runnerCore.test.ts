@@ -3,8 +3,16 @@
  * only the newest evaluation waiting (plus the final one at the end), whatever the number of evaluations.
  */
 import { strict as assert } from 'node:assert';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
-import { RunnerCore, shrink } from '../../extension/runner/core';
+import { decode } from 'fast-png';
+import { RunnerCore, previewImage, shrink } from '../../extension/runner/core';
+import { parseNpy } from '../../src/engine/core/npy';
+import { serializePipeline } from '../../src/engine/format';
+import { readModelFolder } from '../../src/engine/model/folder';
+import { folderPipeline } from '../../src/engine/model/folderPipeline';
+import { nodeTypes } from '../../src/engine/registry';
 import type { FromRunner, RunFinished } from '../../src/protocol';
 import { validateFromRunner } from '../../src/protocol';
 import { makeWorkspace, pipelineText } from './runnerFixture';
@@ -54,5 +62,57 @@ describe('runner core: previews are dropped, never queued', function () {
     assert.deepEqual([s.width, s.height], [5, 2]);
     assert.deepEqual(Array.from(s.data), [0, 2, 4, 6, 8, 20, 22, 24, 26, 28]);
     assert.equal(shrink(img, 10), img);
+  });
+});
+
+describe('runner core: previews of a model folder\'s latents', function () {
+  this.timeout(120_000);
+  const SD = path.resolve(__dirname, '..', 'fixtures', 'sd');
+  let dir: string;
+  before(() => (dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dpipe-runner-sd-'))));
+  after(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  async function text(extra: Record<string, unknown> = {}): Promise<string> {
+    const f = await readModelFolder(path.join(SD, 'tiny-sd15'));
+    // Euler ends at σ = 0, so the final latent is the last evaluation's x̂0 (the last preview).
+    const doc = folderPipeline(f, { modelPath: path.join(SD, 'tiny-sd15'), prompt: 'a cat', steps: 4, scheduler: 'EulerDiscreteScheduler' }, nodeTypes());
+    const nodes = doc.nodes.map((n) => (n.id === 'model' ? { ...n, params: { ...n.params, ...extra } } : n));
+    return serializePipeline({ ...doc, nodes });
+  }
+
+  function images(sent: FromRunner[]) {
+    return sent.flatMap((m) => (m.type === 'preview' ? [m] : []));
+  }
+
+  it('the 4-channel x̂0 is shown through the VAE-fitted projection, exactly as the inspector renders it', async () => {
+    const sent = await runCore(await text(), path.join(dir, 'p.dpipe'), path.join(dir, 'o1'), true);
+    const fin = sent[sent.length - 1] as RunFinished;
+    assert.equal(fin.ok, true, JSON.stringify(fin.error));
+    const pv = images(sent);
+    assert.ok(pv.length >= 1);
+    assert.deepEqual([pv[0].width, pv[0].height], [8, 8], 'a projected latent: one pixel per latent pixel');
+    // The same latent through the inspector's renderer with the run's recorded preview gives the same pixels.
+    const rec = JSON.parse(fs.readFileSync(path.join(dir, 'o1', 'run.json'), 'utf8'));
+    assert.match(rec.models[0].preview.source, /fitted on .*vae_decoder\/model\.onnx/);
+    const x = parseNpy(fs.readFileSync(path.join(dir, 'o1', 'latent.npy')));
+    const want = previewImage({ shape: x.shape, data: x.data }, [-1, 1], rec.models[0].preview)!;
+    const last = pv[pv.length - 1];
+    const got = decode(Buffer.from(last.image.split(',')[1], 'base64'));
+    const a = got.data as Uint8Array;
+    assert.equal(a.length, want.data.length);
+    // latent.npy is float32: a pixel may round one level apart.
+    for (let i = 0; i < a.length; i++) assert.ok(Math.abs(a[i] - want.data[i]) <= 1, `pixel value ${i}: ${a[i]} vs ${want.data[i]}`);
+  });
+
+  it('with a preview decoder (TAESD-style), previews are decoded images', async () => {
+    const sent = await runCore(
+      await text({ preview: 'decoder', previewDecoder: path.join(SD, 'tiny-sd15', 'vae_decoder', 'model.onnx'), previewDecoderRange: [-1, 1], previewDecoderScale: 1 / 0.18215 }),
+      path.join(dir, 'p.dpipe'), path.join(dir, 'o2'), true,
+    );
+    const fin = sent[sent.length - 1] as RunFinished;
+    assert.equal(fin.ok, true, JSON.stringify(fin.error));
+    const pv = images(sent);
+    assert.ok(pv.length >= 1);
+    assert.deepEqual([pv[0].width, pv[0].height], [64, 64], 'a decoded image: 8 pixels per latent pixel');
   });
 });
