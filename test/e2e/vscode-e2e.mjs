@@ -54,6 +54,8 @@ mkdirSync(join(workspace, 'models'));
 const EXAMPLE = 'euler-karras.dpipe';
 cpSync(join(ROOT, 'examples', EXAMPLE), join(workspace, 'examples', EXAMPLE));
 for (const f of ['mnist_gmm.onnx', 'mnist_gmm.onnx.json']) cpSync(join(ROOT, 'models', f), join(workspace, 'models', f));
+// A Stable Diffusion 1.5-shaped model folder in Optimum's ONNX layout (tiny random weights), for New Pipeline from Model Folder.
+cpSync(join(ROOT, 'test', 'fixtures', 'sd', 'tiny-sd15'), join(workspace, 'models', 'tiny-sd15'), { recursive: true });
 const originalText = readFileSync(join(workspace, 'examples', EXAMPLE), 'utf8');
 if (!/"steps": 20,/.test(originalText) || !/"seed": 0 /.test(originalText)) throw new Error(`${EXAMPLE} changed: the test expects "steps": 20 and "seed": 0`);
 writeFileSync(join(workspace, 'broken.dpipe'), '{ "dpipe": 1, "nodes": [ { "id": "a", \n');
@@ -461,6 +463,71 @@ try {
   await page.keyboard.press('Control+Z');
   for (let i = 0; i < 50 && (await isDirty()); i++) await sleep(100);
   check(!(await isDirty()), 'undo after the stopped run: back to the saved state');
+
+  // ---------------------------------------------------------------------------------------------
+  // 7c. A Stable Diffusion model folder: New Pipeline from Model Folder, edit the prompt in the graph, run, preview.
+  /** Types a path into VS Code's simple file dialog (the quick input) and accepts it. */
+  const typePath = async (p, accepted) => {
+    await paletteInput.waitFor({ state: 'visible', timeout: 15_000 });
+    for (let i = 0; i < 50 && !(await paletteInput.inputValue()).endsWith('/'); i++) await sleep(100);
+    let ok = false;
+    for (let attempt = 0; attempt < 3 && !ok; attempt++) {
+      await paletteInput.fill(p);
+      await sleep(700);
+      const button = palette.locator('.monaco-button').first();
+      if (await button.isVisible()) await button.click();
+      else await page.keyboard.press('Enter');
+      ok = await accepted().then(() => true, () => false);
+    }
+    return ok;
+  };
+  await runCommand('dpipe: New Pipeline from Model Folder…');
+  const promptBox = palette.locator('input');
+  check(await typePath(join(workspace, 'models', 'tiny-sd15') + '/', () => palette.locator('.quick-input-message', { hasText: 'prompt' }).first().waitFor({ timeout: 8000 })), 'the folder picker accepted the model folder');
+  await promptBox.fill('a red bicycle');
+  await page.keyboard.press('Enter');
+  const sdTab = page.locator('.tabs-container .tab', { hasText: 'sd15.dpipe' });
+  check(await typePath(join(workspace, 'sd15.dpipe'), () => sdTab.first().waitFor({ timeout: 10_000 })), 'the new pipeline was saved as sd15.dpipe and opened');
+  const sd = page.frameLocator('iframe.webview.ready >> visible=true').frameLocator('iframe#active-frame');
+  const sg = (id) => sd.locator(`[data-testid="${id}"]`);
+  await sg('node-prompt').waitFor({ timeout: 60_000 });
+  for (const id of ['node-model', 'node-guider', 'node-sched', 'node-solver', 'node-sample', 'node-decode', 'node-image']) check(await sg(id).count() === 1, `the model-folder pipeline has its ${id.slice(5)} block`);
+  // Edit the prompt in the graph (a multi-line field: committed when it loses the focus).
+  await sg('node-prompt').click();
+  const promptField = sd.locator('[data-testid="param-text"] textarea');
+  await promptField.waitFor({ timeout: 15_000 });
+  check((await promptField.inputValue()) === 'a red bicycle', 'the Prompt block shows the prompt given to the command');
+  await promptField.fill('a lighthouse at dusk, oil painting');
+  await sg('node-sched').click();
+  const sdText = () => readFileSync(join(workspace, 'sd15.dpipe'), 'utf8');
+  const sdDirty = async () => (await sdTab.first().getAttribute('class')).split(/\s+/).includes('dirty');
+  for (let i = 0; i < 50 && !(await sdDirty()); i++) await sleep(100);
+  check(await sdDirty(), 'editing the prompt in the graph changed the document');
+  // Fewer steps for the e2e: the scheduler's schedule block.
+  const sdSteps = sd.locator('[data-testid="param-steps"] input');
+  await sdSteps.fill('12');
+  await sdSteps.press('Enter');
+  await sleep(300);
+  await page.keyboard.press('Control+S');
+  for (let i = 0; i < 50 && !/a lighthouse at dusk/.test(sdText()); i++) await sleep(100);
+  check(/"text": "a lighthouse at dusk, oil painting"/.test(sdText()), 'saved: the file holds the edited prompt');
+  const sdOut = join(workspace, 'dpipe-out');
+  await sg('run-button').click();
+  await sd.locator('[data-testid="run-progress"][data-phase="done"]').waitFor({ timeout: 120_000 });
+  await sg('preview-sample').waitFor({ timeout: 30_000 });
+  check(await sg('preview-sample').isVisible(), 'the Sample block shows the live preview of the latent');
+  const sdRuns = readdirSync(sdOut).filter((r) => existsSync(join(sdOut, r, 'run.json')));
+  check(sdRuns.length === 1, 'the run wrote its folder');
+  const sdRec = JSON.parse(readFileSync(join(sdOut, sdRuns[0], 'run.json'), 'utf8'));
+  check(sdRec.status === 'completed' && sdRec.nfe === 13, `the model-folder run completed (${sdRec.status}, ${sdRec.nfe} evaluations: PNDM, 12 steps)`);
+  check(sdRec.pipeline.nodes.find((n) => n.id === 'prompt').params.text === 'a lighthouse at dusk, oil painting', 'the run used the prompt edited in the graph');
+  check(existsSync(join(sdOut, sdRuns[0], 'image.png')) && existsSync(join(sdOut, sdRuns[0], 'latent.npy')), 'the run wrote the decoded image and the final latent');
+  check(sdRec.models[0].provider === 'cpu' && /fitted on/.test(sdRec.models[0].preview.source), 'run.json records the provider and the preview projection');
+  await sg('node-prompt').click();
+  await shot('07c-model-folder-run');
+  await sdTab.first().locator('.tab-actions .action-label').first().click();
+  await tab.first().click();
+  await g('canvas').waitFor({ timeout: 30_000 });
 
   // ---------------------------------------------------------------------------------------------
   // 8. A file that does not parse: a clear message and "Open as text", never a blank page or a rewrite.
