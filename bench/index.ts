@@ -9,6 +9,8 @@
  *   npm run bench -- --reps 9 heun cfg # chosen examples
  *   npm run bench -- --model models/mnist_unet.onnx --threads 1
  *
+ * Then the model folders (bench/sd.ts): the tiny SD 1.5 / SDXL / SD3 folders with their prompt, CFG and VAE.
+ *
  * Examples whose model file is absent are skipped.
  */
 import * as fs from 'node:fs';
@@ -21,6 +23,7 @@ import type { CondValue, ModelValue } from '../src/engine/registry/types';
 import { runPipeline, type RunResult } from '../src/engine/run/index';
 import './inspector'; // the Latent Inspector's benchmark (synchronous: it runs and prints before the runs below)
 import './noise'; // the torch-noise benchmark (synchronous, likewise)
+import { benchSd } from './sd';
 
 const ROOT = path.resolve(__dirname, '..');
 const DEFAULT = ['euler-karras', 'heun', 'dpmpp-2m-karras', 'euler-ancestral', 'cfg', 'unet-dpmpp-2m-karras'];
@@ -115,6 +118,7 @@ async function main(): Promise<void> {
   console.log('1 call ms: median bare ModelValue.denoise call, same batch and conditionings. sample/(NFE×call): the Sample block\'s');
   console.log('wall time over NFE bare calls; run/(NFE×call): the whole runPipeline call (model loading from the session cache,');
   console.log('schedule, outputs: PNG encoding and the .npy), median over repetitions.');
+  if (positionals.length === 0) await benchSd(reps, 25);
 }
 
 main().catch((e) => {
