@@ -13,6 +13,7 @@ import { serializePipeline } from '../../src/engine/format';
 import { readModelFolder } from '../../src/engine/model/folder';
 import { folderPipeline } from '../../src/engine/model/folderPipeline';
 import { nodeTypes } from '../../src/engine/registry';
+import type { ParamValue } from '../../src/engine/registry/types';
 import type { FromRunner, RunFinished } from '../../src/protocol';
 import { validateFromRunner } from '../../src/protocol';
 import { makeWorkspace, pipelineText } from './runnerFixture';
@@ -72,7 +73,7 @@ describe('runner core: previews of a model folder\'s latents', function () {
   before(() => (dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dpipe-runner-sd-'))));
   after(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-  async function text(extra: Record<string, unknown> = {}): Promise<string> {
+  async function text(extra: Record<string, ParamValue> = {}): Promise<string> {
     const f = await readModelFolder(path.join(SD, 'tiny-sd15'));
     // Euler ends at σ = 0, so the final latent is the last evaluation's x̂0 (the last preview).
     const doc = folderPipeline(f, { modelPath: path.join(SD, 'tiny-sd15'), prompt: 'a cat', steps: 4, scheduler: 'EulerDiscreteScheduler' }, nodeTypes());
