@@ -120,6 +120,7 @@ export class RunnerCore {
         baseDir,
         file: req.file,
         outDir: req.outDir,
+        outMode: 'unique',
         seed: req.seed,
         batch: req.batch,
         set: req.set,
@@ -140,7 +141,7 @@ export class RunnerCore {
       const outputs: RunnerOutput[] = r.outputs.filter((o) => o.path).map((o) => ({ nodeId: o.node, kind: o.kind, path: o.path! }));
       if (r.recordPath) outputs.push({ nodeId: '', kind: 'json', path: r.recordPath });
       const stopped = r.status === 'aborted';
-      result = { type: 'runFinished', runId: req.runId, ok: !stopped, stopped, outputs, nfe: r.record.nfe, ms: Date.now() - t0, outDir: req.outDir, nfeAtStop: stopped ? a.nfeAtStop : undefined };
+      result = { type: 'runFinished', runId: req.runId, ok: !stopped, stopped, outputs, nfe: r.record.nfe, ms: Date.now() - t0, outDir: r.outDir ?? req.outDir, nfeAtStop: stopped ? a.nfeAtStop : undefined };
     } catch (e) {
       const stopped = isAbort(e);
       const code = e instanceof DpipeError ? e.code : 'E_INTERNAL';

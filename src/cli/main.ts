@@ -6,6 +6,7 @@
 import { version } from '../../package.json';
 import { DpipeError, formatProblem } from '../engine/core/errors';
 import { closestNames } from '../engine/format/registry';
+import { ioReason, isIoError } from '../engine/run/files';
 import { EXIT, type CliIO, type Command } from './command';
 import { COMMANDS } from './commands/index';
 
@@ -37,6 +38,12 @@ export function reportError(e: unknown, io: Pick<CliIO, 'err'>): number {
       return EXIT.INTERRUPTED;
     }
     io.err(`dpipe: error[${e.code}]: ${e.message}\n`);
+    return EXIT.ERROR;
+  }
+  if (isIoError(e)) {
+    // A file the system would not read or write (full disk, permissions): the environment, not a bug.
+    const code = /write|rename|mkdir|open|unlink|copy|sync/.test(e.syscall ?? '') ? 'E_WRITE' : 'E_FILE_MISSING';
+    io.err(`dpipe: error[${code}]: ${e.path ?? 'a file'}: ${ioReason(e)} (${e.syscall})\n`);
     return EXIT.ERROR;
   }
   const err = e as Error;

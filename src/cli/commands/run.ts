@@ -1,6 +1,6 @@
 /** `dpipe run FILE.dpipe`: runs a pipeline headless. */
 import * as path from 'node:path';
-import { EXIT, intOption, commandArgs, type Command } from '../command';
+import { EXIT, intOption, commandArgs, usageError, type Command } from '../command';
 import { RUN_OPTIONS, loadForRun, onePipelineArg, reportRun, runWithProgress, shown } from './shared';
 
 const USAGE = `Usage: dpipe run FILE.dpipe [options]
@@ -10,7 +10,9 @@ Runs the pipeline and writes, into the output folder: its images (PNG, each carr
 the trajectory (trajectory/: σ, x_t, x̂0 of every model evaluation) and the run record run.json.
 
 Options:
-  --out DIR                 output folder (default: dpipe-out/NAME-YYYYMMDD-HHMMSS)
+  --out DIR                 output folder, new or empty (default: a new dpipe-out/NAME-YYYYMMDD-HHMMSS)
+  --force                   write into --out even when it holds files (same names are replaced; never the
+                            run's inputs)
   --seed N                  seed of every seeded noise block (batch item b uses N + b)
   --batch N                 batch size
   --set NODE.PARAM=VALUE    set a block parameter for this run (repeatable), e.g. --set sched.steps=20
@@ -19,7 +21,9 @@ Options:
   -q, --quiet               no progress output
   -h, --help                this text
 
-Ctrl-C stops between two model evaluations and keeps what was written (run.json says "aborted"; exit 130).`;
+No file is ever overwritten without --force, no link is followed out of the output folder, and no input of the run
+(the pipeline, its models, sidecars and .npy files) is ever written. Ctrl-C stops within one model evaluation and
+keeps what was written (run.json says "aborted"; exit 130); a second Ctrl-C quits at once.`;
 
 /** Default output folder: dpipe-out/NAME-YYYYMMDD-HHMMSS under the working directory. */
 export function defaultOutDir(cwd: string, file: string, date = new Date()): string {
@@ -36,6 +40,7 @@ export const runCommand: Command = {
   async run(args, io) {
     const parsed = commandArgs(this, args, io, {
       out: { type: 'string' },
+      force: { type: 'boolean' },
       ...RUN_OPTIONS,
       'trajectory-memory': { type: 'string' },
       'no-trajectory': { type: 'boolean' },
@@ -48,11 +53,13 @@ export const runCommand: Command = {
     const batch = intOption(this, '--batch', values.batch, 1);
     const memMB = intOption(this, '--trajectory-memory', values['trajectory-memory'], 0);
     const { doc, abs } = loadForRun(io, file);
+    if (values.force && !values.out) throw usageError(this, '--force needs --out DIR (the default folder is always new)');
     const outDir = values.out ? path.resolve(io.cwd, values.out) : defaultOutDir(io.cwd, file);
     const res = await runWithProgress(io, doc, {
       baseDir: path.dirname(abs),
       file: abs,
       outDir,
+      outMode: !values.out ? 'unique' : values.force ? 'force' : 'new',
       seed,
       batch,
       set: values.set ?? [],
@@ -60,7 +67,7 @@ export const runCommand: Command = {
     }, values.quiet === true);
     reportRun(io, res);
     if (res.status === 'aborted') {
-      io.err(`stopped after ${res.record.nfe} model evaluations; what was written is in ${shown(io, outDir)}\n`);
+      io.err(`stopped after ${res.record.nfe} model evaluations; what was written is in ${shown(io, res.outDir ?? outDir)}\n`);
       return EXIT.INTERRUPTED;
     }
     return EXIT.OK;

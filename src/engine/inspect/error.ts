@@ -11,6 +11,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { DpipeError } from '../core/errors';
 import { encodeNpy } from '../core/npy';
+import { writeFileAtomic } from '../run/files';
 import type { TrajectoryReader } from './reader';
 import { referenceTrajectory, stateAt, stopSigmas, type ReferenceOptions, type ReferenceStates } from './reference';
 import { rmsDiff } from './stats';
@@ -75,10 +76,10 @@ export async function referenceForRun(reader: TrajectoryReader, opts: RunReferen
   const out: ReferenceFile = { format: 'dpipe-reference', version: 1, createdAt: new Date().toISOString(), errors };
   if (opts.write && reader.location.runDir) {
     const dir = reader.location.runDir;
-    fs.writeFileSync(path.join(dir, REFERENCE_FILE), JSON.stringify(out) + '\n');
+    writeFileAtomic(path.join(dir, REFERENCE_FILE), JSON.stringify(out) + '\n');
     for (const r of refs.values()) {
       const last = r.states[r.states.length - 1];
-      if (last) fs.writeFileSync(path.join(dir, `reference-final-${r.node}.npy`), encodeNpy(r.shape, last));
+      if (last) writeFileAtomic(path.join(dir, `reference-final-${r.node}.npy`), encodeNpy(r.shape, last));
     }
   }
   return out;

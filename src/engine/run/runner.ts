@@ -24,6 +24,7 @@ import type { EvalEvent, NodeType, RunServices } from '../registry/node';
 import type { ModelValue, NoiseValue, Params, SamplerValue } from '../registry/types';
 import { planRun } from './graph';
 import { applyOverrides, type Overrides } from './overrides';
+import { RunFolder, isIoError, ioReason, type OutMode } from './files';
 import { PIPELINE_KEYWORD, addPngText } from './png';
 import { RUN_RECORD_FILE, RUN_RECORD_VERSION, type RunRecord, type SampleRecord } from './record';
 import { Trajectory, type TrajectoryOptions } from './trajectory';
@@ -43,6 +44,12 @@ export interface RunOptions extends Overrides {
    * ({@link RunOutput.bytes}) and trajectory frames past the memory budget go to a temporary folder.
    */
   readonly outDir?: string;
+  /**
+   * How the output folder is used (see {@link OutMode}): `new` (default) — created, or an existing empty folder;
+   * `unique` — a fresh folder (`NAME-2`, … when the name is taken), so two runs never share one; `force` — files of
+   * the same name are replaced. Inputs of the run are never written, whatever the mode.
+   */
+  readonly outMode?: OutMode;
   readonly signal?: AbortSignal;
   /**
    * Trajectory recording. Defaults: 256 MiB in memory; folder `OUT/trajectory`; `persist` (write every frame and
@@ -142,15 +149,19 @@ export async function runPipeline(doc: PipelineDoc, opts: RunOptions): Promise<R
   const baseDir = path.resolve(opts.baseDir);
   const { doc: effective, applied } = applyOverrides(doc, types, opts, baseDir);
   const plan = planRun(effective, types);
-  const outDir = opts.outDir ? path.resolve(opts.outDir) : undefined;
-  if (outDir) fs.mkdirSync(outDir, { recursive: true });
+  const folder = opts.outDir
+    ? RunFolder.create(opts.outDir, { mode: opts.outMode ?? 'new', inputs: runInputs(effective, types, baseDir, opts.file) })
+    : undefined;
+  const outDir = folder?.dir;
 
   const tOpts = opts.trajectory ?? {};
   const recordTrajectory = tOpts.record !== false;
+  const ownTrajectory = folder !== undefined && tOpts.dir === undefined;
   const trajectory = new Trajectory({
     memoryBytes: tOpts.memoryBytes,
-    dir: tOpts.dir ?? (outDir ? path.join(outDir, 'trajectory') : undefined),
+    dir: tOpts.dir ?? (folder ? folder.pathOf(TRAJECTORY_DIR) : undefined),
     persist: recordTrajectory && (tOpts.persist ?? outDir !== undefined),
+    write: ownTrajectory ? (name, bytes) => void folder.writeSync(`${TRAJECTORY_DIR}/${name}`, bytes) : undefined,
   });
 
   const pngDoc = outDir ? rebaseFiles(effective, types, baseDir, outDir) : effective;
@@ -245,9 +256,8 @@ export async function runPipeline(doc: PipelineDoc, opts: RunOptions): Promise<R
       usedNames.add(file);
       const bytes = kind === 'png' ? addPngText(data, pngText) : data;
       let out: RunOutput;
-      if (outDir) {
-        const abs = path.join(outDir, file);
-        await fs.promises.writeFile(abs, bytes);
+      if (folder) {
+        const abs = await folder.write(file, bytes);
         out = { node: nodeId, kind, file, path: abs };
       } else {
         out = { node: nodeId, kind, file, bytes };
@@ -325,15 +335,41 @@ export async function runPipeline(doc: PipelineDoc, opts: RunOptions): Promise<R
         framesOnDisk: trajectory.framesOnDisk,
       };
     }
-    if (outDir) {
-      recordPath = path.join(outDir, RUN_RECORD_FILE);
-      fs.writeFileSync(recordPath, JSON.stringify(record, null, 1) + '\n');
-    }
+    if (folder) recordPath = folder.writeSync(RUN_RECORD_FILE, JSON.stringify(record, null, 1) + '\n');
   } catch (e) {
     if (failure === undefined) failure = e;
   }
-  if (failure !== undefined) throw failure;
+  if (failure !== undefined) throw folder ? explainWriteFailure(failure, folder, recordPath !== undefined) : failure;
   return { status, record, outDir, recordPath, outputs, trajectory, values, error: abortError };
+}
+
+/** Name of the trajectory folder inside a run folder. */
+const TRAJECTORY_DIR = 'trajectory';
+
+/** The files a run reads: the pipeline, every file parameter, and each model's sidecar (never written by the run). */
+export function runInputs(doc: PipelineDoc, types: ReadonlyMap<string, NodeType>, baseDir: string, file?: string): string[] {
+  const out = file ? [path.resolve(file)] : [];
+  for (const n of doc.nodes) {
+    for (const spec of types.get(n.type)?.params ?? []) {
+      const v = n.params[spec.name];
+      if (spec.type !== 'file' || typeof v !== 'string' || v === '') continue;
+      const abs = path.resolve(baseDir, v);
+      out.push(abs, `${abs}.json`);
+    }
+  }
+  return out;
+}
+
+/**
+ * A failed write (full disk, permissions, a file in the way) as one clear E_WRITE error saying what the run
+ * wrote and what it did not; other failures unchanged.
+ */
+function explainWriteFailure(e: unknown, folder: RunFolder, recordWritten: boolean): unknown {
+  const write = e instanceof DpipeError && e.code === 'E_WRITE';
+  if (!write && !isIoError(e)) return e;
+  const what = write ? (e as DpipeError).message : `a file of the run could not be written: ${ioReason(e)}`;
+  const missing = recordWritten ? 'the outputs after that' : `${RUN_RECORD_FILE} and the outputs after that`;
+  return new DpipeError('E_WRITE', `${what}. Written in ${folder.dir}: ${folder.summary()}; not written: ${missing}.`);
 }
 
 function isInside(parent: string, child: string): boolean {
