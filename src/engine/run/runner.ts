@@ -368,7 +368,7 @@ function explainWriteFailure(e: unknown, folder: RunFolder, recordWritten: boole
   const write = e instanceof DpipeError && e.code === 'E_WRITE';
   if (!write && !isIoError(e)) return e;
   const what = write ? (e as DpipeError).message : `a file of the run could not be written: ${ioReason(e)}`;
-  const missing = recordWritten ? 'the outputs after that' : `${RUN_RECORD_FILE} and the outputs after that`;
+  const missing = recordWritten ? 'that file and any output after it' : `that file, any output after it, and ${RUN_RECORD_FILE}`;
   return new DpipeError('E_WRITE', `${what}. Written in ${folder.dir}: ${folder.summary()}; not written: ${missing}.`);
 }
 
