@@ -37,7 +37,8 @@ export function reportError(e: unknown, io: Pick<CliIO, 'err'>): number {
       io.err(`dpipe: ${e.message}\n`);
       return EXIT.INTERRUPTED;
     }
-    io.err(`dpipe: error[${e.code}]: ${e.message}\n`);
+    // A problem already printed with its place is not repeated.
+    if (!e.problems.some((p) => p.message === e.message)) io.err(`dpipe: error[${e.code}]: ${e.message}\n`);
     return EXIT.ERROR;
   }
   if (isIoError(e)) {

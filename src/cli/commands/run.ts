@@ -18,6 +18,8 @@ Options:
   --set NODE.PARAM=VALUE    set a block parameter for this run (repeatable), e.g. --set sched.steps=20
   --trajectory-memory MB    trajectory kept in memory before frames stream to disk (default 256)
   --no-trajectory           do not record the trajectory
+  --max-memory MB           refuse a run whose latents would take more memory (default 8000)
+  --max-trajectory MB       refuse a run whose trajectory would be larger, in memory and on disk (default 2000)
   -q, --quiet               no progress output
   -h, --help                this text
 
@@ -44,6 +46,8 @@ export const runCommand: Command = {
       ...RUN_OPTIONS,
       'trajectory-memory': { type: 'string' },
       'no-trajectory': { type: 'boolean' },
+      'max-memory': { type: 'string' },
+      'max-trajectory': { type: 'string' },
       quiet: { type: 'boolean', short: 'q' },
     });
     if (!parsed) return EXIT.OK;
@@ -52,7 +56,9 @@ export const runCommand: Command = {
     const seed = intOption(this, '--seed', values.seed, 0);
     const batch = intOption(this, '--batch', values.batch, 1);
     const memMB = intOption(this, '--trajectory-memory', values['trajectory-memory'], 0);
-    const { doc, abs } = loadForRun(io, file);
+    const maxMemory = intOption(this, '--max-memory', values['max-memory'], 1);
+    const maxTrajectory = intOption(this, '--max-trajectory', values['max-trajectory'], 1);
+    const { doc, abs, text } = loadForRun(io, file);
     if (values.force && !values.out) throw usageError(this, '--force needs --out DIR (the default folder is always new)');
     const outDir = values.out ? path.resolve(io.cwd, values.out) : defaultOutDir(io.cwd, file);
     const res = await runWithProgress(io, doc, {
@@ -64,7 +70,8 @@ export const runCommand: Command = {
       batch,
       set: values.set ?? [],
       trajectory: { record: !values['no-trajectory'], memoryBytes: memMB === undefined ? undefined : memMB * 1024 * 1024 },
-    }, values.quiet === true);
+      budget: { memoryBytes: maxMemory === undefined ? undefined : maxMemory * 1e6, trajectoryBytes: maxTrajectory === undefined ? undefined : maxTrajectory * 1e6 },
+    }, values.quiet === true, { text, file });
     reportRun(io, res);
     if (res.status === 'aborted') {
       io.err(`stopped after ${res.record.nfe} model evaluations; what was written is in ${shown(io, res.outDir ?? outDir)}\n`);

@@ -24,7 +24,9 @@ import type { EvalEvent, NodeType, RunServices } from '../registry/node';
 import type { ModelValue, NoiseValue, Params, SamplerValue } from '../registry/types';
 import { planRun } from './graph';
 import { applyOverrides, type Overrides } from './overrides';
+import { DEFAULT_BUDGET, type RunBudget } from '../core/budget';
 import { RunFolder, isIoError, ioReason, type OutMode } from './files';
+import { preflight } from './validate';
 import { PIPELINE_KEYWORD, addPngText } from './png';
 import { RUN_RECORD_FILE, RUN_RECORD_VERSION, type RunRecord, type SampleRecord } from './record';
 import { Trajectory, type TrajectoryOptions } from './trajectory';
@@ -64,6 +66,11 @@ export interface RunOptions extends Overrides {
   readonly runtimeVersion?: string;
   /** Node types to run with (default: the engine's registry). */
   readonly nodeTypes?: ReadonlyMap<string, NodeType>;
+  /**
+   * Memory the run may take (defaults in `core/budget.ts`); a pipeline beyond it is refused before it starts, with
+   * the numbers. The trajectory budget applies only when the trajectory is recorded.
+   */
+  readonly budget?: Partial<RunBudget>;
   // Progress, all optional and synchronous.
   readonly onNodeStart?: (nodeId: string, type: string) => void;
   readonly onSampleStart?: RunServices['onSampleStart'];
@@ -149,13 +156,30 @@ export async function runPipeline(doc: PipelineDoc, opts: RunOptions): Promise<R
   const baseDir = path.resolve(opts.baseDir);
   const { doc: effective, applied } = applyOverrides(doc, types, opts, baseDir);
   const plan = planRun(effective, types);
+  const tOpts = opts.trajectory ?? {};
+  const recordTrajectory = tOpts.record !== false;
+  const budget: RunBudget = {
+    memoryBytes: opts.budget?.memoryBytes ?? DEFAULT_BUDGET.memoryBytes,
+    trajectoryBytes: recordTrajectory ? (opts.budget?.trajectoryBytes ?? DEFAULT_BUDGET.trajectoryBytes) : 0,
+  };
+  let usedOnnx = false;
+  const loadModel = opts.loadModel ?? (async (params: Params, abs: string) => {
+    usedOnnx = true;
+    return loadOnnxModel(params, abs);
+  });
+  const readNpy = opts.readNpy ?? readNpyFile;
+
+  // Everything a run meets before its first model evaluation, before anything is written.
+  const found = await preflight(effective, { baseDir, nodeTypes: types, loadModel, readNpy, batch: opts.batch, seed: opts.seed, budget, signal: opts.signal });
+  if (found.length) {
+    throw new DpipeError(found[0].code, `${found.length === 1 ? found[0].message : `${found.length} problems; first: ${found[0].message}`}`, found);
+  }
+
   const folder = opts.outDir
     ? RunFolder.create(opts.outDir, { mode: opts.outMode ?? 'new', inputs: runInputs(effective, types, baseDir, opts.file) })
     : undefined;
   const outDir = folder?.dir;
 
-  const tOpts = opts.trajectory ?? {};
-  const recordTrajectory = tOpts.record !== false;
   const ownTrajectory = folder !== undefined && tOpts.dir === undefined;
   const trajectory = new Trajectory({
     memoryBytes: tOpts.memoryBytes,
@@ -194,18 +218,14 @@ export async function runPipeline(doc: PipelineDoc, opts: RunOptions): Promise<R
   const usedNames = new Set<string>();
   const samples = new Map<string, SampleState>();
   const noise: { node: string; value: NoiseValue }[] = [];
-  let usedOnnx = false;
-  const loadModel = opts.loadModel ?? (async (params: Params, abs: string) => {
-    usedOnnx = true;
-    return loadOnnxModel(params, abs);
-  });
 
   const services: RunServices = {
     signal: opts.signal,
     batch: opts.batch,
     seed: opts.seed,
+    budget,
     loadModel,
-    readNpy: opts.readNpy ?? readNpyFile,
+    readNpy,
     onSampleStart(nodeId, info) {
       const t = now();
       samples.set(nodeId, {
@@ -287,7 +307,12 @@ export async function runPipeline(doc: PipelineDoc, opts: RunOptions): Promise<R
       opts.onNodeStart?.(node.id, node.type);
       const params = paramsWithDefaults(info, node.params);
       const n0 = now();
-      const out = await type.evaluate({ nodeId: node.id, baseDir, services }, inputs, params);
+      let out: Record<string, unknown>;
+      try {
+        out = await type.evaluate({ nodeId: node.id, baseDir, services }, inputs, params);
+      } catch (e) {
+        throw atNode(e, effective, node.id, node.type);
+      }
       const ms = now() - n0;
       values.set(node.id, out);
       noteNode(record, node.id, info.category, info.outputs, out, inputs, ms, samples, noise, recordTrajectory ? trajectory : undefined);
@@ -341,6 +366,17 @@ export async function runPipeline(doc: PipelineDoc, opts: RunOptions): Promise<R
   }
   if (failure !== undefined) throw folder ? explainWriteFailure(failure, folder, recordPath !== undefined) : failure;
   return { status, record, outDir, recordPath, outputs, trajectory, values, error: abortError };
+}
+
+/**
+ * A block's run-time error with the block it came from: its id and type in the message, and a problem pointing at
+ * the block in the file (the CLI shows its line and column). Stops and errors already placed pass unchanged.
+ */
+function atNode(e: unknown, doc: PipelineDoc, nodeId: string, type: string): unknown {
+  if (!(e instanceof DpipeError) || isAbort(e) || e.problems.length) return e;
+  const k = doc.nodes.findIndex((n) => n.id === nodeId);
+  const message = e.message.includes(`"${nodeId}"`) ? e.message : `node "${nodeId}" (${type}): ${e.message}`;
+  return new DpipeError(e.code, message, [{ code: e.code, message, severity: 'error', nodeId, ...(k >= 0 ? { pointer: `/nodes/${k}` } : {}) }]);
 }
 
 /** Name of the trajectory folder inside a run folder. */
