@@ -5,7 +5,7 @@
  *
  * Estimates: a Sample block holds its state, x̂0, the solver's history and the guidance branches — at most
  * {@link WORKING_COPIES} float64 copies of the latent; its trajectory stores, for every model evaluation, up to
- * {@link TRAJECTORY_PLANES} float32 planes (x_t, x̂0 and two guidance branches) of the latent.
+ * 2 + (guidance branches) float32 planes of the latent ({@link TRAJECTORY_PLANES} when the guider does not say).
  */
 import { DpipeError } from './errors';
 
@@ -69,16 +69,16 @@ export function checkAllocation(shape: readonly number[], what: string, budget?:
 }
 
 /**
- * Refuses a Sample block whose trajectory would exceed the budget: `nfe` evaluations × {@link TRAJECTORY_PLANES}
- * planes × the latent, float32.
+ * Refuses a Sample block whose trajectory would exceed the budget: `nfe` evaluations × `planes` (x_t, x̂0 and the
+ * guidance branches) × the latent, float32.
  */
-export function checkTrajectory(shape: readonly number[], nfe: number, what: string, budget?: RunBudget): void {
+export function checkTrajectory(shape: readonly number[], nfe: number, what: string, budget?: RunBudget, planes = TRAJECTORY_PLANES): void {
   if (!budget || budget.trajectoryBytes <= 0) return;
-  const bytes = nfe * TRAJECTORY_PLANES * valuesOf(shape) * 4;
+  const bytes = nfe * planes * valuesOf(shape) * 4;
   if (bytes > budget.trajectoryBytes) {
     throw new DpipeError(
       'E_BUDGET',
-      `${what}: its trajectory would hold ${nfe.toLocaleString('en-US')} model evaluations × up to ${TRAJECTORY_PLANES} planes (x_t, x̂0, guidance branches) ` +
+      `${what}: its trajectory would hold ${nfe.toLocaleString('en-US')} model evaluations × ${planes} planes (x_t, x̂0${planes > 2 ? ', guidance branches' : ''}) ` +
         `× [${shape.join(', ')}] float32 = ${formatBytes(bytes)}, above the trajectory budget of ${formatBytes(budget.trajectoryBytes)}; ` +
         `use fewer steps or a smaller batch, raise the budget (dpipe run --max-trajectory MB), or do not record it (--no-trajectory)`,
     );

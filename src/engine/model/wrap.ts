@@ -551,28 +551,34 @@ export function wrapSession(session: OnnxSession, config: ModelConfig, sha256: s
     }
   };
 
-  const denoise = async (x: Latent, sigma: number, conds: readonly CondValue[], signal?: AbortSignal): Promise<Latent[]> => {
-    if (!(sigma >= 0) || !Number.isFinite(sigma)) throw new DpipeError('E_MODEL', `${name}: σ must be finite and ≥ 0; got ${sigma}.`);
-    if (x.shape.length !== sampleInfo.shape.length && sampleInfo.shape.length > 0) {
-      throw new DpipeError('E_SHAPE', `${name}: latent has shape [${x.shape.join(',')}]; the model's "${sampleInfo.name}" is [${sampleInfo.shape.join(',')}].`);
+  /** The checks of an evaluation that need no network call: the latent's shape, the conditionings, the batch split. */
+  const preflight = (shape: readonly number[], conds: readonly CondValue[]) => {
+    if (shape.length !== sampleInfo.shape.length && sampleInfo.shape.length > 0) {
+      throw new DpipeError('E_SHAPE', `${name}: latent has shape [${shape.join(',')}]; the model's "${sampleInfo.name}" is [${sampleInfo.shape.join(',')}].`);
     }
     sampleInfo.shape.slice(1).forEach((d, i) => {
-      if (typeof d === 'number' && d > 0 && x.shape[i + 1] !== d) {
-        throw new DpipeError('E_SHAPE', `${name}: latent has shape [${x.shape.join(',')}]; the model's "${sampleInfo.name}" is [${sampleInfo.shape.join(',')}].`);
+      if (typeof d === 'number' && d > 0 && shape[i + 1] !== d) {
+        throw new DpipeError('E_SHAPE', `${name}: latent has shape [${shape.join(',')}]; the model's "${sampleInfo.name}" is [${sampleInfo.shape.join(',')}].`);
       }
     });
-    const B = x.shape[0];
-    const per = x.data.length / B;
+    const B = shape[0];
     const plans = conds.map((c) => plan(c, B));
+    const total = conds.length * B;
+    const chunk = batchable ? total : fixedBatch ?? 1;
+    if (total % chunk !== 0) throw new DpipeError('E_SHAPE', `${name}: the model's batch size is fixed at ${chunk}; a batch of ${B} does not split into it.`);
+    return { B, plans, total, chunk };
+  };
+
+  const denoise = async (x: Latent, sigma: number, conds: readonly CondValue[], signal?: AbortSignal): Promise<Latent[]> => {
+    if (!(sigma >= 0) || !Number.isFinite(sigma)) throw new DpipeError('E_MODEL', `${name}: σ must be finite and ≥ 0; got ${sigma}.`);
+    const { B, plans, total, chunk } = preflight(x.shape, conds);
+    const per = x.data.length / B;
     if (signal?.aborted) throw new DpipeError('E_ABORTED', 'The run was stopped.');
     // D(x; 0) = x for every denoiser; no network call (and no log 0 in c_noise).
     if (sigma === 0) return conds.map(() => ({ shape: [...x.shape], data: Float64Array.from(x.data) }));
 
     const a = inputScale(config.inputScaling, sigma);
     const tval = timeFromSigma(sigma, timeOpts);
-    const total = conds.length * B;
-    const chunk = batchable ? total : fixedBatch ?? 1;
-    if (total % chunk !== 0) throw new DpipeError('E_SHAPE', `${name}: the model's batch size is fixed at ${chunk}; a batch of ${B} does not split into it.`);
     const results = conds.map(() => new Float64Array(x.data.length));
     for (let start = 0; start < total; start += chunk) {
       const feeds: Record<string, Tensor> = {};
@@ -632,6 +638,7 @@ export function wrapSession(session: OnnxSession, config: ModelConfig, sha256: s
     unconditional,
     batchable,
     denoise,
+    check: (shape, conds) => void preflight(shape, conds),
     timeOf,
     numClasses: config.numClasses,
     valueRange: config.valueRange,

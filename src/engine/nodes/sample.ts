@@ -149,7 +149,8 @@ function prepareSample(ctx: EvalContext, inputs: Readonly<Record<string, unknown
   const steps = sigmas.length - 1;
   const exact = exactNfe(sampler, sigmas);
   const nfe = exact ?? expectedNfe(sampler, steps);
-  checkTrajectory(shape, nfe, `sample "${nodeId}"`, services.budget);
+  checkTrajectory(shape, nfe, `sample "${nodeId}"`, services.budget, guider.branches ? 2 + guider.branches.length : undefined);
+  if (guider.conds) model.check?.(shape, guider.conds);
   return { guider, sampler, sigmas, noise, model, x, shape, steps, nfe, exact };
 }
 

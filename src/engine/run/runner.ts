@@ -155,7 +155,13 @@ export async function runPipeline(doc: PipelineDoc, opts: RunOptions): Promise<R
   const types = opts.nodeTypes ?? nodeTypes();
   const baseDir = path.resolve(opts.baseDir);
   const { doc: effective, applied } = applyOverrides(doc, types, opts, baseDir);
-  const plan = planRun(effective, types);
+  let plan: ReturnType<typeof planRun>;
+  try {
+    plan = planRun(effective, types);
+  } catch (e) {
+    if (!(e instanceof DpipeError) || e.problems.length) throw e;
+    throw new DpipeError(e.code, e.message, [{ code: e.code, message: e.message, severity: 'error', pointer: effective.nodes.length ? '/nodes' : '' }]);
+  }
   const tOpts = opts.trajectory ?? {};
   const recordTrajectory = tOpts.record !== false;
   const budget: RunBudget = {
