@@ -14,6 +14,7 @@ import { imageGrid, latentToImages } from '../../src/engine/nodes/image';
 import type { EvalEvent } from '../../src/engine/registry/node';
 import type { Params } from '../../src/engine/registry/types';
 import { runPipeline } from '../../src/engine/run';
+import { isIoError } from '../../src/engine/run/files';
 import { encodePng, type Image8 } from '../../src/engine/run/png';
 import type { FromRunner, RunFinished, RunnerOutput, RunRequest, ToRunner } from '../../src/protocol';
 
@@ -144,7 +145,8 @@ export class RunnerCore {
       result = { type: 'runFinished', runId: req.runId, ok: !stopped, stopped, outputs, nfe: r.record.nfe, ms: Date.now() - t0, outDir: r.outDir ?? req.outDir, nfeAtStop: stopped ? a.nfeAtStop : undefined };
     } catch (e) {
       const stopped = isAbort(e);
-      const code = e instanceof DpipeError ? e.code : 'E_INTERNAL';
+      // A file the system would not write (full disk, permissions) is the environment, not a bug.
+      const code = e instanceof DpipeError ? e.code : isIoError(e) ? 'E_WRITE' : 'E_INTERNAL';
       const message = e instanceof Error ? e.message : String(e);
       if (!(e instanceof DpipeError) && !stopped) this.send({ type: 'log', level: 'error', message: `run ${req.runId}: ${(e as Error)?.stack ?? message}` });
       result = {

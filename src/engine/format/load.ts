@@ -27,7 +27,7 @@ export interface LoadTextOptions {
    * Checks a `file` param (value as written, relative to the .dpipe). Omit to skip file checks (e.g. in the
    * webview). `resolved` is the absolute path, for the message.
    */
-  readonly checkFile?: (path: string) => { readonly exists: boolean; readonly resolved: string };
+  readonly checkFile?: (path: string) => { readonly exists: boolean; readonly resolved: string; readonly unchecked?: boolean };
   /** Migration table and current version; the defaults are the real ones (tests pass their own). */
   readonly migrations?: readonly Migration[];
   readonly currentVersion?: number;
@@ -524,7 +524,9 @@ function checkParams(n: PipelineNode, k: number, info: NodeTypeInfo | undefined,
     }
     if (spec.type === 'file' && opts.checkFile && typeof value === 'string' && value !== '' && spec.mustExist !== false) {
       const r = opts.checkFile(value);
-      if (!r.exists) {
+      if (r.unchecked) {
+        rep.add('W_UNCHECKED', `node "${n.id}": file "${value}" (parameter "${name}") is outside the workspace and was not checked, because the workspace is not trusted`, ptr, { nodeId: n.id, severity: 'warning' });
+      } else if (!r.exists) {
         rep.add('E_FILE_MISSING', `node "${n.id}": file "${value}" (parameter "${name}") does not exist; looked for ${r.resolved} (paths are relative to the .dpipe file)`, ptr, { nodeId: n.id });
       }
     }
