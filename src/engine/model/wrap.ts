@@ -579,6 +579,7 @@ export function wrapSession(session: OnnxSession, config: ModelConfig, sha256: s
 
     const a = inputScale(config.inputScaling, sigma);
     const tval = timeFromSigma(sigma, timeOpts);
+    if (!Number.isFinite(tval)) throw new DpipeError('E_MODEL', `${name}: at σ = ${sigma} the time input would be ${tval}; σ is outside the model's noise levels.`);
     const results = conds.map(() => new Float64Array(x.data.length));
     for (let start = 0; start < total; start += chunk) {
       const feeds: Record<string, Tensor> = {};

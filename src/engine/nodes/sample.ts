@@ -102,8 +102,9 @@ export const sample: NodeType = {
     return runSample(ctx, inputs, params);
   },
   async check(ctx, inputs, params) {
-    const { x } = prepareSample(ctx, inputs, params);
-    return { latent: x, denoised: x };
+    const prep = prepareSample(ctx, inputs, params);
+    await probeSolver(ctx, prep);
+    return { latent: prep.x, denoised: prep.x };
   },
 };
 
@@ -151,7 +152,36 @@ function prepareSample(ctx: EvalContext, inputs: Readonly<Record<string, unknown
   const nfe = exact ?? expectedNfe(sampler, steps);
   checkTrajectory(shape, nfe, `sample "${nodeId}"`, services.budget, guider.branches ? 2 + guider.branches.length : undefined);
   if (guider.conds) model.check?.(shape, guider.conds);
+  if (model.timeOf) {
+    for (const s of sigmas) {
+      const t = model.timeOf(s);
+      if (t !== null && !Number.isFinite(t)) {
+        throw new DpipeError('E_MODEL', `sample "${nodeId}": at σ = ${fmtSigma(s)} the model's time input would be ${t}; the schedule leaves the range of the model's noise levels (σ ${fmtSigma(model.schedule.sigmaMin)} to ${fmtSigma(model.schedule.sigmaMax)})`);
+      }
+    }
+  }
   return { guider, sampler, sigmas, noise, model, x, shape, steps, nfe, exact };
+}
+
+/** Thrown by the probe denoiser: the solver got as far as its first model evaluation. */
+class FirstEvaluation extends Error {}
+
+/**
+ * Starts the solver with a denoiser that stops it at its first model evaluation: every check a solver makes before
+ * it evaluates the model (monotone σ, its options, the corrector, the per-step noise source) runs, and nothing else.
+ */
+async function probeSolver(ctx: EvalContext, prep: ReturnType<typeof prepareSample>): Promise<void> {
+  const { sampler, sigmas, noise, x, shape } = prep;
+  const probe: Denoiser = async (xt) => {
+    const bad = findNonFinite(xt);
+    if (bad >= 0) throw new DpipeError('E_NAN', `sample "${ctx.nodeId}": the start state is NaN or infinite (element ${bad})`);
+    throw new FirstEvaluation();
+  };
+  try {
+    await sampler.run(probe, x, sigmas, sampler.params, { noise: noise.stepSampler(shape, sigmas), signal: ctx.services.signal, corrector: sampler.corrector?.make() });
+  } catch (e) {
+    if (!(e instanceof FirstEvaluation)) throw e;
+  }
 }
 
 async function runSample(ctx: EvalContext, inputs: Readonly<Record<string, unknown>>, params: Params): Promise<Record<string, unknown>> {
