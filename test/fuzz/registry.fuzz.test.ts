@@ -138,7 +138,8 @@ const mutated: fc.Arbitrary<Json> = fc
     for (const [kind, a, b, hostile] of muts) {
       if (!Array.isArray(d.nodes) || !Array.isArray(d.edges)) break; // an earlier mutation replaced them
       const n = d.nodes[a % Math.max(1, d.nodes.length)];
-      if (n && (typeof n.params !== 'object' || n.params === null)) n.params = {};
+      if (n === null || typeof n !== 'object' || Array.isArray(n)) continue;
+      if (typeof n.params !== 'object' || n.params === null) n.params = {};
       const info = n && byType.get(n.type);
       switch (kind) {
         case 0: // another block of the same category, its parameters dropped
