@@ -13,7 +13,8 @@ import { RunFolder, writeFileAtomic } from '../../src/engine/run/files';
 import { defaultOutDir } from '../../src/cli/commands/run';
 
 const ROOT = path.resolve(__dirname, '../..');
-const CLI = path.join(ROOT, 'dist', 'cli.js');
+/** DPIPE_TEST_CLI runs these tests against another build (e.g. an older one, to see each finding reproduce). */
+const CLI = process.env.DPIPE_TEST_CLI ?? path.join(ROOT, 'dist', 'cli.js');
 
 interface Ran {
   code: number | null;

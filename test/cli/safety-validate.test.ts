@@ -12,7 +12,8 @@ import { encodeNpy } from '../../src/engine/core/npy';
 import { addPngText, encodePng, PIPELINE_KEYWORD } from '../../src/engine/run/png';
 
 const ROOT = path.resolve(__dirname, '../..');
-const CLI = path.join(ROOT, 'dist', 'cli.js');
+/** DPIPE_TEST_CLI runs these tests against another build (e.g. an older one, to see each finding reproduce). */
+const CLI = process.env.DPIPE_TEST_CLI ?? path.join(ROOT, 'dist', 'cli.js');
 
 interface Ran {
   code: number | null;
