@@ -203,6 +203,22 @@ describe('safety: bad input is a located error, and what validates runs (issue 1
     assert.match(m.err, /latent\.empty "latent" \(sizes from the model's sample shape\): a latent of shape \[64, 1, 32, 32\] is 65,536 values; a run keeps about 16 float64 copies of it \(8\.4 MB\), and the memory budget is 1\.0 MB/);
   });
 
+  it('a damaged run record is a clear error for `dpipe reference` (was a TypeError, exit 70)', () => {
+    const ws = workspace();
+    const d = ws.base();
+    node(d, 'sched').params.steps = 2;
+    const f = ws.write('rec.dpipe', d);
+    assert.equal(dpipe(['run', f, '--out', 'rec', '-q'], ws.dir).code, 0);
+    const rec = path.join(ws.dir, 'rec', 'run.json');
+    for (const [text, want] of [['{}', /is not a dpipe run record/], ['{"pipeline": 5, "baseDir": "."}', /is not a dpipe run record/], ['{"pipeline": {"dpipe": 1, "nodes": 5}, "baseDir": "."}', /the pipeline it records is not valid/]] as const) {
+      fs.writeFileSync(rec, text);
+      const r = dpipe(['reference', 'rec'], ws.dir);
+      assert.equal(r.code, 1, r.err);
+      assert.doesNotMatch(r.err, /internal error|\n\s+at /);
+      assert.match(r.err, want);
+    }
+  });
+
   it('a run-time error names its node and the line:column of that node in the file', () => {
     const ws = workspace();
     // Per-step noise for one draw only: the ancestral solver runs out at its second step.

@@ -19,6 +19,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import fc from 'fast-check';
 import { DpipeError, ERROR_CODES, isAbort, type Problem } from '../../src/engine/core/errors';
+import { parseNpy } from '../../src/engine/core/npy';
 import { hasErrors } from '../../src/engine/format/index';
 import { releaseAll } from '../../src/engine/model/onnx';
 import { registryInfo } from '../../src/engine/registry/index';
@@ -56,7 +57,8 @@ function validValue(spec: ParamSpec): fc.Arbitrary<Json> {
     case 'number':
       return fc.double({ min: spec.min ?? -100, max: Math.min(spec.max ?? 100, 1e6), noNaN: true, noDefaultInfinity: true });
     case 'integer':
-      return fc.integer({ min: spec.min ?? -5, max: Math.min(spec.max ?? 60, 60) });
+      // Mostly small (runs stay short), sometimes the block's own maximum (huge batches and sizes).
+      return fc.oneof({ weight: 9, arbitrary: fc.integer({ min: spec.min ?? -5, max: Math.min(spec.max ?? 60, 60) }) }, { weight: 1, arbitrary: fc.constant(spec.max ?? 2 ** 31) });
     case 'boolean':
       return fc.boolean();
     case 'enum':
@@ -261,6 +263,34 @@ async function property(text: string, t: Tally): Promise<void> {
     if (!e.problems.some((p) => p.nodeId !== undefined || p.pointer !== undefined) && !/node "/.test(e.message)) t.unlocated.push(`run error without its node: [${e.code}] ${e.message}`);
   }
 }
+
+describe('fuzz: .npy headers (fast-check)', () => {
+  it('any header is read or refused with E_NPY, never another error', () => {
+    const header = fc.record({
+      descr: fc.constantFrom("'<f4'", "'<f8'", "'>f4'", "'|u1'", "'<c8'", "'O'", '1', "'<f4"),
+      fortran: fc.constantFrom('False', 'True', 'maybe', ''),
+      shape: fc.array(fc.oneof(fc.integer({ min: -3, max: 40 }), fc.constantFrom('1.5', '1e9', '-0', 'None', '2L', '', ' ')), { maxLength: 5 }),
+      extra: fc.constantFrom('', ' ', '}', "'shape': (9,),"),
+      body: fc.nat(4096),
+    });
+    fc.assert(
+      fc.property(header, ({ descr, fortran, shape, extra, body }) => {
+        const h = `{'descr': ${descr}, 'fortran_order': ${fortran}, 'shape': (${shape.join(', ')}${shape.length === 1 ? ',' : ''}), ${extra}}\n`;
+        const bytes = new Uint8Array(10 + h.length + body);
+        bytes.set([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, 1, 0]);
+        new DataView(bytes.buffer).setUint16(8, h.length, true);
+        for (let i = 0; i < h.length; i++) bytes[10 + i] = h.charCodeAt(i) & 0xff;
+        try {
+          const a = parseNpy(bytes, 'x.npy');
+          return a.shape.every((d) => Number.isInteger(d) && d >= 0) && a.data.length === a.shape.reduce((x, y) => x * y, 1);
+        } catch (e) {
+          return e instanceof DpipeError && e.code === 'E_NPY';
+        }
+      }),
+      { numRuns: Math.min(RUNS * 2, 20_000) },
+    );
+  });
+});
 
 describe('fuzz: validation and short runs over the registry (fast-check)', function () {
   this.timeout(Math.max(300_000, RUNS * 200));
