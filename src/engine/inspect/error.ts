@@ -76,7 +76,7 @@ export async function referenceForRun(reader: TrajectoryReader, opts: RunReferen
   if (typeof r !== 'object' || r === null || typeof r.pipeline !== 'object' || r.pipeline === null || typeof r.baseDir !== 'string') {
     throw new DpipeError('E_FORMAT', `${where} is not a dpipe run record: it needs "pipeline" (the pipeline that ran) and "baseDir" (its folder)`);
   }
-  const loaded = loadPipeline(JSON.stringify(r.pipeline, null, 1), { file: `${where} (its "pipeline")`, checkFiles: false });
+  const loaded = loadPipeline(JSON.stringify(r.pipeline, null, 1), { file: `${where} (its "pipeline")`, checkFiles: false, ...(opts.nodeTypes ? { registry: opts.nodeTypes } : {}) });
   if (!loaded.doc || hasErrors(loaded.problems)) {
     const first = loaded.problems.find((p) => p.severity === 'error');
     throw new DpipeError(first?.code ?? 'E_FORMAT', `${where}: the pipeline it records is not valid${first ? `: ${first.message}` : ''}`);
