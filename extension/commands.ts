@@ -17,6 +17,7 @@ import type { PipelineDocuments } from './documents';
 import type { RunService } from './runService';
 import { revealFolder } from './runService';
 import { resolveOutputFolder, type DpipeSettings } from './settings';
+import type { WorkspaceTrust } from './trust';
 
 export const COMMANDS = {
   newPipeline: 'dpipe.newPipeline',
@@ -41,6 +42,20 @@ export interface CommandDeps {
   readonly runs: RunService;
   readonly showLog: () => void;
   settings(): DpipeSettings;
+  readonly trust: WorkspaceTrust;
+}
+
+/**
+ * Refuses a command that would load a model or write files in an untrusted workspace (the handler's own check: a
+ * command's `enablement` does not stop `executeCommand`). True when refused.
+ */
+export function refuseUntrusted(trust: WorkspaceTrust, what: string): boolean {
+  const reason = trust.untrustedReason();
+  if (!reason) return false;
+  void vscode.window.showWarningMessage(`dpipe: ${what} was not run. ${reason}`, 'Manage Workspace Trust').then((pick) => {
+    if (pick) void vscode.commands.executeCommand('workbench.trust.manage');
+  });
+  return true;
 }
 
 /** The largest seed the engine accepts for a batch of one. */
@@ -54,12 +69,14 @@ export function registerCommands(context: vscode.ExtensionContext, deps: Command
     if (doc) await deps.runs.run(doc, { seed: seedArg(arg) });
   });
   reg(COMMANDS.runWithSeed, async (arg) => {
+    if (refuseUntrusted(deps.trust, 'Run with Seed')) return;
     const doc = await targetDocument(deps, arg);
     if (!doc) return;
     const seed = await pickSeed();
     if (seed !== undefined) await deps.runs.run(doc, { seed });
   });
   reg(COMMANDS.runAndCompare, async (arg) => {
+    if (refuseUntrusted(deps.trust, 'Run and Compare')) return;
     const doc = await targetDocument(deps, arg);
     if (doc) await runAndCompare(deps, doc);
   });
@@ -104,7 +121,7 @@ export function registerCommands(context: vscode.ExtensionContext, deps: Command
   });
   reg(COMMANDS.newPipeline, () => newPipeline(deps));
   reg(COMMANDS.newFromModelFolder, (arg) => newFromModelFolder(arg instanceof vscode.Uri ? arg : undefined));
-  reg(COMMANDS.openFromImage, (arg) => openFromImage(arg instanceof vscode.Uri ? arg : undefined));
+  reg(COMMANDS.openFromImage, (arg) => openFromImage(arg instanceof vscode.Uri ? arg : undefined, deps.trust));
   // COMMANDS.openInspector is registered by InspectorPanels.register (extension/inspector/panel.ts).
   reg(COMMANDS.showLog, () => deps.showLog());
 }
@@ -292,13 +309,13 @@ async function newFromModelFolder(arg: vscode.Uri | undefined): Promise<void> {
 }
 
 /** Opens the pipeline a dpipe PNG carries as a new, unsaved .dpipe beside the pipeline it came from. */
-async function openFromImage(arg: vscode.Uri | undefined): Promise<void> {
+async function openFromImage(arg: vscode.Uri | undefined, trust: WorkspaceTrust): Promise<void> {
   const uri =
     arg ??
     (await vscode.window.showOpenDialog({ title: 'dpipe: Open Pipeline from Image', canSelectMany: false, filters: { 'PNG images': ['png'] } }))?.[0];
   if (!uri) return;
   const bytes = await vscode.workspace.fs.readFile(uri);
-  const found = pipelineFromImage(bytes, uri.fsPath, (f) => vscode.workspace.textDocuments.some((d) => d.uri.fsPath === f));
+  const found = pipelineFromImage(bytes, uri.fsPath, (f) => vscode.workspace.textDocuments.some((d) => d.uri.fsPath === f), trust.mayTouch);
   if (!found) {
     void vscode.window.showErrorMessage(`dpipe: ${path.basename(uri.fsPath)} carries no pipeline (only PNGs written by dpipe do).`);
     return;

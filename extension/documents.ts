@@ -35,7 +35,11 @@ export class PipelineDocuments implements vscode.Disposable {
   private readonly disposables: vscode.Disposable[] = [];
   readonly onDidAnalyze = this.emitter.event;
 
-  constructor(private readonly log: Logger) {
+  constructor(
+    private readonly log: Logger,
+    /** Whether a file a pipeline names may be looked at (restricted mode: only inside the workspace). */
+    private readonly mayTouch: (abs: string) => boolean = () => true,
+  ) {
     this.disposables.push(
       this.emitter,
       this.diagnostics,
@@ -77,7 +81,7 @@ export class PipelineDocuments implements vscode.Disposable {
     const file = document.uri.scheme === 'file' || document.uri.scheme === 'untitled' ? document.uri.fsPath : document.uri.path;
     let result: TextAnalysis;
     try {
-      result = analyzeText(text, file);
+      result = analyzeText(text, file, this.mayTouch);
     } catch (e) {
       this.log.error(`loader failed on ${file}: ${(e as Error).stack ?? e}`);
       result = { doc: undefined, problems: [{ code: 'E_INTERNAL', severity: 'error', message: `The loader failed: ${(e as Error).message}` }] };
@@ -103,7 +107,8 @@ export class PipelineDocuments implements vscode.Disposable {
     );
   }
 
-  private recheckAll(): void {
+  /** Re-checks every open pipeline (files appeared, or trust was granted). */
+  recheckAll(): void {
     for (const d of vscode.workspace.textDocuments) if (isPipelineDocument(d) && this.cache.has(d.uri.toString())) this.analyze(d, { force: true });
   }
 

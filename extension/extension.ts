@@ -11,6 +11,7 @@ import type { Logger } from './log';
 import { RunnerHost } from './runnerHost';
 import { RunService } from './runService';
 import { readSettings, type DpipeSettings } from './settings';
+import { workspaceTrust } from './trust';
 
 export const UNTRUSTED_REASON =
   'This workspace is not trusted, so dpipe does not run pipelines here: a run loads the ONNX model files the pipeline names and writes files. Trust the folder to run it.';
@@ -22,9 +23,13 @@ export function activate(context: vscode.ExtensionContext): void {
   log.info(`dpipe ${context.extension.packageJSON.version as string} activating (VS Code ${vscode.version}, node ${process.version})`);
 
   let settings: DpipeSettings = readSettings((k) => vscode.workspace.getConfiguration('dpipe').get(k));
-  const untrustedReason = () => (vscode.workspace.isTrusted ? undefined : UNTRUSTED_REASON);
+  const trust = workspaceTrust(
+    { isTrusted: () => vscode.workspace.isTrusted, folders: () => (vscode.workspace.workspaceFolders ?? []).map((f) => f.uri.fsPath) },
+    UNTRUSTED_REASON,
+  );
+  const untrustedReason = trust.untrustedReason;
 
-  const documents = new PipelineDocuments(log);
+  const documents = new PipelineDocuments(log, trust.mayTouch);
   context.subscriptions.push(documents);
 
   const runner = new RunnerHost({ runnerPath: vscode.Uri.joinPath(context.extensionUri, 'dist', 'runner.js').fsPath, log });
@@ -65,8 +70,8 @@ export function activate(context: vscode.ExtensionContext): void {
     },
   });
 
-  registerCommands(context, { extensionUri: context.extensionUri, editors, documents, runs, settings: () => settings, showLog: () => channel.show(true) });
-  InspectorPanels.register(context, { log, settings: () => settings, lastRunOf: (u) => runs.outDirOf(u), activePipeline: () => editors?.activeSession?.document.uri });
+  registerCommands(context, { extensionUri: context.extensionUri, editors, documents, runs, settings: () => settings, showLog: () => channel.show(true), trust });
+  InspectorPanels.register(context, { log, settings: () => settings, lastRunOf: (u) => runs.outDirOf(u), activePipeline: () => editors?.activeSession?.document.uri, trust });
 
   context.subscriptions.push(
     vscode.workspace.onDidChangeConfiguration((e) => {
@@ -77,6 +82,7 @@ export function activate(context: vscode.ExtensionContext): void {
     }),
     vscode.workspace.onDidGrantWorkspaceTrust(() => {
       log.info('workspace trust granted');
+      documents.recheckAll();
       for (const s of editors!.allSessions) s.trustChanged();
     }),
   );

@@ -18,14 +18,20 @@ export interface PipelineFromImage {
 }
 
 /** Undefined when the PNG carries no pipeline. */
-export function pipelineFromImage(bytes: Uint8Array, imagePath: string, taken: (file: string) => boolean = () => false): PipelineFromImage | undefined {
+export function pipelineFromImage(
+  bytes: Uint8Array,
+  imagePath: string,
+  taken: (file: string) => boolean = () => false,
+  /** Whether a path may be looked at (restricted mode: only inside the workspace); the record's folder is skipped otherwise. */
+  mayTouch: (abs: string) => boolean = () => true,
+): PipelineFromImage | undefined {
   const text = readPipelineFromPng(bytes);
   if (text === undefined) return undefined;
   const imageDir = path.dirname(path.resolve(imagePath));
   let dir = imageDir;
   try {
     const record = JSON.parse(readFileSync(path.join(imageDir, 'run.json'), 'utf8')) as { baseDir?: unknown };
-    if (typeof record.baseDir === 'string' && existsSync(record.baseDir)) dir = record.baseDir;
+    if (typeof record.baseDir === 'string' && mayTouch(path.resolve(record.baseDir)) && existsSync(record.baseDir)) dir = record.baseDir;
   } catch {
     // no run record next to the image: the pipeline stays beside the image
   }

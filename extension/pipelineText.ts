@@ -16,8 +16,9 @@ export interface TextAnalysis {
   readonly problems: readonly Problem[];
 }
 
-export function analyzeText(text: string, file: string): TextAnalysis {
-  const r = loadPipeline(text, { file, baseDir: path.dirname(file) });
+/** `mayTouch`: whether a file the pipeline names may be looked at (restricted mode: only inside the workspace). */
+export function analyzeText(text: string, file: string, mayTouch?: (abs: string) => boolean): TextAnalysis {
+  const r = loadPipeline(text, { file, baseDir: path.dirname(file), mayTouch });
   return { doc: r.doc, problems: r.problems };
 }
 

@@ -255,6 +255,13 @@ export class RunnerHost {
     const res = check(validateFromRunner, raw, 'runner message');
     if (!res.ok) {
       this.opts.log.error(`runner: dropped an invalid message: ${res.error}`);
+      // A runner that speaks out of protocol is in an unknown state: its run ends now, with the reason, and the
+      // next run starts a new runner (never a run left "running").
+      const run = this.active;
+      if (run) {
+        this.finish(run, this.synthetic(run, { code: 'E_RUNNER', message: `The dpipe runner sent an invalid message (${res.error}); the run was ended and the next run starts a new runner.` }));
+        this.kill();
+      }
       return;
     }
     const msg: FromRunner = res.value;

@@ -16,7 +16,9 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { TrajectoryReader } from '../../src/engine/inspect/reader';
 import type { SweepResult } from '../../src/engine/inspect/sweep';
+import { refuseUntrusted } from '../commands';
 import type { Logger } from '../log';
+import type { WorkspaceTrust } from '../trust';
 import { resolveOutputFolder, type DpipeSettings } from '../settings';
 import { inspectorShellHtml } from './html';
 import { InspectorSession } from './session';
@@ -37,6 +39,8 @@ export interface InspectorDeps {
   lastRunOf?(uri: vscode.Uri): string | undefined;
   /** The .dpipe in front (graph editor or text editor), if any. */
   activePipeline?(): vscode.Uri | undefined;
+  /** Compute Reference and Sweep run models: refused in an untrusted workspace, whoever calls them. */
+  readonly trust: WorkspaceTrust;
 }
 
 interface OpenPanel {
@@ -89,6 +93,7 @@ export class InspectorPanels implements vscode.Disposable {
 
   /** `arg`: a run, or the runs of a compare panel (one tolerance asked, each run solved against its own reference). */
   private async referenceCommand(arg: unknown): Promise<void> {
+    if (refuseUntrusted(this.deps.trust, 'Compute Reference')) return;
     const runs: string[] = [];
     for (const a of Array.isArray(arg) ? arg : [arg]) {
       const run = await this.resolveRun(a, 'dpipe: Compute Reference');
@@ -111,6 +116,7 @@ export class InspectorPanels implements vscode.Disposable {
   }
 
   private async sweepCommand(arg: unknown): Promise<void> {
+    if (refuseUntrusted(this.deps.trust, 'Sweep')) return;
     const active = arg instanceof vscode.Uri ? arg : this.deps.activePipeline?.();
     const picked = await vscode.window.showOpenDialog({
       title: 'dpipe: Sweep — pipelines to compare (one or more)',
@@ -145,7 +151,7 @@ export class InspectorPanels implements vscode.Disposable {
     }
     let readers: TrajectoryReader[];
     try {
-      readers = runs.map((r) => TrajectoryReader.open(r));
+      readers = runs.map((r) => TrajectoryReader.open(r, { mayTouch: this.deps.trust.mayTouch }));
     } catch (e) {
       void vscode.window.showErrorMessage(`dpipe: ${(e as Error).message}`);
       return undefined;

@@ -15,6 +15,7 @@ import { decodePreview } from '../../src/engine/vae/preview';
 import type { EvalEvent } from '../../src/engine/registry/node';
 import type { LatentPreview, ModelValue } from '../../src/engine/registry/types';
 import { runPipeline } from '../../src/engine/run';
+import { isIoError } from '../../src/engine/run/files';
 import { encodePng, type Image8 } from '../../src/engine/run/png';
 import type { FromRunner, RunFinished, RunnerOutput, RunRequest, ToRunner } from '../../src/protocol';
 
@@ -124,6 +125,7 @@ export class RunnerCore {
         baseDir,
         file: req.file,
         outDir: req.outDir,
+        outMode: 'unique',
         seed: req.seed,
         batch: req.batch,
         set: req.set,
@@ -146,10 +148,11 @@ export class RunnerCore {
       const outputs: RunnerOutput[] = r.outputs.filter((o) => o.path).map((o) => ({ nodeId: o.node, kind: o.kind, path: o.path! }));
       if (r.recordPath) outputs.push({ nodeId: '', kind: 'json', path: r.recordPath });
       const stopped = r.status === 'aborted';
-      result = { type: 'runFinished', runId: req.runId, ok: !stopped, stopped, outputs, nfe: r.record.nfe, ms: Date.now() - t0, outDir: req.outDir, nfeAtStop: stopped ? a.nfeAtStop : undefined };
+      result = { type: 'runFinished', runId: req.runId, ok: !stopped, stopped, outputs, nfe: r.record.nfe, ms: Date.now() - t0, outDir: r.outDir ?? req.outDir, nfeAtStop: stopped ? a.nfeAtStop : undefined };
     } catch (e) {
       const stopped = isAbort(e);
-      const code = e instanceof DpipeError ? e.code : 'E_INTERNAL';
+      // A file the system would not write (full disk, permissions) is the environment, not a bug.
+      const code = e instanceof DpipeError ? e.code : isIoError(e) ? 'E_WRITE' : 'E_INTERNAL';
       const message = e instanceof Error ? e.message : String(e);
       if (!(e instanceof DpipeError) && !stopped) this.send({ type: 'log', level: 'error', message: `run ${req.runId}: ${(e as Error)?.stack ?? message}` });
       result = {

@@ -23,8 +23,8 @@ interface Ran {
   err: string;
 }
 
-function dpipe(args: string[], cwd = ROOT): Ran {
-  const r = spawnSync(process.execPath, [CLI, ...args], { cwd, encoding: 'utf8', timeout: 60000 });
+function dpipe(args: string[], cwd = ROOT, timeout = 60000): Ran {
+  const r = spawnSync(process.execPath, [CLI, ...args], { cwd, encoding: 'utf8', timeout });
   return { code: r.status, out: r.stdout, err: r.stderr };
 }
 
@@ -203,12 +203,14 @@ describe('cli: dpipe end to end', function () {
     assert.equal(t.evals.length, rec.nfe);
   });
 
-  it('demo: the main job (trained UNet, one row per class) first, then every example; one grid per example', () => {
+  it('demo: the main job (trained UNet, one row per class) first, then every example; one grid per example', function () {
+    this.timeout(360_000);
     const dir = tmp();
     const files = fs.readdirSync(path.join(ROOT, 'examples')).filter((f) => f.endsWith('.dpipe')).sort();
     const v = dpipe(['validate', ...files.map((f) => path.join('examples', f))]);
     assert.equal(v.code, 0, v.out + v.err);
-    const r = dpipe(['demo'], dir);
+    // Every example, the UNet first: well over a minute when the 2 cores are shared.
+    const r = dpipe(['demo'], dir, 240_000);
     assert.equal(r.code, 0, r.err);
     const lines = r.out.trim().split('\n');
     const others = files.filter((f) => f !== 'demo.dpipe').map((f) => f.replace('.dpipe', ''));

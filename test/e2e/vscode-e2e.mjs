@@ -144,8 +144,8 @@ async function shot(name) {
   log('screenshot', `${name}.png`);
 }
 
-/** Extension log (the dpipe Output channel), for failure reports. */
-function extensionLog() {
+/** Extension log (the dpipe Output channel) of a code-server user-data folder, for checks and failure reports. */
+function extensionLog(dataDir = userDataDir) {
   const out = [];
   const walk = (d) => {
     for (const e of readdirSync(d, { withFileTypes: true })) {
@@ -154,7 +154,7 @@ function extensionLog() {
       else if (/dpipe\.log$/.test(e.name)) out.push(readFileSync(p, 'utf8'));
     }
   };
-  try { walk(join(userDataDir, 'logs')); } catch { /* no logs */ }
+  try { walk(join(dataDir, 'logs')); } catch { /* no logs */ }
   return out.join('\n');
 }
 
@@ -583,6 +583,33 @@ try {
   await sleep(1000);
   check(readdirSync(outRoot).length === before, 'nothing ran: no new run folder');
   await shot('12-untrusted');
+
+  // Every other command that loads a model is refused by its own handler, whatever calls it: the palette, and the
+  // inspector's Reference… button (a webview calls executeCommand, which a command's `enablement` does not stop).
+  const referenceFiles = () => readdirSync(outRoot).filter((r) => existsSync(join(outRoot, r, 'reference.json')));
+  const referencesBefore = referenceFiles().length;
+  const refusedToast = (what) => page.locator('.notifications-toasts .notification-list-item', { hasText: `dpipe: ${what} was not run` });
+  for (const [label, what] of [['dpipe: Run with Seed…', 'Run with Seed'], ['dpipe: Run and Compare with…', 'Run and Compare'], ['dpipe: Compute Reference Error…', 'Compute Reference'], ['dpipe: Sweep: Error vs NFE…', 'Sweep']]) {
+    await runCommand('Notifications: Clear All Notifications').catch(() => {});
+    await runCommand(label);
+    await refusedToast(what).first().waitFor({ timeout: 30_000 });
+    check(/not trusted/.test(await refusedToast(what).first().innerText()), `${label} from the palette is refused with the reason`);
+    await page.keyboard.press('Escape');
+  }
+  await runCommand('Notifications: Clear All Notifications').catch(() => {});
+  await runCommand('dpipe: Open Latent Inspector');
+  const restrictedInspector = page.frameLocator('iframe.webview.ready >> visible=true').frameLocator('iframe#active-frame');
+  await restrictedInspector.locator('[data-testid="cmd-reference"]').waitFor({ timeout: 60_000 });
+  check(true, 'the inspector opens a run inside the workspace in restricted mode (it only reads files)');
+  await restrictedInspector.locator('[data-testid="cmd-reference"]').click();
+  await refusedToast('Compute Reference').first().waitFor({ timeout: 30_000 });
+  check(true, "the inspector's Reference… button is refused by the command's handler (executeCommand bypasses enablement)");
+  await sleep(1500);
+  check(readdirSync(outRoot).length === before, 'nothing ran: still no new run folder');
+  check(referenceFiles().length === referencesBefore, 'nothing was written: no reference.json');
+  const restrictedLog = extensionLog(userData2);
+  check(/NOT trusted/.test(restrictedLog) && !/inspector: dpipe (reference|sweep)|runner: forked/.test(restrictedLog), 'no runner, reference or sweep process was started in the restricted window (its log has none)');
+  await shot('13-untrusted-refused');
 
   check(pageErrors.length === 0, `no page errors (${pageErrors.join(' | ')})`);
   check(cspViolations.length === 0, `no Content Security Policy violations (${cspViolations.slice(0, 3).join(' | ')})`);

@@ -106,7 +106,7 @@ describe('model folders: errors, providers, memory, VAE tiling, previews', funct
       assert.equal(dpipe(['new', file, '--model', path.join(SD, 'tiny-fp16-overflow'), '--steps', '3', '--prompt', 'a cat'], tmp).code, 0);
       const r = dpipe(['run', file, '--out', path.join(tmp, 'overflow-out'), '-q'], tmp);
       assert.equal(r.code, 1);
-      assert.match(r.err, /error\[E_NAN\]: unet\/model\.onnx: the float16 output "out_sample" overflowed at σ = [\d.]+ .*float16 holds at most ±65504/);
+      assert.match(r.err, /error\[E_NAN\]: (node "sample" \(sample\): )?unet\/model\.onnx: the float16 output "out_sample" overflowed at σ = [\d.]+ .*float16 holds at most ±65504/);
       noStack(r.err);
     });
   });
@@ -118,7 +118,7 @@ describe('model folders: errors, providers, memory, VAE tiling, previews', funct
       // DirectML exists only in Windows builds of onnxruntime-node.
       const r = dpipe(['run', file, '--out', path.join(tmp, 'ep-out1'), '-q', '--provider', 'dml'], tmp);
       assert.equal(r.code, 1);
-      assert.match(r.err, /error\[E_PROVIDER\]: unet\/model\.onnx: execution provider "dml" is not part of onnxruntime-node on this platform \(linux-x64\)\. Available here: cpu[a-z, ]*\. .*allow the CPU fallback/);
+      assert.match(r.err, /error\[E_PROVIDER\]: (node "model" \(model\.folder\): )?unet\/model\.onnx: execution provider "dml" is not part of onnxruntime-node on this platform \(linux-x64\)\. Available here: cpu[a-z, ]*\. .*allow the CPU fallback/);
       noStack(r.err);
       const cuda = dpipe(['run', file, '--out', path.join(tmp, 'ep-out2'), '-q', '--provider', 'cuda'], tmp);
       if (cuda.code !== 0) assert.match(cuda.err, /E_PROVIDER.*"cuda" needs binaries that this onnxruntime-node installation does not have \(install them with ONNXRUNTIME_NODE_INSTALL=cuda12/);

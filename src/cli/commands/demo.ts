@@ -69,7 +69,7 @@ export const demoCommand: Command = {
       const { doc, abs } = loadForRun(io, file);
       if (!values.quiet) io.err(`${name}: ${doc.metadata.title ?? ''}\n`);
       // Progress bars on a terminal only: plain per-step lines for six examples would bury the image paths.
-      const res = await runWithProgress(io, doc, { baseDir: path.dirname(abs), file: abs, outDir: path.join(outRoot, name) }, values.quiet === true || !io.isTTY);
+      const res = await runWithProgress(io, doc, { baseDir: path.dirname(abs), file: abs, outDir: path.join(outRoot, name), outMode: 'force' }, values.quiet === true || !io.isTTY);
       if (res.status === 'aborted') {
         io.err(`stopped; what was written is in ${shown(io, path.join(outRoot, name))}\n`);
         return EXIT.INTERRUPTED;

@@ -8,6 +8,7 @@ import * as path from 'node:path';
 import { DpipeError } from '../../engine/core/errors';
 import { applyGraphOp, applyTextEdits, type GraphOp } from '../../engine/graph/index';
 import { nodeTypes } from '../../engine/registry/index';
+import { writeFileAtomic } from '../../engine/run/files';
 import { EXIT, type CliIO, type Command } from '../command';
 import { fitDcCommand } from './fit-dc';
 import { fitDpmv3Command } from './fit-dpmv3';
@@ -31,11 +32,14 @@ export function editPipelineText(text: string, ops: readonly GraphOp[]): string 
   return text;
 }
 
-/** Writes `text` to `file` (resolved against the working directory). */
+/**
+ * Writes `text` to `file` (resolved against the working directory) atomically: a full disk or a crash leaves the
+ * previous file as it was.
+ */
 export function writeText(io: CliIO, file: string, text: string): string {
   const abs = path.resolve(io.cwd, file);
   fs.mkdirSync(path.dirname(abs), { recursive: true });
-  fs.writeFileSync(abs, text);
+  writeFileAtomic(abs, text);
   return abs;
 }
 

@@ -1,6 +1,6 @@
 /** `dpipe run FILE.dpipe`: runs a pipeline headless. */
 import * as path from 'node:path';
-import { EXIT, intOption, commandArgs, type Command } from '../command';
+import { EXIT, intOption, commandArgs, usageError, type Command } from '../command';
 import { DpipeError } from '../../engine/core/errors';
 import { parseNpy } from '../../engine/core/npy';
 import type { Latent } from '../../engine/core/types';
@@ -23,7 +23,9 @@ Runs the pipeline and writes, into the output folder: its images (PNG, each carr
 the trajectory (trajectory/: σ, x_t, x̂0 of every model evaluation) and the run record run.json.
 
 Options:
-  --out DIR                 output folder (default: dpipe-out/NAME-YYYYMMDD-HHMMSS)
+  --out DIR                 output folder, new or empty (default: a new dpipe-out/NAME-YYYYMMDD-HHMMSS)
+  --force                   write into --out even when it holds files (same names are replaced; never the
+                            run's inputs)
   --seed N                  seed of every seeded noise block (batch item b uses N + b)
   --batch N                 batch size
   --set NODE.PARAM=VALUE    set a block parameter for this run (repeatable), e.g. --set sched.steps=20
@@ -34,10 +36,14 @@ Options:
   --cpu-fallback            run on the CPU when that provider is not available (instead of stopping)
   --trajectory-memory MB    trajectory kept in memory before frames stream to disk (default 256)
   --no-trajectory           do not record the trajectory
+  --max-memory MB           refuse a run whose latents would take more memory (default 8000)
+  --max-trajectory MB       refuse a run whose trajectory would be larger, in memory and on disk (default 2000)
   -q, --quiet               no progress output
   -h, --help                this text
 
-Ctrl-C stops between two model evaluations and keeps what was written (run.json says "aborted"; exit 130).`;
+No file is ever overwritten without --force, no link is followed out of the output folder, and no input of the run
+(the pipeline, its models, sidecars and .npy files) is ever written. Ctrl-C stops within one model evaluation and
+keeps what was written (run.json says "aborted"; exit 130); a second Ctrl-C quits at once.`;
 
 /** Default output folder: dpipe-out/NAME-YYYYMMDD-HHMMSS under the working directory. */
 export function defaultOutDir(cwd: string, file: string, date = new Date()): string {
@@ -54,10 +60,13 @@ export const runCommand: Command = {
   async run(args, io) {
     const parsed = commandArgs(this, args, io, {
       out: { type: 'string' },
+      force: { type: 'boolean' },
       ...RUN_OPTIONS,
       'trajectory-memory': { type: 'string' },
       noise: { type: 'string' },
       'no-trajectory': { type: 'boolean' },
+      'max-memory': { type: 'string' },
+      'max-trajectory': { type: 'string' },
       quiet: { type: 'boolean', short: 'q' },
     });
     if (!parsed) return EXIT.OK;
@@ -66,23 +75,28 @@ export const runCommand: Command = {
     const seed = intOption(this, '--seed', values.seed, 0);
     const batch = intOption(this, '--batch', values.batch, 1);
     const memMB = intOption(this, '--trajectory-memory', values['trajectory-memory'], 0);
-    const { doc, abs } = loadForRun(io, file);
+    const maxMemory = intOption(this, '--max-memory', values['max-memory'], 1);
+    const maxTrajectory = intOption(this, '--max-trajectory', values['max-trajectory'], 1);
+    const { doc, abs, text } = loadForRun(io, file);
+    if (values.force && !values.out) throw usageError(this, '--force needs --out DIR (the default folder is always new)');
     const outDir = values.out ? path.resolve(io.cwd, values.out) : defaultOutDir(io.cwd, file);
     const initialNoise = values.noise ? readNoise(io, values.noise) : undefined;
     const res = await runWithProgress(io, doc, {
       baseDir: path.dirname(abs),
       file: abs,
       outDir,
+      outMode: !values.out ? 'unique' : values.force ? 'force' : 'new',
       seed,
       batch,
       set: values.set ?? [],
       initialNoise,
       modelDefaults: modelDefaultsFrom(values),
       trajectory: { record: !values['no-trajectory'], memoryBytes: memMB === undefined ? undefined : memMB * 1024 * 1024 },
-    }, values.quiet === true);
+      budget: { memoryBytes: maxMemory === undefined ? undefined : maxMemory * 1e6, trajectoryBytes: maxTrajectory === undefined ? undefined : maxTrajectory * 1e6 },
+    }, values.quiet === true, { text, file });
     reportRun(io, res);
     if (res.status === 'aborted') {
-      io.err(`stopped after ${res.record.nfe} model evaluations; what was written is in ${shown(io, outDir)}\n`);
+      io.err(`stopped after ${res.record.nfe} model evaluations; what was written is in ${shown(io, res.outDir ?? outDir)}\n`);
       return EXIT.INTERRUPTED;
     }
     return EXIT.OK;

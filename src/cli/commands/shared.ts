@@ -2,7 +2,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { DpipeError, formatProblem, type Problem } from '../../engine/core/errors';
-import { loadPipeline } from '../../engine/format/index';
+import { loadPipeline, locateProblems } from '../../engine/format/index';
 import type { PipelineDoc } from '../../engine/format/types';
 import { PIPELINE_KEYWORD, isPng, readPipelineFromPng, runPipeline, type RunOptions, type RunResult } from '../../engine/run/index';
 import { EXECUTION_PROVIDERS } from '../../engine/model/onnx';
@@ -64,25 +64,29 @@ export function onePipelineArg(cmd: Pick<Command, 'name' | 'usage'>, positionals
 }
 
 /** Loads a .dpipe file (or a dpipe PNG) by the path the user gave (resolved against `io.cwd`); every problem, all at once. */
-export function loadFile(io: CliIO, file: string): { doc?: PipelineDoc; problems: Problem[]; abs: string } {
+export function loadFile(io: CliIO, file: string): { doc?: PipelineDoc; problems: Problem[]; abs: string; text: string } {
   const abs = path.resolve(io.cwd, file);
-  const r = loadPipeline(pipelineSource(abs, file), { file, baseDir: path.dirname(abs) });
-  return { doc: r.doc, problems: r.problems, abs };
+  const text = pipelineSource(abs, file);
+  const r = loadPipeline(text, { file, baseDir: path.dirname(abs) });
+  return { doc: r.doc, problems: r.problems, abs, text };
 }
 
 /** Loads a file for running: warnings go to stderr, errors throw one DpipeError carrying them all. */
-export function loadForRun(io: CliIO, file: string): { doc: PipelineDoc; abs: string } {
-  const { doc, problems, abs } = loadFile(io, file);
+export function loadForRun(io: CliIO, file: string): { doc: PipelineDoc; abs: string; text: string } {
+  const { doc, problems, abs, text } = loadFile(io, file);
   const errors = problems.filter((p) => p.severity === 'error');
   for (const w of problems.filter((p) => p.severity !== 'error')) io.err(formatProblem(w) + '\n');
   if (errors.length || !doc) {
     throw new DpipeError(errors[0]?.code ?? 'E_FORMAT', `${file}: ${errors.length} error${errors.length === 1 ? '' : 's'}; fix ${errors.length === 1 ? 'it' : 'them'} and run again (dpipe validate ${file})`, errors);
   }
-  return { doc, abs };
+  return { doc, abs, text };
 }
 
-/** Runs a loaded pipeline with progress on stderr (unless quiet). */
-export async function runWithProgress(io: CliIO, doc: PipelineDoc, opts: RunOptions, quiet: boolean): Promise<RunResult> {
+/**
+ * Runs a loaded pipeline with progress on stderr (unless quiet). `source` (the text and the name the user gave)
+ * places the run's errors at their line and column.
+ */
+export async function runWithProgress(io: CliIO, doc: PipelineDoc, opts: RunOptions, quiet: boolean, source?: { text: string; file: string }): Promise<RunResult> {
   const progress = quiet ? undefined : new Progress(io);
   try {
     return await runPipeline(doc, {
@@ -96,9 +100,17 @@ export async function runWithProgress(io: CliIO, doc: PipelineDoc, opts: RunOpti
         io.err(`warning: ${node}: ${message}\n`);
       },
     });
+  } catch (e) {
+    throw source ? located(e, source) : e;
   } finally {
     progress?.finishLine();
   }
+}
+
+/** A DpipeError whose problems point into the file, with their lines and columns (the message then names them). */
+export function located(e: unknown, source: { text: string; file: string }): unknown {
+  if (!(e instanceof DpipeError) || e.problems.length === 0) return e;
+  return new DpipeError(e.code, e.message, locateProblems(source.text, source.file, e.problems));
 }
 
 export function seconds(ms: number): string {

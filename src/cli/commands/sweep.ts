@@ -1,7 +1,7 @@
 /** `dpipe sweep A.dpipe [B.dpipe …] --steps 4,8,16`: final error against a reference vs NFE (engine/inspect/sweep). */
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { sweep, type SweepPipeline } from '../../engine/inspect/index';
+import { writeFileAtomic } from '../../engine/run/files';
 import { EXIT, intOption, commandArgs, usageError, type Command } from '../command';
 import { loadForRun } from './shared';
 
@@ -56,7 +56,7 @@ export const sweepCommand: Command = {
       signal: io.signal,
       onProgress: (label, s, done, total) => io.err(`sweep: ${label} ${s === 'reference' ? 'reference' : `${s} steps`} (${done}/${total})\n`),
     });
-    if (values.out) fs.writeFileSync(path.resolve(io.cwd, values.out), JSON.stringify(result, null, 1) + '\n');
+    if (values.out) writeFileAtomic(path.resolve(io.cwd, values.out), JSON.stringify(result, null, 1) + '\n');
     if (values.json) io.out(JSON.stringify(result) + '\n');
     else {
       for (const s of result.series) {

@@ -1,6 +1,8 @@
 /** `dpipe validate FILE…`: every problem of each file, located. */
+import * as path from 'node:path';
 import { formatProblem, type Problem } from '../../engine/core/errors';
 import { EXIT, commandArgs, usageError, type Command } from '../command';
+import { validatePipeline } from '../../engine/run/validate';
 import { loadFile } from './shared';
 
 const USAGE = `Usage: dpipe validate FILE.dpipe… [--json]
@@ -9,7 +11,13 @@ Checks each file (a .dpipe, or a PNG made by dpipe: the pipeline it carries) and
   FILE:LINE:COL: error[CODE]: message (at /json/pointer)
 Exit status 1 when any file has an error (warnings alone pass).
 
+Besides the text, it checks what a run checks before its first model evaluation: it opens the models (tensor
+names, ranks and types against the block's settings), reads the .npy files, computes the schedules and the
+start of every Sample block (shapes, noise, seeds for the batch, memory and trajectory budgets) and the output
+names. A file that validates runs.
+
 Options:
+  --static     check the text only (open no model, read no other file)
   --json       print the problems as JSON: [{ file, problems: [...] }]
   -h, --help   this text`;
 
@@ -18,14 +26,15 @@ export const validateCommand: Command = {
   summary: 'check .dpipe files and print every problem with its line, column and JSON pointer',
   usage: USAGE,
   async run(args, io) {
-    const parsed = commandArgs(this, args, io, { json: { type: 'boolean' } });
+    const parsed = commandArgs(this, args, io, { json: { type: 'boolean' }, static: { type: 'boolean' } });
     if (!parsed) return EXIT.OK;
     const { values, positionals } = parsed;
     if (positionals.length === 0) throw usageError(this, 'missing the .dpipe file');
     let failed = false;
     const all: { file: string; problems: Problem[] }[] = [];
     for (const file of positionals) {
-      const { problems, doc } = loadFile(io, file);
+      const { abs, text } = loadFile(io, file);
+      const { problems, doc } = await validatePipeline(text, { file, baseDir: path.dirname(abs), staticOnly: values.static === true, signal: io.signal });
       const errors = problems.filter((p) => p.severity === 'error').length;
       const warnings = problems.length - errors;
       failed ||= errors > 0;

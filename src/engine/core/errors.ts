@@ -30,6 +30,9 @@ export const ERROR_CODES = {
   E_SOLVER_BUDGET: 'An adaptive solver needed more model evaluations than its budget allows.',
   E_PROVIDER: 'The execution provider cannot be used on this machine.',
   E_MODEL_FOLDER: 'A model folder is incomplete or its parts do not fit together.',
+  E_BUDGET: 'The run would need more memory than its budget allows.',
+  E_WRITE: 'A file could not be written (disk full, no permission, or an existing file, link or input in the way).',
+  W_UNCHECKED: 'A file outside the workspace was not checked, because the workspace is not trusted (warning).',
   E_INTERNAL: 'An internal error.',
 } as const;
 

@@ -1,10 +1,14 @@
 /** Small float64 helpers over {@link Latent}; solvers compose these instead of hand-written loops. */
 import type { Latent } from './types';
 import { DpipeError } from './errors';
+import { MAX_VALUES } from './budget';
 
 export function latent(shape: readonly number[], data?: Float64Array): Latent {
   const n = shape.reduce((a, b) => a * b, 1);
   if (data && data.length !== n) throw new DpipeError('E_SHAPE', `data has ${data.length} values, shape [${shape.join(',')}] needs ${n}`);
+  if (!data && (!Number.isSafeInteger(n) || n < 0 || n > MAX_VALUES)) {
+    throw new DpipeError('E_BUDGET', `a latent of shape [${shape.join(', ')}] (${n.toLocaleString('en-US')} values) is larger than one array can hold (${MAX_VALUES.toLocaleString('en-US')} values)`);
+  }
   return { shape: [...shape], data: data ?? new Float64Array(n) };
 }
 

@@ -26,8 +26,12 @@ export function parseNpy(buf: Uint8Array, name = 'array'): NpyArray {
   const shapeText = /'shape'\s*:\s*\(([^)]*)\)/.exec(header)?.[1];
   if (!descr || !fortran || shapeText === undefined) throw bad('malformed header');
   if (fortran === 'True') throw bad('Fortran-order arrays are not supported; save with np.ascontiguousarray');
-  const shape = shapeText.split(',').map((s) => s.trim()).filter((s) => s.length > 0).map(Number);
+  const dims = shapeText.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
+  const badDim = dims.find((d) => !/^\d+L?$/.test(d));
+  if (badDim !== undefined) throw bad(`the shape (${shapeText.trim()}) has the dimension "${badDim}"; dimensions are integers ≥ 0`);
+  const shape = dims.map((d) => Number(d.replace(/L$/, '')));
   const count = shape.reduce((a, b) => a * b, 1);
+  if (!Number.isSafeInteger(count) || count > buf.length) throw bad(`the shape (${shape.join(', ')}) holds ${count.toLocaleString('en-US')} values, more than the file's ${buf.length} bytes can`);
   const off = start + headerLen;
   const readers: Record<string, [number, (o: number) => number]> = {
     '<f4': [4, (o) => dv.getFloat32(o, true)],

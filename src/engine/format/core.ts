@@ -5,7 +5,7 @@
  * `index.ts` re-exports all of this and adds the Node.js conveniences (real registry, file checks).
  */
 export * from './types';
-export { loadPipelineText, hasErrors, type LoadTextOptions } from './load';
+export { loadPipelineText, hasErrors, locateProblems, tooDeepAt, MAX_JSON_DEPTH, type LoadTextOptions } from './load';
 export { serializePipeline, orderedParamNames, LINE_WIDTH, type SerializeOptions } from './serialize';
 export { MIGRATIONS, migrateDocument, type Migration, type MigrateResult } from './migrate';
 export {

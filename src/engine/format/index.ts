@@ -20,6 +20,11 @@ export interface LoadOptions extends Partial<Omit<LoadTextOptions, 'checkFile' |
   readonly registry?: RegistryLike | BlockRegistry;
   /** Whether to check that file params exist (default true). */
   readonly checkFiles?: boolean;
+  /**
+   * Whether a file may be looked at (default: any). A file param (and its sidecar) whose path it refuses is not
+   * touched: the loader reports it unchecked (W_UNCHECKED) instead — the editor in an untrusted workspace.
+   */
+  readonly mayTouch?: (abs: string) => boolean;
 }
 
 /** Loads .dpipe text; every problem is reported in `problems` (never throws for bad input). */
@@ -30,9 +35,13 @@ export function loadPipeline(text: string, opts: LoadOptions = {}): LoadResult {
     registry: opts.registry ?? nodeTypes(),
     checkFile: opts.checkFiles === false ? undefined : (p) => {
       const resolved = resolveParamPath(baseDir, p);
+      if (opts.mayTouch && !opts.mayTouch(resolved)) return { exists: true, resolved, unchecked: true };
       return { exists: existsSync(resolved), resolved };
     },
-    readSidecar: opts.readSidecar ?? (opts.checkFiles === false ? undefined : (p) => readJsonObject(`${resolveParamPath(baseDir, p)}.json`)),
+    readSidecar: opts.readSidecar ?? (opts.checkFiles === false ? undefined : (p) => {
+      const side = `${resolveParamPath(baseDir, p)}.json`;
+      return opts.mayTouch && !opts.mayTouch(side) ? undefined : readJsonObject(side);
+    }),
   });
 }
 

@@ -27,7 +27,7 @@ export interface LoadTextOptions {
    * Checks a `file` param (value as written, relative to the .dpipe). Omit to skip file checks (e.g. in the
    * webview). `resolved` is the absolute path, for the message.
    */
-  readonly checkFile?: (path: string) => { readonly exists: boolean; readonly resolved: string };
+  readonly checkFile?: (path: string) => { readonly exists: boolean; readonly resolved: string; readonly unchecked?: boolean };
   /** Migration table and current version; the defaults are the real ones (tests pass their own). */
   readonly migrations?: readonly Migration[];
   readonly currentVersion?: number;
@@ -101,9 +101,54 @@ export function hasErrors(problems: readonly Problem[]): boolean {
   return problems.some((p) => p.severity === 'error');
 }
 
+/**
+ * Deepest nesting of arrays and objects a .dpipe may have. A pipeline needs 5 levels (document, nodes, node, params,
+ * a list); the rest is room for metadata. Deeper documents are refused before they are parsed, so no reader of the
+ * text (ours or a library's) recurses without bound.
+ */
+export const MAX_JSON_DEPTH = 64;
+
+/** Offset of the first `[` or `{` that opens level `max + 1`, outside strings; undefined when none does. */
+export function tooDeepAt(text: string, max = MAX_JSON_DEPTH): number | undefined {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 92) i++; // backslash: skip the escaped character
+      else if (c === 34) inString = false;
+    } else if (c === 34) inString = true;
+    else if (c === 91 || c === 123) {
+      if (++depth > max) return i;
+    } else if (c === 93 || c === 125) depth--;
+  }
+  return undefined;
+}
+
+/**
+ * Adds line, column, offset and length to problems that carry a JSON pointer into `text` but no position (e.g.
+ * problems found while running), and `file`.
+ */
+export function locateProblems(text: string, file: string | undefined, problems: readonly Problem[]): Problem[] {
+  if (problems.every((p) => p.line !== undefined || p.pointer === undefined)) return problems.map((p) => (file !== undefined && p.file === undefined ? { ...p, file } : p));
+  const loc = new TextLocator(text, tooDeepAt(text) === undefined ? parseTree(withoutBom(text), [], { disallowComments: true }) : undefined);
+  return problems.map((p) => {
+    const withFile = file !== undefined && p.file === undefined ? { ...p, file } : p;
+    if (p.line !== undefined || p.pointer === undefined) return withFile;
+    const span = loc.locate(p.pointer, 'start');
+    return { ...withFile, line: span.line, column: span.column, offset: span.offset, length: span.length };
+  });
+}
+
 /** Loads a .dpipe text; never throws on bad input (every problem is in `problems`). */
 export function loadPipelineText(text: string, opts: LoadTextOptions): LoadResult {
   const registry = asRegistry(opts.registry);
+  const deep = tooDeepAt(text);
+  if (deep !== undefined) {
+    const rep0 = new Reporter(new TextLocator(text, undefined), opts.file);
+    rep0.at('E_JSON', `the JSON is nested more than ${MAX_JSON_DEPTH} levels deep here; a .dpipe needs 5 (put deep data in a file the pipeline names)`, deep, 1);
+    return { problems: rep0.sorted() };
+  }
   const errors: ParseError[] = [];
   // A byte-order mark (Windows editors write one) parses as a space, so offsets stay those of `text`.
   const root = parseTree(withoutBom(text), errors, { disallowComments: true, allowTrailingComma: false });
@@ -259,6 +304,14 @@ function shapeProblem(err: ErrorObject, raw: Record<string, unknown>): ShapeProb
         return { ...base, code: 'E_NODE_ID', pointer: at, mode: 'value', message: `node id ${JSON.stringify(v)} is not allowed: an id starts with a letter or _ and contains only letters, digits, _ and -` };
       }
       return { ...base, code: 'E_EDGE', pointer: at, mode: 'value', message: `edge endpoint ${JSON.stringify(v)} must be "nodeId.port" (e.g. "sched.sigmas")` };
+    }
+    case 'maxLength': {
+      const v = valueAt(at, raw);
+      const max = (err.params as { limit: number }).limit;
+      if (/^\/nodes\/\d+\/id$/.test(at)) {
+        return { ...base, code: 'E_NODE_ID', pointer: at, mode: 'value', message: `node id "${String(v).slice(0, 20)}…" has ${String(v).length} characters; an id has at most ${max}` };
+      }
+      return { ...base, code: 'E_FORMAT', pointer: at, mode: 'value', message: `${where} has ${String(v).length} characters; at most ${max} are allowed` };
     }
     default:
       return { ...base, code: 'E_FORMAT', pointer: at, mode: 'value', message: `${where} ${err.message ?? 'is not allowed'}` };
@@ -471,7 +524,9 @@ function checkParams(n: PipelineNode, k: number, info: NodeTypeInfo | undefined,
     }
     if (spec.type === 'file' && opts.checkFile && typeof value === 'string' && value !== '' && spec.mustExist !== false) {
       const r = opts.checkFile(value);
-      if (!r.exists) {
+      if (r.unchecked) {
+        rep.add('W_UNCHECKED', `node "${n.id}": file "${value}" (parameter "${name}") is outside the workspace and was not checked, because the workspace is not trusted`, ptr, { nodeId: n.id, severity: 'warning' });
+      } else if (!r.exists) {
         rep.add('E_FILE_MISSING', `node "${n.id}": file "${value}" (parameter "${name}") does not exist; looked for ${r.resolved} (paths are relative to the .dpipe file)`, ptr, { nodeId: n.id });
       }
     }

@@ -7,7 +7,7 @@
  */
 import type { NodeTypeInfo, ParamSpec } from '../registry/types';
 import { asRegistry, type BlockRegistry } from './registry';
-import { FORMAT_VERSION, ENDPOINT_PATTERN, NODE_ID_PATTERN, type RegistryLike } from './types';
+import { FORMAT_VERSION, ENDPOINT_PATTERN, MAX_NODE_ID_LENGTH, NODE_ID_PATTERN, type RegistryLike } from './types';
 
 export type JsonSchema = { [key: string]: unknown };
 
@@ -51,7 +51,8 @@ export function structuralSchema(): JsonSchema {
           id: {
             type: 'string',
             pattern: NODE_ID_PATTERN.source,
-            description: 'Unique id: a letter or _ first, then letters, digits, _ or -. Edges name ports as "id.port".',
+            maxLength: MAX_NODE_ID_LENGTH,
+            description: `Unique id: a letter or _ first, then letters, digits, _ or - (at most ${MAX_NODE_ID_LENGTH}). Edges name ports as "id.port".`,
           },
           type: { type: 'string', description: 'The block type (see `dpipe blocks`).' },
           params: { type: 'object', description: 'Parameters; omitted ones take the block default.' },

@@ -11,6 +11,8 @@ export const FORMAT_VERSION = 1;
 
 /** Node ids: letters, digits, `_` and `-`, not starting with a digit or `-`, so `node.port` is unambiguous. */
 export const NODE_ID_PATTERN = /^[A-Za-z_][A-Za-z0-9_-]*$/;
+/** Longest node id (ids name output files, e.g. `final-ID.npy`, so they stay well within file-name limits). */
+export const MAX_NODE_ID_LENGTH = 64;
 /** Port names (declared by the registry): identifiers. */
 export const PORT_NAME_PATTERN = /^[A-Za-z_][A-Za-z0-9_]*$/;
 /** An edge endpoint, `nodeId.portName`. */

@@ -12,7 +12,7 @@ import type { ErrorCode } from '../core/errors';
 import type { ParamValue } from '../registry/types';
 import { asRegistry, checkParamValue, closestNames, findParam, type BlockRegistry } from '../format/registry';
 import { nodeText, orderedParamNames, positionText, valueText } from '../format/serialize';
-import { NODE_ID_PATTERN, type NodePosition, type PipelineDoc, type PipelineEdge, type PipelineNode, type RegistryLike } from '../format/types';
+import { MAX_NODE_ID_LENGTH, NODE_ID_PATTERN, type NodePosition, type PipelineDoc, type PipelineEdge, type PipelineNode, type RegistryLike } from '../format/types';
 import { canConnect, parseEndpoint, formatEndpoint } from './analyze';
 import type { ComposeRule } from '../format/rules';
 
@@ -354,6 +354,7 @@ function unknownNode(t: TextDoc, id: string): Refusal {
 
 function checkNewId(t: TextDoc, id: string): Refusal | undefined {
   if (!NODE_ID_PATTERN.test(id)) return refuse('E_NODE_ID', `node id "${id}" is not allowed: an id starts with a letter or _ and contains only letters, digits, _ and -`);
+  if (id.length > MAX_NODE_ID_LENGTH) return refuse('E_NODE_ID', `node id "${id.slice(0, 20)}…" has ${id.length} characters; an id has at most ${MAX_NODE_ID_LENGTH}`);
   if (findNode(t, id)) return refuse('E_NODE_ID', `node id "${id}" is already used`);
   return undefined;
 }

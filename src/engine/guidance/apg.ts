@@ -63,6 +63,8 @@ export function apgGuider(model: ModelValue, positive: CondValue, negative: Cond
   let lastSigma = Infinity;
   return {
     model,
+    conds: [positive, negative],
+    branches: ['cond', 'uncond'],
     async denoise(x: Latent, sigma: number, req: EvalRequest, signal?: AbortSignal): Promise<GuidedOutput> {
       // A new run: the step index went back, or a one-step run restarted from a higher σ.
       if (req.step < lastStep || (req.step === 0 && lastStep === 0 && sigma > lastSigma) || !avg || avg.length !== x.data.length) {

@@ -30,6 +30,8 @@ export interface CfgppOptions {
 export function cfgppGuider(model: ModelValue, positive: CondValue, negative: CondValue, opts: CfgppOptions): GuiderValue {
   return {
     model,
+    conds: [positive, negative],
+    branches: ['cond', 'uncond', 'cfgpp'],
     async denoise(x: Latent, sigma: number, req: EvalRequest, signal?: AbortSignal): Promise<GuidedOutput> {
       const sig = req.sigmas;
       if (!sig) {

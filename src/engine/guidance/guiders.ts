@@ -26,6 +26,8 @@ import { readParams } from '../solvers/params';
 export function basicGuider(model: ModelValue, cond: CondValue): GuiderValue {
   return {
     model,
+    conds: [cond],
+    branches: [],
     async denoise(x: Latent, sigma: number, _req: EvalRequest, signal?: AbortSignal): Promise<GuidedOutput> {
       const [denoised] = await model.denoise(x, sigma, [cond], signal);
       return { denoised };
@@ -102,6 +104,8 @@ export function cfgGuider(model: ModelValue, positive: CondValue, negative: Cond
   const interval = opts.interval ?? [];
   return {
     model,
+    conds: [positive, negative],
+    branches: ['cond', 'uncond'],
     async denoise(x: Latent, sigma: number, req: EvalRequest, signal?: AbortSignal): Promise<GuidedOutput> {
       const w = inInterval(interval, sigma) ? scheduledScale(opts.scaleSchedule ?? 'constant', opts.scale, opts.scaleEnd ?? opts.scale, req, 'guider.cfg') : 1;
       if (w === 1) {

@@ -42,6 +42,8 @@ export function threshold(x0: Latent, o: ThresholdOptions): Latent {
 export function thresholdGuider(inner: GuiderValue, o: ThresholdOptions): GuiderValue {
   return {
     model: inner.model,
+    conds: inner.conds,
+    branches: inner.branches && [...inner.branches, 'unthresholded'],
     async denoise(x: Latent, sigma: number, req: EvalRequest, signal?: AbortSignal): Promise<GuidedOutput> {
       const out = await inner.denoise(x, sigma, req, signal);
       return { denoised: threshold(out.denoised, o), branches: { ...out.branches, unthresholded: out.denoised } };

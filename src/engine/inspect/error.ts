@@ -11,6 +11,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { DpipeError } from '../core/errors';
 import { encodeNpy } from '../core/npy';
+import { hasErrors, loadPipeline } from '../format/index';
+import { writeFileAtomic } from '../run/files';
 import type { TrajectoryReader } from './reader';
 import { referenceTrajectory, stateAt, stopSigmas, type ReferenceOptions, type ReferenceStates } from './reference';
 import { rmsDiff } from './stats';
@@ -68,17 +70,28 @@ export type RunReferenceOptions = Omit<ReferenceOptions, 'baseDir' | 'stops'> & 
 export async function referenceForRun(reader: TrajectoryReader, opts: RunReferenceOptions & { readonly write?: boolean } = {}): Promise<ReferenceFile> {
   const rec = reader.record;
   if (!rec) throw new DpipeError('E_FILE_MISSING', `${reader.location.trajectoryDir}: no run.json beside the trajectory, so the pipeline and seeds that made it are unknown`);
+  // run.json is an input like any other: its pipeline goes through the loader, so a damaged record is a located error.
+  const where = `${path.join(reader.location.runDir ?? reader.location.trajectoryDir, 'run.json')}`;
+  const r = rec as unknown as Record<string, unknown>;
+  if (typeof r !== 'object' || r === null || typeof r.pipeline !== 'object' || r.pipeline === null || typeof r.baseDir !== 'string') {
+    throw new DpipeError('E_FORMAT', `${where} is not a dpipe run record: it needs "pipeline" (the pipeline that ran) and "baseDir" (its folder)`);
+  }
+  const loaded = loadPipeline(JSON.stringify(r.pipeline, null, 1), { file: `${where} (its "pipeline")`, checkFiles: false, ...(opts.nodeTypes ? { registry: opts.nodeTypes } : {}) });
+  if (!loaded.doc || hasErrors(loaded.problems)) {
+    const first = loaded.problems.find((p) => p.severity === 'error');
+    throw new DpipeError(first?.code ?? 'E_FORMAT', `${where}: the pipeline it records is not valid${first ? `: ${first.message}` : ''}`);
+  }
   const stops = new Map<string, number[]>();
   for (const s of reader.samples) stops.set(s.node, stopSigmas([...s.sigmas, ...reader.evals.filter((m) => m.node === s.node).map((m) => m.sigma)]));
-  const refs = await referenceTrajectory(rec.pipeline, { ...opts, baseDir: opts.baseDir ?? rec.baseDir, stops });
+  const refs = await referenceTrajectory(loaded.doc, { ...opts, baseDir: opts.baseDir ?? rec.baseDir, stops });
   const errors = [...refs.values()].filter((r) => reader.samples.some((s) => s.node === r.node)).map((r) => errorAgainstReference(reader, r));
   const out: ReferenceFile = { format: 'dpipe-reference', version: 1, createdAt: new Date().toISOString(), errors };
   if (opts.write && reader.location.runDir) {
     const dir = reader.location.runDir;
-    fs.writeFileSync(path.join(dir, REFERENCE_FILE), JSON.stringify(out) + '\n');
+    writeFileAtomic(path.join(dir, REFERENCE_FILE), JSON.stringify(out) + '\n');
     for (const r of refs.values()) {
       const last = r.states[r.states.length - 1];
-      if (last) fs.writeFileSync(path.join(dir, `reference-final-${r.node}.npy`), encodeNpy(r.shape, last));
+      if (last) writeFileAtomic(path.join(dir, `reference-final-${r.node}.npy`), encodeNpy(r.shape, last));
     }
   }
   return out;

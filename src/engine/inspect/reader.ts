@@ -27,6 +27,8 @@ export type PlaneName = 'x' | 'denoised' | 'eps' | 'diff' | (string & {});
 export interface ReaderOptions {
   /** Bytes of decoded planes kept in the LRU cache (default {@link DEFAULT_CACHE_BYTES}; 0 = no cache). */
   readonly cacheBytes?: number;
+  /** Whether a folder the run record names may be opened (the editor in an untrusted workspace: only inside it). */
+  readonly mayTouch?: (abs: string) => boolean;
 }
 
 /** Counters, for tests and the benchmark. */
@@ -85,7 +87,7 @@ export interface RunLocation {
 }
 
 /** Resolves a run folder, a `run.json` or a trajectory folder to its folders. */
-export function locateRun(target: string): RunLocation {
+export function locateRun(target: string, mayTouch: (abs: string) => boolean = () => true): RunLocation {
   const abs = path.resolve(target);
   let stat: fs.Stats;
   try {
@@ -93,7 +95,7 @@ export function locateRun(target: string): RunLocation {
   } catch {
     throw new DpipeError('E_FILE_MISSING', `${abs} does not exist; give a run folder (with run.json and trajectory/), its run.json, or a trajectory folder`);
   }
-  if (stat.isFile()) return locateRun(path.dirname(abs));
+  if (stat.isFile()) return locateRun(path.dirname(abs), mayTouch);
   if (fs.existsSync(path.join(abs, TRAJECTORY_INDEX))) {
     const parent = path.dirname(abs);
     return { runDir: fs.existsSync(path.join(parent, RUN_RECORD_FILE)) ? parent : null, trajectoryDir: abs };
@@ -108,6 +110,9 @@ export function locateRun(target: string): RunLocation {
     } catch {
       // an unreadable record: fall back to the default folder
     }
+  }
+  if (!mayTouch(dir)) {
+    throw new DpipeError('E_FILE_MISSING', `${recFile} names the trajectory folder ${dir}, outside the workspace; it is not opened in an untrusted workspace`);
   }
   if (!fs.existsSync(path.join(dir, TRAJECTORY_INDEX))) {
     throw new DpipeError('E_FILE_MISSING', `${abs} has no trajectory (${path.join(dir, TRAJECTORY_INDEX)} is missing); runs record one when they have an output folder and a trajectory memory budget above 0`);
@@ -137,7 +142,7 @@ export class TrajectoryReader {
 
   /** Opens a run folder, its run.json, or a trajectory folder. */
   static open(target: string, opts: ReaderOptions = {}): TrajectoryReader {
-    const loc = locateRun(target);
+    const loc = locateRun(target, opts.mayTouch);
     const indexFile = path.join(loc.trajectoryDir, TRAJECTORY_INDEX);
     let index: TrajectoryIndex;
     try {

@@ -255,10 +255,10 @@ export async function loadModelFolder(folderPath: string, o: FolderLoadOptions =
   const forceZeros = folder.family === 'sdxl' && folder.index.force_zeros_for_empty_prompt !== false;
   const emptyConditioning = async (): Promise<CondValue> => (await encodePrompt(text, '', { zeros: forceZeros })).cond;
   const deriveInput = folder.family === 'sdxl'
-    ? (input: TensorInfo, x: Latent, cond: CondValue) => {
+    ? (input: TensorInfo, shape: readonly number[], cond: CondValue) => {
         if (input.name !== 'time_ids') return undefined;
-        const H = x.shape[2] * vaeScale;
-        const W = x.shape[3] * vaeScale;
+        const H = shape[2] * vaeScale;
+        const W = shape[3] * vaeScale;
         // diffusers' defaults: original_size = target_size = (height, width), crops_coords_top_left = (0, 0).
         const sz = cond.kind === 'tensors' ? cond.sizes : undefined;
         const [oh, ow] = sz?.originalSize ?? [H, W];

@@ -330,9 +330,16 @@ async function runOn(
   let result: ort.InferenceSession.ReturnType;
   try {
     const { session } = await entry.ready;
+    if (signal) {
+      // onnxruntime holds this thread for the whole evaluation, and the solver goes from one evaluation to the next
+      // in microtasks: let the event loop deliver a pending stop (a worker's or runner's message) first.
+      await new Promise<void>((r) => setImmediate(r));
+      if (signal.aborted) throw new DpipeError('E_ABORTED', 'The run was stopped.');
+    }
     result = await session.run(ortFeeds, [...outs]);
     runsDone++;
   } catch (e) {
+    if (e instanceof DpipeError) throw e;
     throw new DpipeError('E_MODEL', `${path.basename(abs)} failed to run with inputs ${describeFeeds(feeds)}: ${errorText(e)}`);
   } finally {
     entry.lastUsed = Date.now();

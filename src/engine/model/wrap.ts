@@ -464,7 +464,7 @@ export interface WrapOptions {
    * A value for a model input that the conditioning does not give (e.g. SDXL's `time_ids` from the latent size):
    * one item's data and shape, or undefined when it cannot be derived (then the error asks for a conditioning).
    */
-  readonly deriveInput?: (input: TensorInfo, x: Latent, cond: CondValue) => { readonly data: Float32Array; readonly itemShape: readonly number[] } | undefined;
+  readonly deriveInput?: (input: TensorInfo, shape: readonly number[], cond: CondValue) => { readonly data: Float32Array; readonly itemShape: readonly number[] } | undefined;
   /**
    * The conditioning that stands for "nothing" (`{ kind: 'none' }`) on a model whose inputs need tensors — a
    * text-to-image model's empty prompt. Computed once, when an evaluation first needs it.
@@ -538,7 +538,7 @@ export function wrapSession(session: OnnxSession, config: ModelConfig, sha256: s
     }
     for (const t of otherInputs) {
       if (tensors.has(t.name)) continue;
-      const d = wopts.deriveInput?.(t, xNow!, cond);
+      const d = wopts.deriveInput?.(t, shapeNow!, cond);
       if (d) {
         tensors.set(t.name, { data: d.data, perItem: d.data.length, itemShape: [...d.itemShape], byItem: false });
         continue;
@@ -571,7 +571,7 @@ export function wrapSession(session: OnnxSession, config: ModelConfig, sha256: s
     });
     return { data: cond.data, perItem: itemShape.reduce((a, b) => a * b, 1), itemShape, byItem };
   };
-  let xNow: Latent | undefined;
+  let shapeNow: readonly number[] | undefined;
   let emptyCond: Promise<CondValue> | undefined;
   /** `{ kind: 'none' }` on a model that needs tensor inputs means its empty conditioning (the empty prompt). */
   const resolveCond = async (c: CondValue): Promise<CondValue> => {
@@ -603,30 +603,39 @@ export function wrapSession(session: OnnxSession, config: ModelConfig, sha256: s
     }
   };
 
-  const denoise = async (x: Latent, sigma: number, conds: readonly CondValue[], signal?: AbortSignal): Promise<Latent[]> => {
-    if (!(sigma >= 0) || !Number.isFinite(sigma)) throw new DpipeError('E_MODEL', `${name}: σ must be finite and ≥ 0; got ${sigma}.`);
-    if (x.shape.length !== sampleInfo.shape.length && sampleInfo.shape.length > 0) {
-      throw new DpipeError('E_SHAPE', `${name}: latent has shape [${x.shape.join(',')}]; the model's "${sampleInfo.name}" is [${sampleInfo.shape.join(',')}].`);
+  /** The checks of an evaluation that need no network call: the latent's shape, the conditionings, the batch split. */
+  const preflight = (shape: readonly number[], conds: readonly CondValue[]) => {
+    if (shape.length !== sampleInfo.shape.length && sampleInfo.shape.length > 0) {
+      throw new DpipeError('E_SHAPE', `${name}: latent has shape [${shape.join(',')}]; the model's "${sampleInfo.name}" is [${sampleInfo.shape.join(',')}].`);
     }
     sampleInfo.shape.slice(1).forEach((d, i) => {
-      if (typeof d === 'number' && d > 0 && x.shape[i + 1] !== d) {
-        throw new DpipeError('E_SHAPE', `${name}: latent has shape [${x.shape.join(',')}]; the model's "${sampleInfo.name}" is [${sampleInfo.shape.join(',')}].`);
+      if (typeof d === 'number' && d > 0 && shape[i + 1] !== d) {
+        throw new DpipeError('E_SHAPE', `${name}: latent has shape [${shape.join(',')}]; the model's "${sampleInfo.name}" is [${sampleInfo.shape.join(',')}].`);
       }
     });
-    const B = x.shape[0];
-    const per = x.data.length / B;
-    xNow = x;
+    const B = shape[0];
+    shapeNow = shape;
+    // A model's "nothing" conditioning (the empty prompt) is computed when an evaluation needs it: nothing to check.
+    const plans = conds.map((c) => (c.kind === 'none' && wopts.emptyConditioning ? undefined : plan(c, B)));
+    const total = conds.length * B;
+    const chunk = batchable ? total : fixedBatch ?? 1;
+    if (total % chunk !== 0) throw new DpipeError('E_SHAPE', `${name}: the model's batch size is fixed at ${chunk}; a batch of ${B} does not split into it.`);
+    return { B, plans, total, chunk };
+  };
+
+  const denoise = async (x: Latent, sigma: number, conds: readonly CondValue[], signal?: AbortSignal): Promise<Latent[]> => {
+    if (!(sigma >= 0) || !Number.isFinite(sigma)) throw new DpipeError('E_MODEL', `${name}: σ must be finite and ≥ 0; got ${sigma}.`);
     const resolved = await Promise.all(conds.map(resolveCond));
-    const plans = resolved.map((c) => plan(c, B));
+    const { B, plans: maybe, total, chunk } = preflight(x.shape, resolved);
+    const plans = maybe.map((p) => p!);
+    const per = x.data.length / B;
     if (signal?.aborted) throw new DpipeError('E_ABORTED', 'The run was stopped.');
     // D(x; 0) = x for every denoiser; no network call (and no log 0 in c_noise).
     if (sigma === 0) return conds.map(() => ({ shape: [...x.shape], data: Float64Array.from(x.data) }));
 
     const a = inputScale(config.inputScaling, sigma);
     const tval = timeFromSigma(sigma, timeOpts);
-    const total = conds.length * B;
-    const chunk = batchable ? total : fixedBatch ?? 1;
-    if (total % chunk !== 0) throw new DpipeError('E_SHAPE', `${name}: the model's batch size is fixed at ${chunk}; a batch of ${B} does not split into it.`);
+    if (!Number.isFinite(tval)) throw new DpipeError('E_MODEL', `${name}: at σ = ${sigma} the time input would be ${tval}; σ is outside the model's noise levels.`);
     const results = conds.map(() => new Float64Array(x.data.length));
     for (let start = 0; start < total; start += chunk) {
       const feeds: Record<string, Tensor> = {};
@@ -699,6 +708,7 @@ export function wrapSession(session: OnnxSession, config: ModelConfig, sha256: s
     unconditional,
     batchable,
     denoise,
+    check: (shape, conds) => void preflight(shape, conds),
     timeOf,
     numClasses: config.numClasses,
     valueRange: config.valueRange,

@@ -4,6 +4,7 @@
  */
 import * as path from 'node:path';
 import { DpipeError } from '../core/errors';
+import { checkAllocation } from '../core/budget';
 import { latent } from '../core/latent';
 import type { Latent } from '../core/types';
 import type { NodeType } from '../registry/node';
@@ -49,6 +50,7 @@ export const latentEmpty: NodeType = {
       }
       return fromModel;
     });
+    checkAllocation([batch, ...shape], `latent.empty "${ctx.nodeId}"${dims.some((d) => d === 0) ? ' (sizes from the model\'s sample shape)' : ''}`, ctx.services.budget);
     return { latent: latent([batch, ...shape]) };
   },
 };
@@ -77,6 +79,7 @@ export const latentNpy: NodeType = {
     const item = arr.shape.length === 3 ? arr.shape : arr.shape.slice(1);
     let x: Latent = latent(arr.shape.length === 3 ? [1, ...item] : arr.shape, arr.data);
     const batch = batchOf(ctx.services, params.batch);
+    checkAllocation([x.shape[0] === 1 ? batch : x.shape[0], ...item], `latent.npy "${ctx.nodeId}"`, ctx.services.budget);
     if (x.shape[0] === 1 && batch > 1) {
       const n = arr.data.length;
       const data = new Float64Array(n * batch);

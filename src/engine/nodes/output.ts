@@ -12,6 +12,7 @@
  * blocks on their way to the output.
  */
 import { DpipeError } from '../core/errors';
+import { checkAllocation } from '../core/budget';
 import { encodeNpy } from '../core/npy';
 import type { Latent } from '../core/types';
 import { encodePng } from '../run/png';
@@ -65,6 +66,19 @@ export const outputImage: NodeType = {
   ],
   async evaluate(ctx, inputs, params) {
     return { files: await writeImages(ctx, inputs.latent as Latent, inputs.model as ModelValue | undefined, params) };
+  },
+  async check(ctx, inputs, params) {
+    checkName(ctx, params.name);
+    const x = inputs.latent as Latent | undefined;
+    const range = resolveValueRange(params.valueRange, inputs.model as ModelValue | undefined);
+    if (!x) return;
+    if (x.shape.length !== 4) latentToImages(x, { valueRange: range });
+    const [B, C, H, W] = x.shape;
+    const scale = (params.scale as number | undefined) ?? 1;
+    // The images' conversion checks (channels, projection, value range, scale) on one pixel of the real channel count.
+    latentToImages({ shape: [1, C, 1, 1], data: new Float64Array(C) }, { valueRange: range, projection: params.projection as readonly number[] | undefined, scale: 1 });
+    // RGB(A) bytes of every image and the grid, as one allocation each.
+    checkAllocation([B + 1, 4, H * scale, W * scale], `output.image "${ctx.nodeId}" (images of ${W * scale}×${H * scale} pixels)`, ctx.services.budget, 1 / 8);
   },
 };
 
@@ -148,5 +162,9 @@ export const outputLatent: NodeType = {
     const name = checkName(ctx, params.name);
     const f = await write(ctx, 'npy', name, encodeNpy(x.shape, x.data, params.dtype === 'float64' ? '<f8' : '<f4'));
     return { files: f ? [f] : [] };
+  },
+  async check(ctx, inputs, params) {
+    checkName(ctx, params.name);
+    if (params.space === 'vp') sigmaEnd(ctx, inputs.sigmas as Float64Array | undefined);
   },
 };

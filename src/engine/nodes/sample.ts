@@ -8,6 +8,7 @@
  * step, σ, x, x̂0, guidance branches) and each solver step (`onStep`) to the run's services.
  */
 import { DpipeError } from '../core/errors';
+import { checkAllocation, checkTrajectory } from '../core/budget';
 import { combine, latent } from '../core/latent';
 import type { Denoiser, Latent } from '../core/types';
 import type { EvalContext, NodeType } from '../registry/node';
@@ -100,9 +101,19 @@ export const sample: NodeType = {
   async evaluate(ctx, inputs, params) {
     return runSample(ctx, inputs, params);
   },
+  async check(ctx, inputs, params) {
+    const prep = prepareSample(ctx, inputs, params);
+    await probeSolver(ctx, prep);
+    return { latent: prep.x, denoised: prep.x };
+  },
 };
 
-async function runSample(ctx: EvalContext, inputs: Readonly<Record<string, unknown>>, params: Params): Promise<Record<string, unknown>> {
+/**
+ * Everything before the first model evaluation: the solver supports the model, the schedule is usable, the start
+ * latent has a shape, the run fits its memory and trajectory budgets, the noise source gives the start noise (its
+ * seed range for this batch included). Validation runs this too, so a pipeline that validates starts.
+ */
+function prepareSample(ctx: EvalContext, inputs: Readonly<Record<string, unknown>>, params: Params) {
   const { nodeId, services } = ctx;
   const guider = inputs.guider as GuiderValue;
   const sampler = inputs.sampler as SamplerValue;
@@ -110,7 +121,6 @@ async function runSample(ctx: EvalContext, inputs: Readonly<Record<string, unkno
   const noise = inputs.noise as NoiseValue;
   const start = inputs.latent as Latent | undefined;
   const model = guider.model;
-  const signal = services.signal;
 
   const supports = sampler.info.supports;
   if (supports && !supports.includes(model.schedule.kind)) {
@@ -124,10 +134,12 @@ async function runSample(ctx: EvalContext, inputs: Readonly<Record<string, unkno
     if (!model.sampleShape) {
       throw new DpipeError('E_COMPOSE', `sample "${nodeId}": the model does not fix its sample shape; connect a latent (e.g. latent.empty with channels/height/width set)`);
     }
+    checkAllocation([services.batch ?? 1, ...model.sampleShape], `sample "${nodeId}" (the model's sample shape)`, services.budget);
     lat = latent([services.batch ?? 1, ...model.sampleShape]);
   }
   const shape = lat.shape;
   const size = lat.data.length;
+  checkAllocation(shape, `sample "${nodeId}"`, services.budget);
 
   let x = lat;
   if (params.addNoise !== false) {
@@ -141,7 +153,46 @@ async function runSample(ctx: EvalContext, inputs: Readonly<Record<string, unkno
   }
   const steps = sigmas.length - 1;
   const exact = exactNfe(sampler, sigmas);
-  services.onSampleStart?.(nodeId, { sigmas, nfe: exact ?? expectedNfe(sampler, steps), nfeExact: exact !== undefined, shape });
+  const nfe = exact ?? expectedNfe(sampler, steps);
+  checkTrajectory(shape, nfe, `sample "${nodeId}"`, services.budget, guider.branches ? 2 + guider.branches.length : undefined);
+  if (guider.conds) model.check?.(shape, guider.conds);
+  if (model.timeOf) {
+    for (const s of sigmas) {
+      const t = model.timeOf(s);
+      if (t !== null && !Number.isFinite(t)) {
+        throw new DpipeError('E_MODEL', `sample "${nodeId}": at σ = ${fmtSigma(s)} the model's time input would be ${t}; the schedule leaves the range of the model's noise levels (σ ${fmtSigma(model.schedule.sigmaMin)} to ${fmtSigma(model.schedule.sigmaMax)})`);
+      }
+    }
+  }
+  return { guider, sampler, sigmas, noise, model, x, shape, steps, nfe, exact };
+}
+
+/** Thrown by the probe denoiser: the solver got as far as its first model evaluation. */
+class FirstEvaluation extends Error {}
+
+/**
+ * Starts the solver with a denoiser that stops it at its first model evaluation: every check a solver makes before
+ * it evaluates the model (monotone σ, its options, the corrector, the per-step noise source) runs, and nothing else.
+ */
+async function probeSolver(ctx: EvalContext, prep: ReturnType<typeof prepareSample>): Promise<void> {
+  const { sampler, sigmas, noise, x, shape } = prep;
+  const probe: Denoiser = async (xt) => {
+    const bad = findNonFinite(xt);
+    if (bad >= 0) throw new DpipeError('E_NAN', `sample "${ctx.nodeId}": the start state is NaN or infinite (element ${bad})`);
+    throw new FirstEvaluation();
+  };
+  try {
+    await sampler.run(probe, x, sigmas, sampler.params, { noise: noise.stepSampler(shape, sigmas), signal: ctx.services.signal, corrector: sampler.corrector?.make() });
+  } catch (e) {
+    if (!(e instanceof FirstEvaluation)) throw e;
+  }
+}
+
+async function runSample(ctx: EvalContext, inputs: Readonly<Record<string, unknown>>, params: Params): Promise<Record<string, unknown>> {
+  const { nodeId, services } = ctx;
+  const signal = services.signal;
+  const { guider, sampler, sigmas, noise, model, x, shape, steps, nfe, exact } = prepareSample(ctx, inputs, params);
+  services.onSampleStart?.(nodeId, { sigmas, nfe, nfeExact: exact !== undefined, shape });
 
   let count = 0;
   let last: Latent | undefined;

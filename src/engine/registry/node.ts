@@ -3,7 +3,10 @@
  * `defineSolver` / `defineSchedule` turn a solver or schedule function into a node type so that every
  * block family is written once, as a plain function, and gets its palette entry for free.
  */
+import type { RunBudget } from '../core/budget';
 import type { Latent, ModelSchedule, SolverFn, StepEvent } from '../core/types';
+
+export type { RunBudget } from '../core/budget';
 import type { CorrectorValue, ModelValue, NodeTypeInfo, Params, ParamSpec, PortSpec, SamplerValue, SolverInfo } from './types';
 
 /** Per-evaluation report: one per model evaluation, the one progress shape of the engine. */
@@ -52,7 +55,10 @@ export interface RunServices {
   warn?(nodeId: string, message: string): void;
   /** Called by Output nodes to write files; returns the paths written. */
   writeOutput?(nodeId: string, kind: 'png' | 'npy', name: string, data: Uint8Array): Promise<string>;
+  /** Limits of this run: a block refuses to allocate beyond them (E_BUDGET, with the numbers). */
+  readonly budget?: RunBudget;
 }
+
 
 export interface EvalContext {
   readonly nodeId: string;
@@ -63,6 +69,16 @@ export interface EvalContext {
 
 export interface NodeType extends NodeTypeInfo {
   evaluate(ctx: EvalContext, inputs: Readonly<Record<string, unknown>>, params: Params): Promise<Record<string, unknown>>;
+  /**
+   * Pre-run checks of a block whose `evaluate` evaluates the model or writes files (categories Sample and Output):
+   * everything `evaluate` would refuse, found without a model evaluation and without writing, thrown as the same
+   * DpipeError. Validation (`run/validate.ts`) evaluates every other block as a run does — models are opened (their
+   * headers, tensor names, ranks and types checked), files read, schedules computed — and calls `check` on these
+   * with the values their inputs would have. A block that can find a problem before it runs puts it here, so that
+   * "valid" means "runs". It may return stand-ins for its outputs with the right shapes (a Sample block returns its
+   * start state as `latent`), so the checks of the blocks downstream see them; inputs it cannot know are absent.
+   */
+  check?(ctx: EvalContext, inputs: Readonly<Record<string, unknown>>, params: Params): Promise<Record<string, unknown> | void>;
 }
 
 // ---------------------------------------------------------------------------------------------

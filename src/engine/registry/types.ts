@@ -162,6 +162,11 @@ export interface ModelValue {
    */
   denoise(x: Latent, sigma: number, conds: readonly CondValue[], signal?: AbortSignal): Promise<Latent[]>;
   /**
+   * What `denoise` would refuse for a latent of `shape` under these conditionings (shapes, labels, inputs the
+   * conditionings must feed), found without a network call: validation calls it before the first evaluation.
+   */
+  check?(shape: readonly number[], conds: readonly CondValue[]): void;
+  /**
    * What the model's time input receives at noise level σ (discrete timestep, flow t), for the inspector; null for
    * σ-input models (EDM: σ or c_noise) and at σ = 0 (no network call). Absent: the model does not say.
    */
@@ -205,6 +210,10 @@ export interface GuidedOutput {
 /** GUIDER: a model with its conditioning and guidance bound in. */
 export interface GuiderValue {
   readonly model: ModelValue;
+  /** The conditionings it evaluates the model with (for validation: `ModelValue.check`); absent when unknown. */
+  readonly conds?: readonly CondValue[];
+  /** Names of the branches its outputs may carry (for the trajectory's size); absent when unknown. */
+  readonly branches?: readonly string[];
   denoise(x: Latent, sigma: number, req: EvalRequest, signal?: AbortSignal): Promise<GuidedOutput>;
 }
 

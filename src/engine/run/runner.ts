@@ -24,6 +24,9 @@ import type { EvalEvent, NodeType, RunServices } from '../registry/node';
 import type { ModelValue, NoiseValue, Params, SamplerValue } from '../registry/types';
 import { planRun } from './graph';
 import { applyOverrides, type Overrides } from './overrides';
+import { DEFAULT_BUDGET, type RunBudget } from '../core/budget';
+import { RunFolder, isIoError, ioReason, type OutMode } from './files';
+import { preflight } from './validate';
 import { PIPELINE_KEYWORD, addPngText } from './png';
 import { RUN_RECORD_FILE, RUN_RECORD_VERSION, type RunRecord, type SampleRecord } from './record';
 import { Trajectory, type TrajectoryOptions } from './trajectory';
@@ -43,6 +46,12 @@ export interface RunOptions extends Overrides {
    * ({@link RunOutput.bytes}) and trajectory frames past the memory budget go to a temporary folder.
    */
   readonly outDir?: string;
+  /**
+   * How the output folder is used (see {@link OutMode}): `new` (default) — created, or an existing empty folder;
+   * `unique` — a fresh folder (`NAME-2`, … when the name is taken), so two runs never share one; `force` — files of
+   * the same name are replaced. Inputs of the run are never written, whatever the mode.
+   */
+  readonly outMode?: OutMode;
   readonly signal?: AbortSignal;
   /**
    * Trajectory recording. Defaults: 256 MiB in memory; folder `OUT/trajectory`; `persist` (write every frame and
@@ -57,6 +66,11 @@ export interface RunOptions extends Overrides {
   readonly runtimeVersion?: string;
   /** Node types to run with (default: the engine's registry). */
   readonly nodeTypes?: ReadonlyMap<string, NodeType>;
+  /**
+   * Memory the run may take (defaults in `core/budget.ts`); a pipeline beyond it is refused before it starts, with
+   * the numbers. The trajectory budget applies only when the trajectory is recorded.
+   */
+  readonly budget?: Partial<RunBudget>;
   // Progress, all optional and synchronous.
   readonly onNodeStart?: (nodeId: string, type: string) => void;
   readonly onSampleStart?: RunServices['onSampleStart'];
@@ -152,16 +166,52 @@ export async function runPipeline(doc: PipelineDoc, opts: RunOptions): Promise<R
   const types = opts.nodeTypes ?? nodeTypes();
   const baseDir = path.resolve(opts.baseDir);
   const { doc: effective, applied } = applyOverrides(doc, types, opts, baseDir);
-  const plan = planRun(effective, types);
-  const outDir = opts.outDir ? path.resolve(opts.outDir) : undefined;
-  if (outDir) fs.mkdirSync(outDir, { recursive: true });
-
+  let plan: ReturnType<typeof planRun>;
+  try {
+    plan = planRun(effective, types);
+  } catch (e) {
+    if (!(e instanceof DpipeError) || e.problems.length) throw e;
+    throw new DpipeError(e.code, e.message, [{ code: e.code, message: e.message, severity: 'error', pointer: effective.nodes.length ? '/nodes' : '' }]);
+  }
   const tOpts = opts.trajectory ?? {};
   const recordTrajectory = tOpts.record !== false;
+  const budget: RunBudget = {
+    memoryBytes: opts.budget?.memoryBytes ?? DEFAULT_BUDGET.memoryBytes,
+    trajectoryBytes: recordTrajectory ? (opts.budget?.trajectoryBytes ?? DEFAULT_BUDGET.trajectoryBytes) : 0,
+  };
+  let usedOnnx = false;
+  const loadModel = opts.loadModel ?? (async (params: Params, abs: string) => {
+    usedOnnx = true;
+    const d = opts.modelDefaults ?? {};
+    const auto = params.provider === undefined || params.provider === 'auto';
+    return loadOnnxModel(params, abs, {
+      threads: d.threads || undefined,
+      provider: auto ? (d.provider as ExecutionProvider | undefined) : undefined,
+      fallbackToCpu: params.fallbackToCpu === true || d.fallbackToCpu === true,
+    });
+  });
+  const readNpy = opts.readNpy ?? readNpyFile;
+
+  // Everything a run meets before its first model evaluation, before anything is written.
+  const kept = { values: new Map<string, Record<string, unknown>>(), ms: new Map<string, number>(), warnings: [] as { node: string; message: string }[] };
+  const found = await preflight(effective, {
+    baseDir, nodeTypes: types, loadModel, readNpy, batch: opts.batch, seed: opts.seed, budget, signal: opts.signal, modelDefaults: opts.modelDefaults, keep: kept,
+  });
+  if (found.length) {
+    throw new DpipeError(found[0].code, `${found.length === 1 ? found[0].message : `${found.length} problems; first: ${found[0].message}`}`, found);
+  }
+
+  const folder = opts.outDir
+    ? RunFolder.create(opts.outDir, { mode: opts.outMode ?? 'new', inputs: runInputs(effective, types, baseDir, opts.file) })
+    : undefined;
+  const outDir = folder?.dir;
+
+  const ownTrajectory = folder !== undefined && tOpts.dir === undefined;
   const trajectory = new Trajectory({
     memoryBytes: tOpts.memoryBytes,
-    dir: tOpts.dir ?? (outDir ? path.join(outDir, 'trajectory') : undefined),
+    dir: tOpts.dir ?? (folder ? folder.pathOf(TRAJECTORY_DIR) : undefined),
     persist: recordTrajectory && (tOpts.persist ?? outDir !== undefined),
+    write: ownTrajectory ? (name, bytes) => void folder.writeSync(`${TRAJECTORY_DIR}/${name}`, bytes) : undefined,
   });
 
   const pngDoc = outDir ? rebaseFiles(effective, types, baseDir, outDir) : effective;
@@ -195,17 +245,6 @@ export async function runPipeline(doc: PipelineDoc, opts: RunOptions): Promise<R
   const usedNames = new Set<string>();
   const samples = new Map<string, SampleState>();
   const noise: { node: string; value: NoiseValue }[] = [];
-  let usedOnnx = false;
-  const loadModel = opts.loadModel ?? (async (params: Params, abs: string) => {
-    usedOnnx = true;
-    const d = opts.modelDefaults ?? {};
-    const auto = params.provider === undefined || params.provider === 'auto';
-    return loadOnnxModel(params, abs, {
-      threads: d.threads || undefined,
-      provider: auto ? (d.provider as ExecutionProvider | undefined) : undefined,
-      fallbackToCpu: params.fallbackToCpu === true || d.fallbackToCpu === true,
-    });
-  });
 
   const services: RunServices = {
     signal: opts.signal,
@@ -217,8 +256,9 @@ export async function runPipeline(doc: PipelineDoc, opts: RunOptions): Promise<R
       record.warnings!.push({ node: nodeId, message });
       opts.onWarning?.(nodeId, message);
     },
+    budget,
     loadModel,
-    readNpy: opts.readNpy ?? readNpyFile,
+    readNpy,
     onSampleStart(nodeId, info) {
       const t = now();
       samples.set(nodeId, {
@@ -269,9 +309,8 @@ export async function runPipeline(doc: PipelineDoc, opts: RunOptions): Promise<R
       usedNames.add(file);
       const bytes = kind === 'png' ? addPngText(data, pngText) : data;
       let out: RunOutput;
-      if (outDir) {
-        const abs = path.join(outDir, file);
-        await fs.promises.writeFile(abs, bytes);
+      if (folder) {
+        const abs = await folder.write(file, bytes);
         out = { node: nodeId, kind, file, path: abs };
       } else {
         out = { node: nodeId, kind, file, bytes };
@@ -301,8 +340,22 @@ export async function runPipeline(doc: PipelineDoc, opts: RunOptions): Promise<R
       opts.onNodeStart?.(node.id, node.type);
       const params = paramsWithDefaults(info, node.params);
       const n0 = now();
-      const out = await type.evaluate({ nodeId: node.id, baseDir, services }, inputs, params);
-      const ms = now() - n0;
+      let out: Record<string, unknown>;
+      let ms: number;
+      const pre = kept.values.get(node.id);
+      if (pre) {
+        // Evaluated by the preflight (no model evaluation, no file written): the same values, not a second encoding.
+        out = pre;
+        ms = kept.ms.get(node.id) ?? 0;
+        for (const w of kept.warnings) if (w.node === node.id) services.warn!(w.node, w.message);
+      } else {
+        try {
+          out = await type.evaluate({ nodeId: node.id, baseDir, services }, inputs, params);
+        } catch (e) {
+          throw atNode(e, effective, node.id, node.type);
+        }
+        ms = now() - n0;
+      }
       values.set(node.id, out);
       noteNode(record, node.id, info.category, info.outputs, out, inputs, ms, samples, noise, recordTrajectory ? trajectory : undefined);
       for (const port of info.outputs) if (port.type === 'MODEL' && out[port.name]) opts.onModel?.(node.id, out[port.name] as ModelValue);
@@ -350,15 +403,52 @@ export async function runPipeline(doc: PipelineDoc, opts: RunOptions): Promise<R
         framesOnDisk: trajectory.framesOnDisk,
       };
     }
-    if (outDir) {
-      recordPath = path.join(outDir, RUN_RECORD_FILE);
-      fs.writeFileSync(recordPath, JSON.stringify(record, null, 1) + '\n');
-    }
+    if (folder) recordPath = folder.writeSync(RUN_RECORD_FILE, JSON.stringify(record, null, 1) + '\n');
   } catch (e) {
     if (failure === undefined) failure = e;
   }
-  if (failure !== undefined) throw failure;
+  if (failure !== undefined) throw folder ? explainWriteFailure(failure, folder, recordPath !== undefined) : failure;
   return { status, record, outDir, recordPath, outputs, trajectory, values, error: abortError };
+}
+
+/**
+ * A block's run-time error with the block it came from: its id and type in the message, and a problem pointing at
+ * the block in the file (the CLI shows its line and column). Stops and errors already placed pass unchanged.
+ */
+function atNode(e: unknown, doc: PipelineDoc, nodeId: string, type: string): unknown {
+  if (!(e instanceof DpipeError) || isAbort(e) || e.problems.length) return e;
+  const k = doc.nodes.findIndex((n) => n.id === nodeId);
+  const message = e.message.includes(`"${nodeId}"`) ? e.message : `node "${nodeId}" (${type}): ${e.message}`;
+  return new DpipeError(e.code, message, [{ code: e.code, message, severity: 'error', nodeId, ...(k >= 0 ? { pointer: `/nodes/${k}` } : {}) }]);
+}
+
+/** Name of the trajectory folder inside a run folder. */
+const TRAJECTORY_DIR = 'trajectory';
+
+/** The files a run reads: the pipeline, every file parameter, and each model's sidecar (never written by the run). */
+export function runInputs(doc: PipelineDoc, types: ReadonlyMap<string, NodeType>, baseDir: string, file?: string): string[] {
+  const out = file ? [path.resolve(file)] : [];
+  for (const n of doc.nodes) {
+    for (const spec of types.get(n.type)?.params ?? []) {
+      const v = n.params[spec.name];
+      if (spec.type !== 'file' || typeof v !== 'string' || v === '') continue;
+      const abs = path.resolve(baseDir, v);
+      out.push(abs, `${abs}.json`);
+    }
+  }
+  return out;
+}
+
+/**
+ * A failed write (full disk, permissions, a file in the way) as one clear E_WRITE error saying what the run
+ * wrote and what it did not; other failures unchanged.
+ */
+function explainWriteFailure(e: unknown, folder: RunFolder, recordWritten: boolean): unknown {
+  const write = e instanceof DpipeError && e.code === 'E_WRITE';
+  if (!write && !isIoError(e)) return e;
+  const what = write ? (e as DpipeError).message : `a file of the run could not be written: ${ioReason(e)}`;
+  const missing = recordWritten ? 'that file and any output after it' : `that file, any output after it, and ${RUN_RECORD_FILE}`;
+  return new DpipeError('E_WRITE', `${what}. Written in ${folder.dir}: ${folder.summary()}; not written: ${missing}.`);
 }
 
 function isInside(parent: string, child: string): boolean {

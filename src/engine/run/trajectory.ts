@@ -136,6 +136,11 @@ export interface TrajectoryOptions {
   readonly dir?: string;
   /** Write every frame (and the index) to `dir` by the end of the run, not only the spilled ones. */
   readonly persist?: boolean;
+  /**
+   * Writes a file of the trajectory folder (`dir`), e.g. through the run's {@link RunFolder}; default: plain writes
+   * into `dir` (or a fresh temporary folder).
+   */
+  readonly write?: (name: string, bytes: Uint8Array) => void;
 }
 
 /** The recorder a run fills, and a {@link TrajectoryView} over it. */
@@ -149,11 +154,13 @@ export class Trajectory implements TrajectoryView {
   private readonly budget: number;
   private folder: string | undefined;
   private readonly persist: boolean;
+  private readonly sink: TrajectoryOptions['write'];
 
   constructor(opts: TrajectoryOptions = {}) {
     this.budget = opts.memoryBytes ?? DEFAULT_TRAJECTORY_MEMORY;
     this.folder = opts.dir;
     this.persist = opts.persist ?? false;
+    this.sink = opts.write;
   }
 
   /** Folder holding frames on disk (undefined while none was needed). */
@@ -231,9 +238,14 @@ export class Trajectory implements TrajectoryView {
   close(): void {
     if (this.persist) {
       for (const [i, data] of this.memory) if (!this.onDisk.has(i)) this.writeFrame(this.evals[i], data);
-      for (const [node, x] of this.finals) fs.writeFileSync(path.join(this.ensureDir(), `final-${node}.npy`), encodeNpy(x.shape, x.data));
+      for (const [node, x] of this.finals) this.put(`final-${node}.npy`, encodeNpy(x.shape, x.data));
     }
-    if (this.persist || this.folder) fs.writeFileSync(path.join(this.ensureDir(), TRAJECTORY_INDEX), JSON.stringify(this.index(), null, 1) + '\n');
+    if (this.persist || this.folder) this.put(TRAJECTORY_INDEX, new TextEncoder().encode(JSON.stringify(this.index(), null, 1) + '\n'));
+  }
+
+  private put(name: string, bytes: Uint8Array): void {
+    if (this.sink && this.folder) this.sink(name, bytes);
+    else fs.writeFileSync(path.join(this.ensureDir(), name), bytes);
   }
 
   private ensureDir(): string {
@@ -244,7 +256,7 @@ export class Trajectory implements TrajectoryView {
 
   private writeFrame(meta: EvalMeta, data: Float32Array): void {
     const shape = shapeOf(this.samples, meta.node);
-    fs.writeFileSync(path.join(this.ensureDir(), meta.file), encodeNpy([meta.planes.length, ...shape], data));
+    this.put(meta.file, encodeNpy([meta.planes.length, ...shape], data));
     this.onDisk.add(meta.i);
   }
 }

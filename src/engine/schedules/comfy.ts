@@ -173,7 +173,7 @@ const BETA_PARAMS: ParamSpec[] = [
 const LQ_PARAMS: ParamSpec[] = [
   STEPS,
   { name: 'thresholdNoise', type: 'number', default: 0.025, min: 0, exclusiveMin: true, max: 1, doc: 'Noise fraction reached by the linear part (0.025).' },
-  { name: 'linearSteps', type: 'integer', default: 0, min: 0, doc: 'Steps of the linear part; 0 = steps/2.' },
+  { name: 'linearSteps', type: 'integer', default: 0, min: 0, max: 9999, doc: 'Steps of the linear part, fewer than `steps`; 0 = steps/2.' },
 ];
 const KL_PARAMS: ParamSpec[] = [STEPS, ...RANGE0];
 const AYS_PARAMS: ParamSpec[] = [
@@ -250,6 +250,9 @@ export const COMFY_SCHEDULES: NodeType[] = [
     sigmas(p, m) {
       const o = readParams<{ steps: number; thresholdNoise: number; linearSteps: number }>('schedule.linear_quadratic', LQ_PARAMS, p);
       const model = need('schedule.linear_quadratic', m);
+      if (o.linearSteps >= o.steps && o.steps > 1) {
+        throw new DpipeError('E_PARAM_VALUE', `schedule.linear_quadratic: linearSteps (${o.linearSteps}) must be fewer than steps (${o.steps}), or 0 for steps/2`);
+      }
       const v = linearQuadraticValues(o.steps, o.thresholdNoise, o.linearSteps);
       if (model.kind === 'flow') {
         const tMax = model.sigmaMax / (1 + model.sigmaMax);

@@ -51,6 +51,19 @@ export const VAE_DECODE: NodeType = {
   ],
   outputs: [{ name: 'image', type: 'LATENT', doc: 'The images, [B, 3, H, W] in [−1, 1].' }],
   params: DECODE_PARAMS,
+  async check(ctx, inputs, params) {
+    // What decoding would meet before it runs the decoder: the decoder, the channels, σ_end for "vp"; a stand-in image.
+    const v = inputs.vae as VaeValue;
+    const x = inputs.latent as Latent | undefined;
+    if (!v.decoder) throw new DpipeError('E_MODEL_FOLDER', `model folder ${v.dir} has no vae_decoder/model.onnx: it cannot decode latents to images`);
+    if (params.space === 'vp') sigmaEnd(ctx, inputs.sigmas as Float64Array | undefined);
+    if (!x) return {};
+    if (x.shape.length !== 4 || x.shape[1] !== v.latentChannels) {
+      throw new DpipeError('E_SHAPE', `vae.decode "${ctx.nodeId}": the latent has shape [${x.shape.join(',')}]; the VAE decodes [B, ${v.latentChannels}, h, w]`);
+    }
+    const [B, , h, w] = x.shape;
+    return { image: { shape: [B, 3, h * v.scale, w * v.scale], data: new Float64Array(B * 3 * h * v.scale * w * v.scale) } };
+  },
   async evaluate(ctx, inputs, params) {
     const x = inputs.latent as Latent;
     const latent = params.space === 'vp' ? latentInSpace(x, sigmaEnd(ctx, inputs.sigmas as Float64Array | undefined), 'vp') : x;
