@@ -6,6 +6,7 @@ import { serializePipeline } from '../../engine/format/index';
 import { readModelFolder } from '../../engine/model/folder';
 import { folderPipeline } from '../../engine/model/folderPipeline';
 import { nodeTypes } from '../../engine/registry/index';
+import { writeFileAtomic } from '../../engine/run/files';
 import { EXIT, commandArgs, intOption, usageError, type Command } from '../command';
 import { shown } from './shared';
 
@@ -42,17 +43,10 @@ function numOption(cmd: Pick<Command, 'name' | 'usage'>, flag: string, v: string
   return n;
 }
 
-/** Writes `text` to `file` through a temporary file in the same folder, so a failure never leaves half a file. */
+/** Writes the new pipeline: never over an existing file unless --force, and atomically (a failure leaves no half file). */
 function writeNew(file: string, text: string, force: boolean): void {
-  if (!force && fs.existsSync(file)) throw new DpipeError('E_USAGE', `${file} exists; choose another name or pass --force to replace it`);
-  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.tmp`);
-  try {
-    fs.writeFileSync(tmp, text, { flag: 'wx' });
-    fs.renameSync(tmp, file);
-  } catch (e) {
-    fs.rmSync(tmp, { force: true });
-    throw new DpipeError('E_FILE_MISSING', `cannot write ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
-  }
+  if (!force && fs.existsSync(file)) throw new DpipeError('E_WRITE', `${file} exists; choose another name or pass --force to replace it`);
+  writeFileAtomic(file, text);
 }
 
 export const newCommand: Command = {
