@@ -7,7 +7,9 @@ import { blocksCommand } from './blocks';
 import { demoCommand } from './demo';
 import { evalCommand } from './eval';
 import { fitCommand } from './fit';
+import { gridCommand } from './grid';
 import { inspectCommand } from './inspect';
+import { mergeCommand } from './merge';
 import { referenceCommand } from './reference';
 import { runCommand } from './run';
 import { sweepCommand } from './sweep';
@@ -23,4 +25,6 @@ export const COMMANDS: readonly Command[] = [
   fitCommand,
   referenceCommand,
   sweepCommand,
+  gridCommand,
+  mergeCommand,
 ];

@@ -28,6 +28,10 @@ export const ERROR_CODES = {
   E_ABORTED: 'The run was stopped.',
   E_USAGE: 'The command line is not valid.',
   E_SOLVER_BUDGET: 'An adaptive solver needed more model evaluations than its budget allows.',
+  // grids, shards and merging
+  E_AXIS: 'A grid axis names a node, block type, parameter or value that the pipeline does not allow.',
+  E_OUT_EXISTS: 'The output folder already holds results that a new run would overwrite.',
+  E_MERGE: 'The shard records do not belong together or do not cover the whole run.',
   E_INTERNAL: 'An internal error.',
 } as const;
 

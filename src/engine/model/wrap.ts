@@ -57,6 +57,8 @@ export interface LoadOptions {
   readonly threads?: number;
   /** Use this sidecar object instead of reading `<file>.json` (null: ignore any sidecar). */
   readonly sidecar?: Readonly<Record<string, unknown>> | null;
+  /** Routes the model's calls through another view of the session (a grid's batching lane, `batch.ts`). */
+  readonly through?: (session: OnnxSession) => OnnxSession;
 }
 
 /** What `dpipe inspect` prints. */
@@ -440,7 +442,8 @@ export async function loadModel(params: Params, absPath: string, opts: LoadOptio
   if (opts.sidecar) checkSidecar(side!.data, 'given sidecar');
   // 0 means "auto" at every level: the load option, then the node, then the sidecar, then onnxruntime's default.
   const threadsParam = opts.threads || (params.threads as number | undefined) || (side?.data.threads as number | undefined) || 0;
-  const session = await openSession(abs, { threads: threadsParam });
+  const opened = await openSession(abs, { threads: threadsParam });
+  const session = opts.through ? opts.through(opened) : opened;
   const r = resolveConfig(params, side?.data, session.io);
   if (r.problems.length) {
     throw new DpipeError('E_MODEL', `${path.basename(abs)}: ${r.problems.join('; ')}. Set these on the model node or in a sidecar ${path.basename(abs)}.json.`);
