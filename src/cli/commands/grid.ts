@@ -43,6 +43,7 @@ Options:
   --lanes N                 cells run side by side, their model calls joined into one batch when the model's batch
                             is dynamic (default 8; 1 runs one cell at a time)
   --models DIR              folder with the FD-MNIST files (default: the package's models/)
+  --dry-run                 check the axes and every cell's pipeline, list the cells (and this shard's), run nothing
   --json                    print grid.json on stdout instead of the table
   -q, --quiet               no progress output
   -h, --help                this text
@@ -93,6 +94,7 @@ export const gridCommand: Command = {
       shard: { type: 'string' },
       lanes: { type: 'string' },
       models: { type: 'string' },
+      'dry-run': { type: 'boolean' },
       json: { type: 'boolean' },
       quiet: { type: 'boolean', short: 'q' },
     });
@@ -125,6 +127,14 @@ export const gridCommand: Command = {
       signal: io.signal,
     };
     const plan = planGrid(opts);
+    if (values['dry-run']) {
+      for (const c of plan.cells) {
+        const mine = !shard || c.index % shard.count === shard.index;
+        io.out(`${String(c.index).padStart(4)}  ${c.label}${shard ? (mine ? '  [this shard]' : '') : ''}${c.dropped.length ? `  (${c.dropped.join('; ')})` : ''}\n`);
+      }
+      io.out(`${plan.total} cells${shard ? `, ${plan.cells.filter((c) => c.index % shard.count === shard.index).length} in shard ${shard.index}/${shard.count}` : ''}; nothing was run\n`);
+      return EXIT.OK;
+    }
     if (!shard && fs.existsSync(path.join(outDir, GRID_FILE))) {
       throw new DpipeError('E_OUT_EXISTS', `${shown(io, path.join(outDir, GRID_FILE))} exists; give another --out (a grid never overwrites an earlier one)`);
     }
