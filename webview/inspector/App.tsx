@@ -1,7 +1,7 @@
 /**
  * The Latent Inspector: a timeline of every model evaluation of a run (or of two runs aligned by σ), the latents
  * at the chosen evaluation (x_t, x̂0, ε̂, guidance branches), per-step plots, exports, errors against a reference
- * and the convergence sweep. Frames come from the host on demand (`frames.ts`); everything else arrives once.
+ * and the convergence sweep; and a grid's image and metrics (`GridView.tsx`). Frames come from the host on demand (`frames.ts`); everything else arrives once.
  */
 import { useCallback, useEffect, useMemo, useReducer, useRef, useState } from 'react';
 import type { AlignMode } from '../../src/engine/inspect/align';
@@ -514,10 +514,10 @@ export function App({ client }: { client: InspectorClient }) {
           </button>
         </div>
       )}
-      <footer className="muted" data-testid="status">
+      {A && <footer className="muted" data-testid="status">
         frames cached {store.size} · requests {store.requests}
         {store.errors ? ` · errors ${store.errors} (${store.lastError})` : ''}
-      </footer>
+      </footer>}
     </div>
   );
 }
