@@ -13,7 +13,7 @@ const E2E = process.env.E2E_DIR ?? path.join(ROOT, '.e2e');
 const INSTALLED = existsSync(path.join(E2E, 'cs', 'node_modules', 'code-server', 'out', 'node', 'entry.js'));
 
 describe('extension in a real VS Code (code-server e2e)', function () {
-  this.timeout(580_000);
+  this.timeout(700_000);
   it('opens a pipeline, edits it both ways, runs it from the palette, sees preview and files, undoes', function () {
     if (process.env.DPIPE_E2E === '0') this.skip();
     if (!INSTALLED) {
@@ -22,7 +22,7 @@ describe('extension in a real VS Code (code-server e2e)', function () {
       this.skip();
     }
     if (!existsSync(path.join(ROOT, 'dist', 'webview', 'editor.js'))) assert.fail('dist/ is not built; run node scripts/build.mjs (npm test does)');
-    const drive = () => spawnSync(process.execPath, [path.join(ROOT, 'test', 'e2e', 'vscode-e2e.mjs')], { cwd: ROOT, encoding: 'utf8', timeout: 275_000, env: { ...process.env, E2E_TIMEOUT_S: '265' } });
+    const drive = () => spawnSync(process.execPath, [path.join(ROOT, 'test', 'e2e', 'vscode-e2e.mjs')], { cwd: ROOT, encoding: 'utf8', timeout: 340_000, env: { ...process.env, E2E_TIMEOUT_S: '330' } });
     let r = drive();
     let out = `${r.stdout ?? ''}${r.stderr ?? ''}`;
     if (r.status !== 0) {

@@ -2,7 +2,7 @@
  * `runGrid`: runs the cells of a grid (all of them, or one shard's), each into its own run folder under
  * `OUT/cells/`, optionally with its error against a reference solve (`reference.json` in the cell folder, as
  * `dpipe reference` writes it) and its FD-MNIST score (as `dpipe eval` computes it), and returns one record per cell.
- * `grid.ts` turns the records into `grid.json` and the labelled `grid.png`.
+ * `result.ts` turns the records into `grid.json` and the labelled `grid.png`.
  *
  * Cells run side by side in lanes (`lanes`, default 8): every lane loads its model through the one warm session
  * per model file that the ONNX layer caches, and a {@link CallBatcher} joins the lanes' model calls into batched
