@@ -2,7 +2,7 @@
  * The grid view in headless Chromium against the real host session (the inspector's webview, as VS Code shows
  * it): a grid made by `dpipe grid` on the GMM demo model is shown as its image with a click target on every tile
  * and a metrics table that sorts by any column; one selected cell opens in the inspector, two compare. The
- * screenshot is docs/img/inspector-grid.png.
+ * screenshot goes to test-results/grid-view.png.
  */
 import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
@@ -94,7 +94,10 @@ describe('grid view in headless Chromium', function () {
     const folders = cellFolders(dir, grid, [4, 5]);
     assert.deepEqual(folders.map((f) => path.relative(dir, f)), ['cells/004-dpmpp_2m-8', 'cells/005-unipc-8']);
     assert.deepEqual(folders.map((f) => TrajectoryReader.open(f).length), [8, 8]);
-    await page.screenshot({ path: path.join(ROOT, 'docs', 'img', 'inspector-grid.png') });
+    // The cells' times differ from run to run, so the picture goes to test-results/ (docs/img/inspector-grid.png is
+    // one such screenshot, committed).
+    fs.mkdirSync(path.join(ROOT, 'test-results'), { recursive: true });
+    await page.screenshot({ path: path.join(ROOT, 'test-results', 'grid-view.png') });
 
     // A request for a cell the grid does not have is dropped by the host, with a log line.
     await host.session.receive({ type: 'gridCells', action: 'open', cells: [99] });
