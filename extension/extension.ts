@@ -6,6 +6,7 @@ import * as vscode from 'vscode';
 import { COMMANDS, pickSeed, registerCommands } from './commands';
 import { PipelineDocuments } from './documents';
 import { PipelineEditorProvider } from './editorProvider';
+import { registerGridCommand } from './gridCommand';
 import { InspectorPanels } from './inspector/panel';
 import type { Logger } from './log';
 import { RunnerHost } from './runnerHost';
@@ -71,7 +72,8 @@ export function activate(context: vscode.ExtensionContext): void {
   });
 
   registerCommands(context, { extensionUri: context.extensionUri, editors, documents, runs, settings: () => settings, showLog: () => channel.show(true), trust });
-  InspectorPanels.register(context, { log, settings: () => settings, lastRunOf: (u) => runs.outDirOf(u), activePipeline: () => editors?.activeSession?.document.uri, trust });
+  const inspector = InspectorPanels.register(context, { log, settings: () => settings, lastRunOf: (u) => runs.outDirOf(u), activePipeline: () => editors?.activeSession?.document.uri, trust });
+  registerGridCommand(context, inspector, { settings: () => settings, activePipeline: () => editors?.activeSession?.document.uri });
 
   context.subscriptions.push(
     vscode.workspace.onDidChangeConfiguration((e) => {

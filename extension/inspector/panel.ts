@@ -7,19 +7,23 @@
  * - `dpipe.compareRuns` — two runs side by side, aligned by σ;
  * - `dpipe.computeReference` — `dpipe reference RUN` in a child process (the model must not run on the extension
  *   host's thread), then the open panels of that run show the error plot;
- * - `dpipe.sweep` — `dpipe sweep` over chosen pipelines and step counts in a child process, drawn in a panel.
+ * - `dpipe.sweep` — `dpipe sweep` over chosen pipelines and step counts in a child process, drawn in a panel;
+ * - a grid (`dpipe grid`; `dpipe.runGrid` in `grid/command.ts` makes one) — its image and sortable metrics in a
+ *   panel, from which any cell opens in its own inspector panel and two cells open side by side.
  */
 import { fork } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { GRID_FILE, readGridFile } from '../../src/engine/grid/result';
 import { TrajectoryReader } from '../../src/engine/inspect/reader';
 import type { SweepResult } from '../../src/engine/inspect/sweep';
 import { refuseUntrusted } from '../commands';
 import type { Logger } from '../log';
 import type { WorkspaceTrust } from '../trust';
 import { resolveOutputFolder, type DpipeSettings } from '../settings';
+import { cellFolders, gridFolderOf, gridViewOf } from './grid';
 import { inspectorShellHtml } from './html';
 import { InspectorSession } from './session';
 
@@ -79,7 +83,10 @@ export class InspectorPanels implements vscode.Disposable {
 
   private async openCommand(arg: unknown): Promise<void> {
     const run = await this.resolveRun(arg, 'dpipe: Open Latent Inspector');
-    if (run) this.open([run]);
+    if (!run) return;
+    const grid = gridFolderOf(run);
+    if (grid) this.openGrid(grid);
+    else this.open([run]);
   }
 
   /** `arg`: a run, or `[runA, runB, title?]` (Run and compare with… names the panel after what it compared). */
@@ -142,8 +149,34 @@ export class InspectorPanels implements vscode.Disposable {
 
   // -------------------------------------------------------------------------------------------
 
+  /** Opens (or reveals) the grid view of a grid folder (`dpipe grid`'s --out). */
+  openGrid(dir: string): OpenPanel | undefined {
+    let view;
+    let grid;
+    try {
+      grid = readGridFile(path.join(dir, GRID_FILE));
+      view = gridViewOf(dir, grid);
+    } catch (e) {
+      void vscode.window.showErrorMessage(`dpipe: ${(e as Error).message}`);
+      return undefined;
+    }
+    const g = grid;
+    const entry = this.open([], `grid:${dir}`, view.title, (action, cells) => {
+      try {
+        const dirs = cellFolders(dir, g, cells);
+        const names = cells.map((c) => `#${c} ${g.cells[c].label}`);
+        if (action === 'open') this.open(dirs, dirs.join('|'), `Inspector: ${names[0]}`);
+        else this.open(dirs, dirs.join('|'), `Compare ${names.join(' · ')}`);
+      } catch (e) {
+        void vscode.window.showErrorMessage(`dpipe: ${(e as Error).message}`);
+      }
+    });
+    entry?.session.postGrid(view);
+    return entry;
+  }
+
   /** Opens (or reveals) the panel of these runs. */
-  open(runs: readonly string[], key = runs.join('|'), title?: string): OpenPanel | undefined {
+  open(runs: readonly string[], key = runs.join('|'), title?: string, gridCells?: (action: 'open' | 'compare', cells: readonly number[]) => void): OpenPanel | undefined {
     const existing = this.panels.get(key);
     if (existing) {
       existing.panel.reveal();
@@ -191,6 +224,7 @@ export class InspectorPanels implements vscode.Disposable {
         else if (command === 'compareWith' && run) void vscode.commands.executeCommand(INSPECTOR_COMMANDS.compareRuns, [vscode.Uri.file(run)]);
         else if (command === 'sweep') void vscode.commands.executeCommand(INSPECTOR_COMMANDS.sweep);
       },
+      gridCells,
     });
     const sub = w.onDidReceiveMessage((m) => void session.receive(m));
     const entry: OpenPanel = { panel, session, key };
@@ -224,7 +258,7 @@ export class InspectorPanels implements vscode.Disposable {
   }
 
   /** Runs `dpipe ARGS` (the bundled CLI) in a child process with a cancellable progress notification. */
-  private runCli(what: string, args: string[]): Promise<boolean> {
+  runCli(what: string, args: string[]): Promise<boolean> {
     const cli = vscode.Uri.joinPath(this.context.extensionUri, 'dist', 'cli.js').fsPath;
     const log = this.deps.log;
     log.info(`inspector: dpipe ${args.join(' ')}`);

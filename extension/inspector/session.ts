@@ -21,6 +21,7 @@ import {
   type ExportResult,
   type FrameParams,
   type FrameResult,
+  type GridView,
   type InspectorCommand,
   type RunInfo,
   type ToInspector,
@@ -34,6 +35,8 @@ export interface SessionIO {
   save(suggestedName: string, bytes: Uint8Array): Promise<string | null>;
   /** Commands the webview asks for (compute reference, sweep, open a file). */
   command?(command: InspectorCommand, run: readonly TrajectoryReader[], filePath?: string): void;
+  /** Grid view: open cells (one) or compare them (two). */
+  gridCells?(action: 'open' | 'compare', cells: readonly number[]): void;
 }
 
 export interface SessionOptions {
@@ -77,6 +80,7 @@ export class InspectorSession {
   private compareToken = 0;
   private started = false;
   private sweepResult: SweepResult | undefined;
+  private gridView: GridView | undefined;
 
   constructor(
     readonly readers: readonly TrajectoryReader[],
@@ -118,6 +122,16 @@ export class InspectorSession {
       case 'command':
         this.io.command?.(msg.command, this.readers, msg.path);
         return;
+      case 'gridCells': {
+        const need = msg.action === 'open' ? 1 : 2;
+        const n = this.gridView?.cells.length ?? 0;
+        if (msg.cells.length !== need || msg.cells.some((c) => c >= n) || new Set(msg.cells).size !== msg.cells.length) {
+          this.io.log('warn', `inspector: dropped gridCells ${msg.action} of cells [${msg.cells.join(', ')}]: ${msg.action} takes ${need} distinct cell${need > 1 ? 's' : ''} of the ${n}`);
+          return;
+        }
+        this.io.gridCells?.(msg.action, msg.cells);
+        return;
+      }
       case 'request':
         try {
           const result = msg.method === 'frame' ? this.frame(msg.params) : await this.export(msg.params);
@@ -134,6 +148,7 @@ export class InspectorSession {
     this.started = true;
     this.post({ type: 'init', runs: this.readers.map(runInfoOf), align: this.align });
     if (this.sweepResult) this.post({ type: 'sweep', result: this.sweepResult });
+    if (this.gridView) this.post({ type: 'grid', grid: this.gridView });
     this.sendReferences();
     void (async () => {
       for (let k = 0; k < this.readers.length; k++) await this.sendStats(k);
@@ -145,6 +160,12 @@ export class InspectorSession {
   postSweep(result: SweepResult): void {
     this.sweepResult = result;
     if (this.started) this.post({ type: 'sweep', result });
+  }
+
+  /** Shows a grid (a grid panel has no runs; its cells open in panels of their own). */
+  postGrid(view: GridView): void {
+    this.gridView = view;
+    if (this.started) this.post({ type: 'grid', grid: view });
   }
 
   /** Posts reference.json errors of each run folder that has one. */

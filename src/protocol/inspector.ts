@@ -6,7 +6,8 @@
  *
  * Flow: the webview posts `ready`; the host answers `init` (the runs' evaluation lists: no latents), then pushes
  * `stats` per run as it reads them, `compare` (σ alignment and x̂0 distance) in compare mode, `reference` when the
- * run folder has a reference.json, `sweep` for a sweep panel. Latents travel only as answers to `frame` requests,
+ * run folder has a reference.json, `sweep` for a sweep panel, `grid` for a grid panel (whose `gridCells` messages
+ * open a cell, or two side by side, in a panel of their own). Latents travel only as answers to `frame` requests,
  * one evaluation at a time, as base64 of little-endian float32 (the webview keeps a small LRU of them).
  */
 import type { AlignMode } from '../engine/inspect/align';
@@ -104,6 +105,48 @@ export interface SweepMessage {
   readonly result: SweepResult;
 }
 
+/** One cell of a grid as the grid view shows it (a digest of grid.json; the run records stay on disk). */
+export interface GridCellView {
+  readonly index: number;
+  readonly label: string;
+  /** Index of the value on each axis. */
+  readonly coords: readonly number[];
+  readonly status: 'completed' | 'failed';
+  /** `CODE: message` of a failed cell. */
+  readonly error: string | null;
+  readonly nfe: number | null;
+  readonly wallMs: number | null;
+  /** Final error against the reference (last Sample node), when computed. */
+  readonly finalError: number | null;
+  readonly fd: number | null;
+  readonly accuracy: number | null;
+  readonly dropped: readonly string[];
+}
+
+export interface GridTileBox {
+  readonly cell: number;
+  readonly x: number;
+  readonly y: number;
+  readonly width: number;
+  readonly height: number;
+}
+
+/** A grid (`dpipe grid`): its labelled image with where each cell's tile is, its axes and its cells. */
+export interface GridView {
+  readonly title: string;
+  /** The grid folder, absolute. */
+  readonly dir: string;
+  readonly axes: readonly { readonly name: string; readonly labels: readonly string[] }[];
+  /** grid.png as base64, with its size and tile boxes (pixels). */
+  readonly image: { readonly png: string; readonly width: number; readonly height: number; readonly tiles: readonly GridTileBox[] };
+  readonly cells: readonly GridCellView[];
+}
+
+export interface GridMessage {
+  readonly type: 'grid';
+  readonly grid: GridView;
+}
+
 export interface NoticeMessage {
   readonly type: 'notice';
   readonly level: 'info' | 'error';
@@ -112,7 +155,7 @@ export interface NoticeMessage {
 
 export type InspectorResponse = { readonly type: 'response' } & ResponseBody;
 
-export type ToInspector = InspectorInitMessage | StatsMessage | CompareMessage | ReferenceMessage | SweepMessage | NoticeMessage | InspectorResponse;
+export type ToInspector = InspectorInitMessage | StatsMessage | CompareMessage | ReferenceMessage | SweepMessage | GridMessage | NoticeMessage | InspectorResponse;
 
 // ---------------------------------------------------------------------------------------------
 // Webview → host
@@ -182,7 +225,15 @@ export interface InspectorLogMessage {
   readonly message: string;
 }
 
-export type FromInspector = InspectorReadyMessage | InspectorRequest | SetAlignMessage | InspectorCommandMessage | InspectorLogMessage;
+/** Grid view: open one cell in the Latent Inspector, or compare two cells (their run folders) aligned by σ. */
+export interface GridCellsMessage {
+  readonly type: 'gridCells';
+  readonly action: 'open' | 'compare';
+  /** Cell numbers: one to open, two to compare. */
+  readonly cells: readonly number[];
+}
+
+export type FromInspector = InspectorReadyMessage | InspectorRequest | SetAlignMessage | InspectorCommandMessage | GridCellsMessage | InspectorLogMessage;
 
 // ---------------------------------------------------------------------------------------------
 // Validators
@@ -225,12 +276,40 @@ const vSweep: Validator<SweepResult> = object<SweepResult>({
   ),
 });
 
+const vGridCell = object<GridCellView>({
+  index: int,
+  label: str,
+  coords: array(int, 32),
+  status: literal('completed', 'failed'),
+  error: nullable(str),
+  nfe: nullable(int),
+  wallMs: nullable(num),
+  finalError: nullable(num),
+  fd: nullable(num),
+  accuracy: nullable(num),
+  dropped: array(str, 1000),
+});
+
+const vGrid = object<GridView>({
+  title: str,
+  dir: str,
+  axes: array(object<GridView['axes'][number]>({ name: str, labels: array(str, 10_000) }), 32),
+  image: object<GridView['image']>({
+    png: str,
+    width: int,
+    height: int,
+    tiles: array(object<GridTileBox>({ cell: int, x: int, y: int, width: int, height: int }), 10_000),
+  }),
+  cells: array(vGridCell, 10_000),
+});
+
 export const validateToInspector: Validator<ToInspector> = tagged<ToInspector>({
   init: object<InspectorInitMessage>({ type: literal('init'), runs: array(vRun, 2), align: vAlign }),
   stats: object<StatsMessage>({ type: literal('stats'), run: int, stats: vStats, done: int }),
   compare: object<CompareMessage>({ type: literal('compare'), mode: vAlign, pairs: array(vPair, 1_000_000), distance: nullableNums }),
   reference: object<ReferenceMessage>({ type: literal('reference'), run: int, errors: array(vRunError, 1000) }),
   sweep: object<SweepMessage>({ type: literal('sweep'), result: vSweep }),
+  grid: object<GridMessage>({ type: literal('grid'), grid: vGrid }),
   notice: object<NoticeMessage>({ type: literal('notice'), level: literal('info', 'error'), text: str }),
   response: responseMessage<InspectorResponse>(),
 });
@@ -269,6 +348,7 @@ export const validateFromInspector: Validator<FromInspector> = tagged<FromInspec
   request: vRequest,
   setAlign: object<SetAlignMessage>({ type: literal('setAlign'), mode: vAlign }),
   command: object<InspectorCommandMessage>({ type: literal('command'), command: literal(...INSPECTOR_COMMANDS), path: optional(str) }),
+  gridCells: object<GridCellsMessage>({ type: literal('gridCells'), action: literal('open', 'compare'), cells: array(int, 2) }),
   log: logMessage,
 });
 

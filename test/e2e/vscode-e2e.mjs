@@ -6,9 +6,10 @@
 // It packages the extension (scripts/package.mjs, this platform), installs the .vsix, opens an example pipeline
 // in the graph editor, edits a parameter and checks the document text, edits the text and checks the graph,
 // runs the pipeline from the command palette, checks the preview, the output files and what they carry, runs and
-// compares it at another setting, runs it with Ctrl+Enter from inside the webview, undoes the edits, and opens a
+// compares it at another setting, runs it with Ctrl+Enter from inside the webview, undoes the edits, runs a grid
+// (dpipe: Run Grid…) and opens one of its cells in the Latent Inspector, and opens a
 // broken file (message + "Open as text"). Screenshots of every step go to
-// test-results/e2e/. Every wait is bounded; the whole run is capped at E2E_TIMEOUT_S (default 420 s).
+// test-results/e2e/. Every wait is bounded; the whole run is capped at E2E_TIMEOUT_S (default 480 s).
 import { execFileSync, spawn } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
@@ -22,7 +23,7 @@ const E2E = process.env.E2E_DIR ?? join(ROOT, '.e2e');
 const CS = join(E2E, 'cs', 'node_modules', 'code-server', 'out', 'node', 'entry.js');
 const SHOTS = process.env.E2E_SHOTS ?? join(ROOT, 'test-results', 'e2e');
 const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
-const TOTAL_S = Number(process.env.E2E_TIMEOUT_S ?? 420);
+const TOTAL_S = Number(process.env.E2E_TIMEOUT_S ?? 480);
 const T0 = Date.now();
 const log = (...a) => console.log(`[e2e +${((Date.now() - T0) / 1000).toFixed(1)}s]`, ...a);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -463,6 +464,49 @@ try {
   await page.keyboard.press('Control+Z');
   for (let i = 0; i < 50 && (await isDirty()); i++) await sleep(100);
   check(!(await isDirty()), 'undo after the stopped run: back to the saved state');
+
+  // 7c. dpipe: Run Grid… from the graph: two axes typed in its quick pick (a block swap, a parameter), seeds 0-1;
+  // the grid view shows the labelled image and one table row per cell, and a cell opens in the Latent Inspector.
+  await runCommand('dpipe: Run Grid…');
+  const addAxis = async (n, axis) => {
+    await palette.locator('.quick-input-title', { hasText: `axis ${n}` }).waitFor({ timeout: 15_000 });
+    await paletteInput.fill(axis);
+    await palette.locator('.monaco-list-row', { hasText: 'add this axis' }).first().waitFor({ timeout: 15_000 });
+    await page.keyboard.press('Enter');
+  };
+  await addAxis(1, 'solver=solver.euler,solver.heun');
+  await addAxis(2, 'sched.steps=2,4');
+  await palette.locator('.quick-input-title', { hasText: 'axis 3' }).waitFor({ timeout: 15_000 });
+  await paletteInput.fill('Run the grid');
+  await palette.locator('.monaco-list-row', { hasText: 'Run the grid' }).first().waitFor({ timeout: 15_000 });
+  await page.keyboard.press('Enter');
+  await palette.locator('.quick-input-title', { hasText: 'seeds' }).waitFor({ timeout: 15_000 });
+  await paletteInput.fill('0-1');
+  await page.keyboard.press('Enter');
+  const gridTab = page.locator('.tabs-container .tab', { hasText: 'Grid:' });
+  await gridTab.first().waitFor({ timeout: 120_000 });
+  const gv = page.frameLocator('iframe.webview.ready >> visible=true').frameLocator('iframe#active-frame');
+  await gv.locator('[data-testid="grid-view"]').waitFor({ timeout: 60_000 });
+  const gridDirs = readdirSync(outRoot).filter((d) => /-grid-\d{8}-\d{6}$/.test(d));
+  check(gridDirs.length === 1, `Run Grid wrote one grid folder (${gridDirs.join(', ')})`);
+  const gridJson = JSON.parse(readFileSync(join(outRoot, gridDirs[0], 'grid.json'), 'utf8'));
+  check(gridJson.cells.length === 4 && gridJson.cells.every((c) => c.status === 'completed') && gridJson.axes.map((a) => a.name).join(' ') === 'solver sched.steps',
+    `the grid ran 2 solvers × 2 step counts (${gridJson.cells.map((c) => `${c.label}: ${c.nfe} NFE`).join('; ')})`);
+  const gridRows = await gv.locator('[data-testid="grid-table"] tbody tr').count();
+  const tiles = await gv.locator('[data-testid^="grid-tile-"]').count();
+  check(gridRows === 4 && tiles === 4, `the grid view shows 4 rows and 4 image tiles (${gridRows}, ${tiles})`);
+  await shot('07-grid-view');
+  await gv.locator('[data-testid="grid-tile-3"]').click();
+  await gv.locator('[data-testid="grid-open"]').click();
+  const cellTab = page.locator('.tabs-container .tab', { hasText: 'Inspector: #3' });
+  await cellTab.first().waitFor({ timeout: 30_000 });
+  const cellView = page.frameLocator('iframe.webview.ready >> visible=true').frameLocator('iframe#active-frame');
+  const cellMax = await cellView.locator('[data-testid="slider"]').getAttribute('max', { timeout: 60_000 });
+  check(Number(cellMax) + 1 === gridJson.cells[3].nfe, `cell 3 (${gridJson.cells[3].label}) opens in the Latent Inspector with its ${gridJson.cells[3].nfe} evaluations`);
+  await cellTab.first().locator('.tab-actions .action-label').first().click();
+  await gridTab.first().locator('.tab-actions .action-label').first().click();
+  await tab.first().click();
+  await g('canvas').waitFor({ timeout: 30_000 });
 
   // ---------------------------------------------------------------------------------------------
   // 7c. A Stable Diffusion model folder: New Pipeline from Model Folder, edit the prompt in the graph, run, preview.

@@ -52,6 +52,8 @@ export class PanelHost {
   readonly fromWebview: FromInspector[] = [];
   readonly toWebview: ToInspector[] = [];
   readonly commands: string[] = [];
+  /** Grid view requests (open a cell, compare two). */
+  readonly gridActions: { action: 'open' | 'compare'; cells: number[] }[] = [];
   readonly errors: string[] = [];
   readonly session: InspectorSession;
   page!: Page;
@@ -74,6 +76,7 @@ export class PanelHost {
         return file;
       },
       command: (c) => this.commands.push(c),
+      gridCells: (action, cells) => this.gridActions.push({ action, cells: [...cells] }),
     };
     this.session = new InspectorSession(readers, io);
   }

@@ -1,7 +1,7 @@
 /**
  * The Latent Inspector: a timeline of every model evaluation of a run (or of two runs aligned by σ), the latents
  * at the chosen evaluation (x_t, x̂0, ε̂, guidance branches), per-step plots, exports, errors against a reference
- * and the convergence sweep. Frames come from the host on demand (`frames.ts`); everything else arrives once.
+ * and the convergence sweep; and a grid's image and metrics (`GridView.tsx`). Frames come from the host on demand (`frames.ts`); everything else arrives once.
  */
 import { useCallback, useEffect, useMemo, useReducer, useRef, useState } from 'react';
 import type { AlignMode } from '../../src/engine/inspect/align';
@@ -9,12 +9,13 @@ import type { RunError } from '../../src/engine/inspect/error';
 import type { ChannelMode, ViewOptions } from '../../src/engine/inspect/render';
 import type { EvalStats } from '../../src/engine/inspect/stats';
 import type { SweepResult } from '../../src/engine/inspect/sweep';
-import type { CompareMessage, ExportKind, RunInfo, ToInspector } from '../../src/protocol/inspector';
+import type { CompareMessage, ExportKind, GridView, RunInfo, ToInspector } from '../../src/protocol/inspector';
 import { errorPlotBySigma } from '../../src/engine/inspect/errorseries';
 import { Button, Checkbox, SingleSelect } from '../shared/elements';
 import { Chart, type ChartSeries } from './Chart';
 import type { InspectorClient } from './client';
 import { FrameStore } from './frames';
+import { GridPanel } from './GridView';
 import { ImageView, fmt } from './ImageView';
 
 interface State {
@@ -24,6 +25,7 @@ interface State {
   compare?: CompareMessage;
   reference: (RunError[] | undefined)[];
   sweep?: SweepResult;
+  grid?: GridView;
   notice?: { level: 'info' | 'error'; text: string; seq: number };
 }
 
@@ -32,7 +34,7 @@ const INITIAL: State = { runs: [], align: 'nearest', stats: [], reference: [] };
 function reduce(s: State, m: Exclude<ToInspector, { type: 'response' }>): State {
   switch (m.type) {
     case 'init':
-      return { ...INITIAL, runs: [...m.runs], align: m.align, sweep: s.sweep };
+      return { ...INITIAL, runs: [...m.runs], align: m.align, sweep: s.sweep, grid: s.grid };
     case 'stats': {
       const stats = [...s.stats];
       stats[m.run] = m.stats;
@@ -47,6 +49,8 @@ function reduce(s: State, m: Exclude<ToInspector, { type: 'response' }>): State 
     }
     case 'sweep':
       return { ...s, sweep: m.result };
+    case 'grid':
+      return { ...s, grid: m.grid };
     case 'notice':
       return { ...s, notice: { level: m.level, text: m.text, seq: (s.notice?.seq ?? 0) + 1 } };
   }
@@ -246,10 +250,10 @@ export function App({ client }: { client: InspectorClient }) {
 
   const sample = A?.samples.find((s) => s.node === ev?.node);
   const solverOf = (r: RunInfo) => r.samples.map((s) => (s.sampler ?? s.node).replace(/^solver\./, '')).join(', ');
-  const title = A ? (B ? `Compare ${A.name} (${solverOf(A)}) with ${B.name} (${solverOf(B)}), aligned by σ` : (A.title ?? A.name)) : st.sweep ? 'Sweep: final error vs NFE' : 'Latent Inspector';
+  const title = A ? (B ? `Compare ${A.name} (${solverOf(A)}) with ${B.name} (${solverOf(B)}), aligned by σ` : (A.title ?? A.name)) : st.sweep ? 'Sweep: final error vs NFE' : st.grid ? st.grid.title : 'Latent Inspector';
   const roleStrip = useRoleStrip(A, i, go);
 
-  if (!A && !st.sweep) return <div className="loading" data-testid="inspector-loading">Loading the run…</div>;
+  if (!A && !st.sweep && !st.grid) return <div className="loading" data-testid="inspector-loading">Loading the run…</div>;
 
   return (
     <div className="inspector" data-testid="inspector">
@@ -498,6 +502,8 @@ export function App({ client }: { client: InspectorClient }) {
         </section>
       )}
 
+      {st.grid && <GridPanel grid={st.grid} client={client} />}
+
       {toast && (
         <div className={`toast${toast.error ? ' error' : ''}`} role="status" data-testid="toast">
           {toast.path ? (
@@ -512,10 +518,10 @@ export function App({ client }: { client: InspectorClient }) {
           </button>
         </div>
       )}
-      <footer className="muted" data-testid="status">
+      {A && <footer className="muted" data-testid="status">
         frames cached {store.size} · requests {store.requests}
         {store.errors ? ` · errors ${store.errors} (${store.lastError})` : ''}
-      </footer>
+      </footer>}
     </div>
   );
 }

@@ -2,7 +2,11 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { DpipeError } from '../../engine/core/errors';
-import { evalPipeline, fdMnistFiles, type EvalReport, type Spread } from '../../engine/eval/index';
+import { evalSetup, evalUnits, fdMnistFiles, scoreEvalUnits, type EvalReport, type Spread } from '../../engine/eval/index';
+import { pipelineText } from '../../engine/run/index';
+import { parseShard, shardUnits, specKey } from '../../engine/shard/index';
+import { writeEvalShard, type EvalSpec } from '../../engine/shard/records';
+import { version as DPIPE_VERSION } from '../../../package.json';
 import { EXIT, intOption, commandArgs, usageError, type Command } from '../command';
 import { RUN_OPTIONS, loadForRun, modelDefaultsFrom, onePipelineArg, shown } from './shared';
 
@@ -24,6 +28,10 @@ Options:
   --set NODE.PARAM=VALUE    set a block parameter for every run (repeatable), e.g. --set guide.scale=3
   --keep-labels             keep the pipeline's own class labels instead of cycling 0..9
   --models DIR              folder with mnist_classifier.onnx and mnist_heldout*.npy (default: the package's models/)
+  --out FILE                also write the report as JSON to FILE
+  --shard i/N               generate shard i of N of the batches (batch u of the run when u mod N = i), with the
+                            seeds of the whole run, and write eval-shard-i-of-N.json into the folder --out names
+                            (default: the current folder); dpipe merge scores the shards together
   --json                    print the report as JSON on stdout
   -q, --quiet               no progress output
   -h, --help                this text`;
@@ -68,6 +76,8 @@ export const evalCommand: Command = {
       repeats: { type: 'string' },
       'keep-labels': { type: 'boolean' },
       models: { type: 'string' },
+      out: { type: 'string' },
+      shard: { type: 'string' },
       json: { type: 'boolean' },
       quiet: { type: 'boolean', short: 'q' },
     });
@@ -83,7 +93,8 @@ export const evalCommand: Command = {
     const files = fdMnistFiles(values.models ? path.resolve(io.cwd, values.models) : modelsDir());
     const quiet = values.quiet === true || !io.isTTY;
     const k = repeats ?? 1;
-    const report = await evalPipeline(doc, {
+    const shard = values.shard !== undefined ? parseShard(values.shard) : undefined;
+    const opts = {
       baseDir: path.dirname(abs),
       file: abs,
       samples,
@@ -95,11 +106,26 @@ export const evalCommand: Command = {
       keepLabels: values['keep-labels'] === true,
       files,
       signal: io.signal,
-      onProgress: quiet ? undefined : (r, done) => io.err(`\r${k > 1 ? `seed range ${r + 1}/${k}: ` : ''}${done}/${samples} samples`),
-    });
+      onProgress: quiet ? undefined : (r: number, done: number) => io.err(`\r${k > 1 ? `seed range ${r + 1}/${k}: ` : ''}${done}/${samples} samples`),
+    };
+    const setup = evalSetup(doc, opts);
+    if (shard) {
+      const spec: EvalSpec = {
+        dpipeVersion: DPIPE_VERSION, file: abs, pipeline: pipelineText(doc), samples, repeats: k, seed: seed ?? 0, batch: setup.B,
+        set: values.set ?? [], keepLabels: opts.keepLabels,
+      };
+      const units = await evalUnits(doc, opts, shardUnits(setup.units.length, shard));
+      if (!quiet) io.err('\n');
+      const rec = writeEvalShard(path.resolve(io.cwd, values.out ?? '.'), shard, specKey(spec), spec, units);
+      io.out(`${shown(io, rec)}\n`);
+      return EXIT.OK;
+    }
+    const report = await scoreEvalUnits(doc, opts, await evalUnits(doc, opts));
     if (!quiet) io.err('\n');
+    const json = { file: abs, classifier: files.classifier, ...report };
+    if (values.out) fs.writeFileSync(path.resolve(io.cwd, values.out), JSON.stringify(json, null, 1) + '\n');
     if (values.json) {
-      io.out(JSON.stringify({ file: abs, classifier: files.classifier, ...report }, null, 1) + '\n');
+      io.out(JSON.stringify(json, null, 1) + '\n');
     } else {
       io.out(formatReport(shown(io, abs), report));
     }

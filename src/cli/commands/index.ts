@@ -7,8 +7,10 @@ import { blocksCommand } from './blocks';
 import { demoCommand } from './demo';
 import { evalCommand } from './eval';
 import { fitCommand } from './fit';
+import { gridCommand } from './grid';
 import { inspectCommand } from './inspect';
 import { newCommand } from './new';
+import { mergeCommand } from './merge';
 import { referenceCommand } from './reference';
 import { runCommand } from './run';
 import { sweepCommand } from './sweep';
@@ -25,4 +27,6 @@ export const COMMANDS: readonly Command[] = [
   fitCommand,
   referenceCommand,
   sweepCommand,
+  gridCommand,
+  mergeCommand,
 ];

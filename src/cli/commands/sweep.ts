@@ -1,9 +1,13 @@
 /** `dpipe sweep A.dpipe [B.dpipe …] --steps 4,8,16`: final error against a reference vs NFE (engine/inspect/sweep). */
 import * as path from 'node:path';
-import { sweep, type SweepPipeline } from '../../engine/inspect/index';
+import { finishSweep, runSweepUnits, sweepUnits, type SweepPipeline, type SweepResult } from '../../engine/inspect/index';
+import { pipelineText } from '../../engine/run/index';
 import { writeFileAtomic } from '../../engine/run/files';
-import { EXIT, intOption, commandArgs, usageError, type Command } from '../command';
-import { loadForRun } from './shared';
+import { parseShard, shardUnits, specKey } from '../../engine/shard/index';
+import { writeSweepShard, type SweepSpec } from '../../engine/shard/records';
+import { version as DPIPE_VERSION } from '../../../package.json';
+import { EXIT, intOption, commandArgs, usageError, type CliIO, type Command } from '../command';
+import { loadForRun, shown } from './shared';
 
 const USAGE = `Usage: dpipe sweep FILE.dpipe [FILE.dpipe …] --steps N,N,… [options]
 
@@ -17,6 +21,9 @@ Options:
   --seed S         seed of every seeded noise block (default: each pipeline's own)
   --rtol X         reference tolerance (default 1e-6), --atol X likewise
   --out FILE       write the result as JSON to FILE
+  --shard i/N      run shard i of N of the work (unit u when u mod N = i; the units are each pipeline's reference,
+                   then its step counts) and write sweep-shard-i-of-N.json into the folder --out names (default:
+                   the current folder); dpipe merge combines the shards
   --json           print the result as JSON on stdout
   -h, --help       this text`;
 
@@ -31,6 +38,7 @@ export const sweepCommand: Command = {
       rtol: { type: 'string' },
       atol: { type: 'string' },
       out: { type: 'string' },
+      shard: { type: 'string' },
       json: { type: 'boolean' },
     });
     if (!parsed) return EXIT.OK;
@@ -48,22 +56,42 @@ export const sweepCommand: Command = {
       const { doc, abs } = loadForRun(io, f);
       return { label: path.basename(f, '.dpipe'), doc, baseDir: path.dirname(abs) };
     });
-    const result = await sweep(pipelines, {
+    const shard = values.shard !== undefined ? parseShard(values.shard) : undefined;
+    const opts = {
       steps,
       seed: intOption(this, '--seed', values.seed, 0),
       rtol: tol('--rtol', values.rtol),
       atol: tol('--atol', values.atol),
       signal: io.signal,
-      onProgress: (label, s, done, total) => io.err(`sweep: ${label} ${s === 'reference' ? 'reference' : `${s} steps`} (${done}/${total})\n`),
-    });
-    if (values.out) writeFileAtomic(path.resolve(io.cwd, values.out), JSON.stringify(result, null, 1) + '\n');
-    if (values.json) io.out(JSON.stringify(result) + '\n');
-    else {
-      for (const s of result.series) {
-        io.out(`${s.label} (${s.node}; reference ${s.referenceMethod}, ${s.referenceNfe} NFE)${s.slope !== null ? `, slope ${s.slope.toFixed(2)}` : ''}\n`);
-        for (const p of s.points) io.out(`  steps ${String(p.steps).padStart(5)}  NFE ${String(p.nfe).padStart(6)}  error ${p.error.toExponential(4)}\n`);
-      }
+      onProgress: (label: string, s: number | 'reference', done: number, total: number) => io.err(`sweep: ${label} ${s === 'reference' ? 'reference' : `${s} steps`} (${done}/${total})\n`),
+    };
+    const units = sweepUnits(pipelines, opts);
+    if (shard) {
+      const spec: SweepSpec = {
+        dpipeVersion: DPIPE_VERSION,
+        pipelines: pipelines.map((p, i) => ({ label: p.label, file: path.resolve(io.cwd, positionals[i]), pipeline: pipelineText(p.doc) })),
+        steps, seed: opts.seed ?? null, rtol: opts.rtol, atol: opts.atol,
+      };
+      const done = await runSweepUnits(pipelines, opts, shardUnits(units.length, shard));
+      const rec = writeSweepShard(path.resolve(io.cwd, values.out ?? '.'), shard, specKey(spec), spec, done);
+      io.out(`${shown(io, rec)}\n`);
+      return EXIT.OK;
     }
+    const result = finishSweep(pipelines, opts, await runSweepUnits(pipelines, opts));
+    if (values.out) writeFileAtomic(path.resolve(io.cwd, values.out), JSON.stringify(result, null, 1) + '\n');
+    printSweep(io, result, values.json === true);
     return EXIT.OK;
   },
 };
+
+/** Prints a sweep result: JSON, or one block per pipeline with error against NFE. */
+export function printSweep(io: CliIO, result: SweepResult, json: boolean): void {
+  if (json) {
+    io.out(JSON.stringify(result) + '\n');
+    return;
+  }
+  for (const s of result.series) {
+    io.out(`${s.label} (${s.node}; reference ${s.referenceMethod}, ${s.referenceNfe} NFE)${s.slope !== null ? `, slope ${s.slope.toFixed(2)}` : ''}\n`);
+    for (const p of s.points) io.out(`  steps ${String(p.steps).padStart(5)}  NFE ${String(p.nfe).padStart(6)}  error ${p.error.toExponential(4)}\n`);
+  }
+}

@@ -33,6 +33,10 @@ export const ERROR_CODES = {
   E_BUDGET: 'The run would need more memory than its budget allows.',
   E_WRITE: 'A file could not be written (disk full, no permission, or an existing file, link or input in the way).',
   W_UNCHECKED: 'A file outside the workspace was not checked, because the workspace is not trusted (warning).',
+  // grids, shards and merging
+  E_AXIS: 'A grid axis names a node, block type, parameter or value that the pipeline does not allow.',
+  E_OUT_EXISTS: 'The output folder already holds results that a new run would overwrite.',
+  E_MERGE: 'The shard records do not belong together or do not cover the whole run.',
   E_INTERNAL: 'An internal error.',
 } as const;
 

@@ -47,8 +47,9 @@ export interface EvalOptions {
   readonly signal?: AbortSignal;
   /** Called after each batch: repeat (0-based), samples done in this repeat. */
   readonly onProgress?: (repeat: number, done: number) => void;
-  /** Injected model loader (tests). */
+  /** Injected model loader (tests, and the batching lanes of a grid). */
   readonly loadModel?: RunOptions['loadModel'];
+  readonly nodeTypes?: RunOptions['nodeTypes'];
 }
 
 export interface RepeatResult extends ScoreResult {
@@ -132,8 +133,44 @@ function valueRangeOf(doc: PipelineDoc, values: ReadonlyMap<string, Readonly<Rec
   return [-1, 1];
 }
 
-/** Runs and scores a pipeline; see the module comment. Errors: the runner's, E_SHAPE for non-MNIST outputs. */
-export async function evalPipeline(doc: PipelineDoc, opts: EvalOptions): Promise<EvalReport> {
+/** One batch of one repeat: the unit of work that `--shard` deals out (see `engine/shard`). */
+export interface EvalUnit {
+  /** Unit number: repeat × batches per repeat + batch. */
+  readonly unit: number;
+  readonly repeat: number;
+  /** Index of the batch's first sample within the repeat. */
+  readonly start: number;
+  /** Samples in the batch. */
+  readonly count: number;
+}
+
+/** What one unit produced: the scored images (VE values, float64 as computed), their labels, NFE and times. */
+export interface EvalUnitResult extends EvalUnit {
+  readonly h: number;
+  readonly w: number;
+  /** count × h × w values. */
+  readonly images: Float64Array;
+  readonly labels: readonly number[] | null;
+  readonly valueRange: readonly [number, number];
+  /** Model evaluations of the run. */
+  readonly nfe: number;
+  readonly modelMs: number;
+  readonly wallMs: number;
+}
+
+interface EvalSetup {
+  readonly N: number;
+  readonly K: number;
+  readonly S: number;
+  readonly B: number;
+  readonly endpoint: { node: string; port: string };
+  readonly classNodes: string[];
+  readonly labelMode: EvalReport['labels'];
+  readonly units: EvalUnit[];
+}
+
+/** Checks the options and numbers the units: repeat r, batch k is unit r·⌈N/B⌉ + k. */
+export function evalSetup(doc: PipelineDoc, opts: Pick<EvalOptions, 'samples' | 'repeats' | 'seed' | 'batch' | 'keepLabels'>): EvalSetup {
   const N = opts.samples;
   const K = opts.repeats ?? 1;
   const S = opts.seed ?? 0;
@@ -144,62 +181,83 @@ export async function evalPipeline(doc: PipelineDoc, opts: EvalOptions): Promise
   const endpoint = scoredEndpoint(doc);
   const classNodes = positiveClassNodes(doc);
   const labelMode: EvalReport['labels'] = classNodes.length === 0 ? 'none' : opts.keepLabels ? 'pipeline' : 'cycle';
+  const units: EvalUnit[] = [];
+  for (let r = 0; r < K; r++) {
+    for (let start = 0; start < N; start += B) units.push({ unit: units.length, repeat: r, start, count: Math.min(B, N - start) });
+  }
+  return { N, K, S, B, endpoint, classNodes, labelMode, units };
+}
+
+/** Runs the given units (all of them by default) and returns their images; no scoring. */
+export async function evalUnits(doc: PipelineDoc, opts: EvalOptions, only?: readonly number[]): Promise<EvalUnitResult[]> {
+  const setup = evalSetup(doc, opts);
+  const { N, S, endpoint, classNodes, labelMode } = setup;
+  const out: EvalUnitResult[] = [];
+  for (const u of only ? only.map((i) => setup.units[i]) : setup.units) {
+    const { repeat: r, start, count: b } = u;
+    const set: (string | ParamOverride)[] = [...(opts.set ?? [])];
+    if (labelMode === 'cycle') {
+      const list: ParamValue = Array.from({ length: b }, (_, j) => (start + j) % FD_MNIST_CLASSES);
+      for (const id of classNodes) set.push({ node: id, param: 'labels', value: list });
+    }
+    const t0 = performance.now();
+    const res = await runPipeline(doc, {
+      baseDir: opts.baseDir,
+      file: opts.file,
+      seed: S + r * N + start,
+      batch: b,
+      set,
+      signal: opts.signal,
+      trajectory: { record: false },
+      loadModel: opts.loadModel,
+      modelDefaults: opts.modelDefaults,
+      nodeTypes: opts.nodeTypes,
+    });
+    if (res.status === 'aborted') throw res.error ?? new DpipeError('E_ABORTED', 'The evaluation was stopped.');
+    const x = res.values.get(endpoint.node)?.[endpoint.port] as Latent | undefined;
+    if (!x || !x.shape) throw new DpipeError('E_INTERNAL', `eval: ${endpoint.node}.${endpoint.port} produced no latent`);
+    const [bb, c, hh, ww] = x.shape;
+    if (x.shape.length !== 4 || c !== 1 || bb !== b) {
+      throw new DpipeError('E_SHAPE', `FD-MNIST scores single-channel images [B,1,32,32]; ${endpoint.node}.${endpoint.port} is [${x.shape.join(',')}] (batch ${b} asked).`);
+    }
+    out.push({
+      ...u,
+      h: hh,
+      w: ww,
+      images: Float64Array.from(x.data),
+      labels: labelMode !== 'none' ? itemLabels(res.values, classNodes[0], b) : null,
+      valueRange: valueRangeOf(res.record.pipeline, res.values),
+      nfe: res.record.nfe,
+      modelMs: res.record.timings.modelMs,
+      wallMs: performance.now() - t0,
+    });
+    opts.onProgress?.(r, start + b);
+  }
+  return out;
+}
+
+/** Scores the results of every unit (from one run or merged from shards) into the report. */
+export async function scoreEvalUnits(doc: PipelineDoc, opts: Pick<EvalOptions, 'samples' | 'repeats' | 'seed' | 'batch' | 'keepLabels' | 'files'>, results: readonly EvalUnitResult[]): Promise<EvalReport> {
+  const setup = evalSetup(doc, opts);
+  const { N, K, S, B, labelMode } = setup;
+  const byUnit = new Map(results.map((r) => [r.unit, r]));
+  const missing = setup.units.filter((u) => !byUnit.has(u.unit)).map((u) => u.unit);
+  if (missing.length) throw new DpipeError('E_MERGE', `eval: the results of batch${missing.length > 1 ? 'es' : ''} ${missing.join(', ')} are missing`);
   const reference = await loadReference(opts.files);
   const runs: RepeatResult[] = [];
-
   for (let r = 0; r < K; r++) {
-    const seed0 = S + r * N;
-    let images: Float64Array | undefined;
-    let h = 0;
-    let w = 0;
-    let range: [number, number] = [-1, 1];
+    const mine = setup.units.filter((u) => u.repeat === r).map((u) => byUnit.get(u.unit)!);
+    const { h, w } = mine[0];
+    const images = new Float64Array(N * h * w);
     const labels: number[] = [];
-    let nfe = 0;
-    let modelMs = 0;
-    let modelCalls = 0;
-    const t0 = performance.now();
-    for (let start = 0; start < N; start += B) {
-      const b = Math.min(B, N - start);
-      const set: (string | ParamOverride)[] = [...(opts.set ?? [])];
-      if (labelMode === 'cycle') {
-        const list: ParamValue = Array.from({ length: b }, (_, j) => (start + j) % FD_MNIST_CLASSES);
-        for (const id of classNodes) set.push({ node: id, param: 'labels', value: list });
-      }
-      const res = await runPipeline(doc, {
-        baseDir: opts.baseDir,
-        file: opts.file,
-        seed: seed0 + start,
-        batch: b,
-        set,
-        signal: opts.signal,
-        trajectory: { record: false },
-        loadModel: opts.loadModel,
-        modelDefaults: opts.modelDefaults,
-      });
-      if (res.status === 'aborted') throw res.error ?? new DpipeError('E_ABORTED', 'The evaluation was stopped.');
-      const x = res.values.get(endpoint.node)?.[endpoint.port] as Latent | undefined;
-      if (!x || !x.shape) throw new DpipeError('E_INTERNAL', `eval: ${endpoint.node}.${endpoint.port} produced no latent`);
-      const [bb, c, hh, ww] = x.shape;
-      if (x.shape.length !== 4 || c !== 1 || bb !== b) {
-        throw new DpipeError('E_SHAPE', `FD-MNIST scores single-channel images [B,1,32,32]; ${endpoint.node}.${endpoint.port} is [${x.shape.join(',')}] (batch ${b} asked).`);
-      }
-      if (!images) {
-        h = hh;
-        w = ww;
-        images = new Float64Array(N * h * w);
-        range = valueRangeOf(res.record.pipeline, res.values);
-      }
-      images.set(x.data, start * h * w);
-      if (labelMode !== 'none') labels.push(...itemLabels(res.values, classNodes[0], b));
-      const perRun = res.record.nfe;
-      if (start === 0) nfe = perRun;
-      modelCalls += perRun;
-      modelMs += res.record.timings.modelMs;
-      opts.onProgress?.(r, start + b);
+    for (const m of mine) {
+      if (m.h !== h || m.w !== w) throw new DpipeError('E_SHAPE', `eval: batch ${m.unit} has ${m.h}×${m.w} images, batch ${mine[0].unit} ${h}×${w}`);
+      images.set(m.images, m.start * h * w);
+      if (m.labels) labels.push(...m.labels);
     }
-    const wallMs = performance.now() - t0;
-    const score = await scoreImages({ n: N, h, w, data: images!, valueRange: range }, labelMode === 'none' ? undefined : labels, opts.files);
-    runs.push({ ...score, seed: seed0, nfe, wallMs, modelMs, modelCalls });
+    const score = await scoreImages({ n: N, h, w, data: images, valueRange: [mine[0].valueRange[0], mine[0].valueRange[1]] }, labelMode === 'none' ? undefined : labels, opts.files);
+    const sum = (f: (m: EvalUnitResult) => number) => mine.reduce((a, m) => a + f(m), 0);
+    runs.push({ ...score, seed: S + r * N, nfe: mine[0].nfe, wallMs: sum((m) => m.wallMs), modelMs: sum((m) => m.modelMs), modelCalls: sum((m) => m.nfe) });
   }
   const floor = await realVsRealFd(opts.files);
   return {
@@ -217,6 +275,11 @@ export async function evalPipeline(doc: PipelineDoc, opts: EvalOptions): Promise
     nReference: reference.features.n,
     runs,
   };
+}
+
+/** Runs and scores a pipeline; see the module comment. Errors: the runner's, E_SHAPE for non-MNIST outputs. */
+export async function evalPipeline(doc: PipelineDoc, opts: EvalOptions): Promise<EvalReport> {
+  return scoreEvalUnits(doc, opts, await evalUnits(doc, opts));
 }
 
 /** Labels of the b items of a batch, as the cond.class block produced them (labels cycled over the batch). */

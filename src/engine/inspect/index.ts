@@ -14,8 +14,8 @@ export { errorAgainstReference, referenceForRun, readReferenceFile, REFERENCE_FI
 export type { RunError, ReferenceFile, RunReferenceOptions } from './error';
 export { errorPlotBySigma } from './errorseries';
 export type { ErrorPlot, ErrorRunInput, ErrorSeries } from './errorseries';
-export { sweep, logLogSlope } from './sweep';
-export type { SweepOptions, SweepPipeline, SweepPoint, SweepResult, SweepSeries } from './sweep';
+export { sweep, logLogSlope, sweepUnits, runSweepUnits, finishSweep } from './sweep';
+export type { SweepOptions, SweepPipeline, SweepPoint, SweepResult, SweepSeries, SweepUnit, SweepUnitResult } from './sweep';
 export { renderItem, renderView, zoomRgba, gridRgba, rgbaToRgb, displayChannels, defaultProjection, DEFAULT_VIEW } from './render';
 export type { ChannelMode, ViewOptions, Rgba } from './render';
 export { stepPng, stepNpy, runGif, contactSheet, subsample, pngOf, EXPORT_KEYWORD } from './export';

@@ -62,6 +62,8 @@ export interface LoadOptions {
   readonly fallbackToCpu?: boolean;
   /** Use this sidecar object instead of reading `<file>.json` (null: ignore any sidecar). */
   readonly sidecar?: Readonly<Record<string, unknown>> | null;
+  /** Routes the model's calls through another view of the session (a grid's batching lane, `batch.ts`). */
+  readonly through?: (session: OnnxSession) => OnnxSession;
 }
 
 /** What `dpipe inspect` prints. */
@@ -448,7 +450,8 @@ export async function loadModel(params: Params, absPath: string, opts: LoadOptio
   const p = params.provider as string | undefined;
   const provider = (opts.provider ?? (p && p !== 'auto' ? (p as ExecutionProvider) : undefined)) || 'cpu';
   const fallbackToCpu = opts.fallbackToCpu ?? params.fallbackToCpu === true;
-  const session = await openSession(abs, { threads: threadsParam, provider, fallbackToCpu });
+  const opened = await openSession(abs, { threads: threadsParam, provider, fallbackToCpu });
+  const session = opts.through ? opts.through(opened) : opened;
   const r = resolveConfig(params, side?.data, session.io);
   if (r.problems.length) {
     throw new DpipeError('E_MODEL', `${path.basename(abs)}: ${r.problems.join('; ')}. Set these on the model node or in a sidecar ${path.basename(abs)}.json.`);
