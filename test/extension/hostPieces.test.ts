@@ -39,8 +39,15 @@ describe('host: preview gate', () => {
 
 describe('host: settings', () => {
   it('reads and clamps settings, falling back to the documented defaults', () => {
-    const vals: Record<string, unknown> = { 'runner.threads': 3.6, previewRate: 100, trajectoryMemoryMB: -5, outputFolder: '  ' };
-    assert.deepEqual(readSettings((k) => vals[k]), { threads: 4, outputFolder: DEFAULT_SETTINGS.outputFolder, previewRate: 30, trajectoryMemoryMB: 0 });
+    const vals: Record<string, unknown> = {
+      'runner.threads': 3.6, previewRate: 100, trajectoryMemoryMB: -5, outputFolder: '  ',
+      executionProvider: 'quantum', executionProviderFallback: 'yes', 'runner.releaseModelsAfterSeconds': 1e9,
+    };
+    assert.deepEqual(readSettings((k) => vals[k]), {
+      threads: 4, outputFolder: DEFAULT_SETTINGS.outputFolder, previewRate: 30, trajectoryMemoryMB: 0,
+      executionProvider: 'cpu', executionProviderFallback: false, releaseModelsAfterSeconds: 86_400,
+    });
+    assert.equal(readSettings((k) => ({ executionProvider: 'cuda', executionProviderFallback: true } as Record<string, unknown>)[k]).executionProvider, 'cuda');
     assert.deepEqual(readSettings(() => undefined), DEFAULT_SETTINGS);
   });
   it('expands output-folder variables like VS Code', () => {
