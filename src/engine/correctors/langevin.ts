@@ -13,14 +13,13 @@
 import { DpipeError } from '../core/errors';
 import type { CorrectorArgs, CorrectorHook, Latent } from '../core/types';
 import type { NodeType } from '../registry/node';
-import type { CorrectorValue, Params, ParamSpec } from '../registry/types';
-import { readParams } from '../solvers/params';
+import type { CorrectorValue, Params } from '../registry/types';
+import { defineParams, readParams } from '../registry/params';
 
-const P_LANGEVIN: readonly ParamSpec[] = [
+const P_LANGEVIN = defineParams(
   { name: 'snr', type: 'number', default: 0.16, min: 0, exclusiveMin: true, max: 10, step: 0.01, doc: 'Target signal-to-noise ratio r of each Langevin step (Song et al.\'s CIFAR-10 configs: 0.16).' },
   { name: 'steps', type: 'integer', default: 1, min: 1, max: 100, doc: 'M: Langevin steps per solver step (reference configs: 1).' },
-];
-interface OL { snr: number; steps: number }
+);
 
 /** Mean over the batch of the per-item Euclidean norms. */
 function meanNorm(v: Float64Array, batch: number): number {
@@ -46,7 +45,7 @@ export function langevinStep(x: Latent, denoised: Latent, sigma: number, z: Floa
 }
 
 export function makeLangevin(params: Params): CorrectorHook {
-  const o = readParams<OL>('corrector.langevin', P_LANGEVIN, params);
+  const o = readParams('corrector.langevin', P_LANGEVIN, params);
   return {
     id: 'corrector.langevin',
     async correct(a: CorrectorArgs): Promise<Latent> {
@@ -77,7 +76,7 @@ export const LANGEVIN_CORRECTOR_NODE: NodeType = {
   params: P_LANGEVIN,
   corrector: { nfePerStep: 1, follows: 'any', iidNoise: true },
   async evaluate(_ctx, _inputs, params) {
-    const p = readParams<Params & OL>('corrector.langevin', P_LANGEVIN, params);
+    const p = readParams('corrector.langevin', P_LANGEVIN, params);
     const corrector: CorrectorValue = { type: 'corrector.langevin', params: p, nfePerStep: p.steps, make: () => makeLangevin(p) };
     return { corrector };
   },

@@ -12,18 +12,17 @@
  */
 import type { CorrectorArgs, CorrectorHook, Latent } from '../core/types';
 import type { NodeType } from '../registry/node';
-import type { CorrectorValue, Params, ParamSpec } from '../registry/types';
-import { readParams } from '../solvers/params';
+import type { CorrectorValue, Params } from '../registry/types';
+import { defineParams, readParams } from '../registry/params';
 import { saStep } from '../solvers/stochastic/sa_solver';
 
-const P_SAC: readonly ParamSpec[] = [
+const P_SAC = defineParams(
   { name: 'order', type: 'integer', default: 2, min: 1, max: 4, doc: 'Number of model outputs in the Adams–Moulton formula (D_t and order − 1 from the history; diffusers\' corrector_order default 2). Lower while the history is short.' },
   { name: 'tau', type: 'number', default: 0, min: 0, max: 2, step: 0.05, doc: 'Stochasticity τ: 0 = deterministic corrector (for ODE predictors); > 0 adds fresh noise σ_t·√(1 − e^{−2τ²h})·ξ.' },
-];
-interface OSAC { order: number; tau: number }
+);
 
 export function makeSaCorrector(params: Params): CorrectorHook {
-  const o = readParams<OSAC>('corrector.sa', P_SAC, params);
+  const o = readParams('corrector.sa', P_SAC, params);
   return {
     id: 'corrector.sa',
     async correct(a: CorrectorArgs): Promise<Latent> {
@@ -52,7 +51,7 @@ export const SA_CORRECTOR_NODE: NodeType = {
   params: P_SAC,
   corrector: { nfePerStep: 1, follows: 'deterministic' },
   async evaluate(_ctx, _inputs, params) {
-    const p = readParams<Params>('corrector.sa', P_SAC, params);
+    const p = readParams('corrector.sa', P_SAC, params);
     const corrector: CorrectorValue = { type: 'corrector.sa', params: p, nfePerStep: 1, make: () => makeSaCorrector(p) };
     return { corrector };
   },

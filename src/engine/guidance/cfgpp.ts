@@ -17,9 +17,9 @@
 import type { EvalRequest, Latent } from '../core/types';
 import { combine } from '../core/latent';
 import { DpipeError } from '../core/errors';
-import type { CondValue, GuidedOutput, GuiderValue, ModelValue, Params, ParamSpec } from '../registry/types';
+import type { CondValue, GuidedOutput, GuiderValue, ModelValue, Params } from '../registry/types';
 import type { NodeType } from '../registry/node';
-import { readParams } from '../solvers/params';
+import { defineParams, readParams } from '../registry/params';
 import { GUIDER_OUT, MODEL_IN, NEGATIVE_IN, POSITIVE_IN } from './guiders';
 
 export interface CfgppOptions {
@@ -52,9 +52,9 @@ export function cfgppGuider(model: ModelValue, positive: CondValue, negative: Co
   };
 }
 
-const P_CFGPP: readonly ParamSpec[] = [
+const P_CFGPP = defineParams(
   { name: 'lambda', type: 'number', default: 0.6, min: 0, max: 1, step: 0.05, doc: 'CFG++ guidance λ ∈ [0, 1] (the paper\'s range; 0 = unconditional, 1 = conditional prediction with unconditional renoising).' },
-];
+);
 
 export const GUIDER_CFGPP: NodeType = {
   type: 'guider.cfgpp',
@@ -67,7 +67,7 @@ export const GUIDER_CFGPP: NodeType = {
   params: P_CFGPP,
   async evaluate(_ctx, inputs, params: Params) {
     const model = inputs.model as ModelValue;
-    const o = readParams<CfgppOptions>('guider.cfgpp', P_CFGPP, params);
+    const o = readParams('guider.cfgpp', P_CFGPP, params);
     return { guider: cfgppGuider(model, inputs.positive as CondValue, (inputs.negative as CondValue | undefined) ?? model.unconditional, o) };
   },
 };

@@ -9,9 +9,9 @@
  * Meaningful for models whose data lie in [−1, 1] (pixel space).
  */
 import type { EvalRequest, Latent } from '../core/types';
-import type { GuidedOutput, GuiderValue, Params, ParamSpec } from '../registry/types';
+import type { GuidedOutput, GuiderValue, Params } from '../registry/types';
 import type { NodeType } from '../registry/node';
-import { readParams } from '../solvers/params';
+import { defineParams, readParams } from '../registry/params';
 import { GUIDER_OUT } from './guiders';
 import { quantile } from './math';
 
@@ -49,7 +49,7 @@ export function thresholdGuider(inner: GuiderValue, o: ThresholdOptions): Guider
   };
 }
 
-const P_THR: readonly ParamSpec[] = [
+const P_THR = defineParams(
   {
     name: 'mode', type: 'enum', default: 'dynamic', options: ['dynamic', 'static'],
     optionDocs: { dynamic: 'Imagen / DPM-Solver++ dynamic thresholding at a percentile.', static: 'Clip x̂0 to [−1, 1].' },
@@ -58,7 +58,7 @@ const P_THR: readonly ParamSpec[] = [
   { name: 'percentile', type: 'number', default: 0.995, min: 0, max: 1, step: 0.001, doc: 'p: the quantile of |x̂0| per item (Imagen, DPM-Solver++ and diffusers default 0.995).' },
   { name: 'sMin', type: 'number', default: 1, min: 0, exclusiveMin: true, doc: 'Lower bound of s (Imagen 1; DPM-Solver\'s thresholding_max_val).' },
   { name: 'sMax', type: 'number', default: 0, min: 0, doc: 'Upper bound of s; 0 = none (Imagen). diffusers\' sample_max_value.' },
-];
+);
 
 export const GUIDER_THRESHOLD: NodeType = {
   type: 'guider.threshold',
@@ -70,7 +70,7 @@ export const GUIDER_THRESHOLD: NodeType = {
   outputs: GUIDER_OUT,
   params: P_THR,
   async evaluate(_ctx, inputs, params: Params) {
-    const o = readParams<ThresholdOptions>('guider.threshold', P_THR, params);
+    const o = readParams('guider.threshold', P_THR, params);
     return { guider: thresholdGuider(inputs.guider as GuiderValue, o) };
   },
 };

@@ -1,12 +1,14 @@
 /**
  * NOISE blocks: the seeded generator (`seeded.ts`, its algorithm is part of the file format), noise
  * read from .npy files (`file.ts`), and torch's generators in the draw orders of ComfyUI, diffusers and
- * A1111 (`torch.ts`), for reproducing another tool's run draw for draw.
+ * A1111 (`torch.ts`), for reproducing another tool's run draw for draw, and per-step draws from Brownian trees
+ * (`brownian.ts`) for the SDE solvers.
  */
 import * as path from 'path';
 import { DpipeError } from '../core/errors';
 import type { NodeType } from '../registry/node';
 import type { NoiseValue, Params } from '../registry/types';
+import { NOISE_BROWNIAN } from './brownian';
 import { fileNoise } from './file';
 import { seededNoise } from './seeded';
 import { TORCH_NOISE_ORDERS, torchNoise, type TorchNoiseOrder, type TorchNoiseSource } from './torch';
@@ -189,4 +191,4 @@ const TORCH: NodeType = {
   },
 };
 
-export const NOISE_NODES: NodeType[] = [SEEDED, NPY, TORCH];
+export const NOISE_NODES: NodeType[] = [SEEDED, NPY, TORCH, NOISE_BROWNIAN];

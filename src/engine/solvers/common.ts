@@ -9,7 +9,7 @@
 import { DpipeError } from '../core/errors';
 import { like } from '../core/latent';
 import type { Latent, SolverContext } from '../core/types';
-import type { ParamSpec } from '../registry/types';
+import { defineParams, type OptionsOf } from '../registry/params';
 
 /** dx/dσ = (x − D)/σ (k-diffusion `to_d`). */
 export function toD(x: Latent, sigma: number, denoised: Latent): Float64Array {
@@ -111,19 +111,13 @@ export function lagrangeIntegral(ts: readonly number[], j: number, a: number, b:
 }
 
 /** EDM churn parameters (Karras et al. 2022, Algorithm 2: S_churn, S_tmin, S_tmax, S_noise). */
-export interface Churn {
-  readonly sChurn: number;
-  readonly sTmin: number;
-  readonly sTmax: number;
-  readonly sNoise: number;
-}
-
-export const CHURN_PARAMS: readonly ParamSpec[] = [
+export const CHURN_PARAMS = defineParams(
   { name: 'sChurn', type: 'number', default: 0, min: 0, doc: 'S_churn: total noise added back over the run (0 = deterministic ODE solver).' },
   { name: 'sTmin', type: 'number', default: 0, min: 0, advanced: true, doc: 'S_tmin: churn only where σ ≥ S_tmin.' },
   { name: 'sTmax', type: 'number', default: 1e30, min: 0, advanced: true, doc: 'S_tmax: churn only where σ ≤ S_tmax (default: no limit).' },
   { name: 'sNoise', type: 'number', default: 1, min: 0, advanced: true, doc: 'S_noise: scale of the churn noise (1.003 in the paper\'s ImageNet runs).' },
-];
+);
+export type Churn = OptionsOf<typeof CHURN_PARAMS>;
 
 /**
  * Karras et al. 2022, Algorithm 2 lines 4–6: γ = min(S_churn/N, √2 − 1) for S_tmin ≤ σ ≤ S_tmax, σ̂ = σ(1 + γ),
