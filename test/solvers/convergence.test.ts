@@ -9,6 +9,7 @@
 import { strict as assert } from 'assert';
 import { nodeTypes } from '../../src/engine/registry/index';
 import type { OrderCase } from '../../src/engine/registry/node';
+import type { Params } from '../../src/engine/registry/types';
 import { euler } from '../../src/engine/solvers/euler';
 import { dpmpp2m } from '../../src/engine/solvers/dpmpp';
 import { makeUniC } from '../../src/engine/solvers/unipc';
@@ -19,7 +20,7 @@ import { GAUSS, grid, measuredOrder, slope, startPoint } from '../helpers/conver
 
 /** Every `convergence` case the solver entries of the registry declare, with the order it must show. */
 const ORDER_CASES = [...nodeTypes().values()].flatMap((node) =>
-  (node.solverEntry?.tests.convergence ?? []).map((c: OrderCase) => ({ ...c, type: node.type, run: node.solverEntry!.run, theory: c.order ?? node.solver!.order })),
+  (node.solverEntry?.tests.convergence ?? []).map((c: OrderCase) => ({ ...c, params: (c.params ?? {}) as Params, type: node.type, run: node.solverEntry!.run, theory: c.order ?? node.solver!.order })),
 );
 
 describe('solvers: convergence order on Gaussian data', () => {
@@ -28,9 +29,9 @@ describe('solvers: convergence order on Gaussian data', () => {
     assert.ok(new Set(ORDER_CASES.map((c) => c.type)).size >= 14);
   });
   for (const c of ORDER_CASES) {
-    const name = `${c.type} ${JSON.stringify(c.params ?? {})}${c.grid && c.grid !== 'exponential' ? ` (${c.grid} grid)` : ''}${c.note ? ` — ${c.note}` : ''}`;
+    const name = `${c.type} ${JSON.stringify(c.params)}${c.grid && c.grid !== 'exponential' ? ` (${c.grid} grid)` : ''}${c.note ? ` — ${c.note}` : ''}`;
     it(`${name}: measured order within 0.3 of ${c.theory}`, async () => {
-      const r = await measuredOrder(c.run, c.params ?? {}, c.steps, c.grid ?? 'exponential');
+      const r = await measuredOrder(c.run, c.params, c.steps, c.grid ?? 'exponential');
       assert.ok(Math.abs(r.order - c.theory) <= 0.3, `${name}: measured ${r.order.toFixed(3)}, errors ${r.errors.map((e) => e.toExponential(2)).join(', ')}`);
     });
   }

@@ -20,12 +20,12 @@ import { linearAnalysis, linearAnalysisBrownian, logUniform, slope } from './lin
 async function order(fn: SolverFn<Params>, opts: Params, steps: readonly number[], brownian = false): Promise<number> {
   const errs: number[] = [];
   for (const n of steps) errs.push((await (brownian ? linearAnalysisBrownian : linearAnalysis)(fn, opts, logUniform(n))).weakError);
-  return slope(steps, errs);
+  return slope([...steps], errs);
 }
 
 /** Every `weakOrder` case the solver entries of the registry declare, with the order it must show. */
 const CASES = [...nodeTypes().values()].flatMap((node) =>
-  (node.solverEntry?.tests.weakOrder ?? []).map((c: OrderCase) => ({ ...c, type: node.type, run: node.solverEntry!.run, expected: c.order ?? node.solver!.order })),
+  (node.solverEntry?.tests.weakOrder ?? []).map((c: OrderCase) => ({ ...c, params: (c.params ?? {}) as Params, type: node.type, run: node.solverEntry!.run, expected: c.order ?? node.solver!.order })),
 );
 
 describe('stochastic: weak order on Gaussian data (exact second moment)', () => {
@@ -33,9 +33,9 @@ describe('stochastic: weak order on Gaussian data (exact second moment)', () => 
     assert.ok(CASES.length >= 15, `${CASES.length} cases`);
   });
   for (const c of CASES) {
-    const name = `${c.type} ${JSON.stringify(c.params ?? {})}${c.brownian ? ', Brownian noise' : ''}${c.note ? ` — ${c.note}` : ''}`;
+    const name = `${c.type} ${JSON.stringify(c.params)}${c.brownian ? ', Brownian noise' : ''}${c.note ? ` — ${c.note}` : ''}`;
     it(`${name}: order ${c.expected} ± 0.3`, async () => {
-      const p = await order(c.run, c.params ?? {}, c.steps, c.brownian);
+      const p = await order(c.run, c.params, c.steps, c.brownian);
       assert.ok(Math.abs(p - c.expected) <= 0.3, `measured ${p.toFixed(2)}`);
     });
   }
