@@ -7,14 +7,29 @@ import { DpipeError } from '../core/errors';
 import { latent } from '../core/latent';
 import type { Latent } from '../core/types';
 import type { NodeType } from '../registry/node';
+import { checkParamValue, defineParam, defineParams, readParams } from '../registry/params';
 import type { ModelValue } from '../registry/types';
 
+const BATCH = defineParam({ name: 'batch', type: 'integer', default: 1, min: 1, max: 4096, doc: 'Number of samples (the CLI\'s --batch overrides it).' });
+
 /** Effective batch size: the run's override (`--batch`) wins over the block's own parameter. */
-function batchOf(services: { batch?: number }, param: unknown): number {
-  const b = services.batch ?? (param as number);
-  if (!Number.isInteger(b) || b < 1) throw new DpipeError('E_PARAM_VALUE', `batch must be an integer ≥ 1; got ${b}`);
+function batchOf(services: { batch?: number }, param: number): number {
+  const b = services.batch ?? param;
+  const why = checkParamValue(BATCH, b);
+  if (why) throw new DpipeError('E_PARAM_VALUE', `batch ${why}`);
   return b;
 }
+
+const EMPTY_PARAMS = defineParams(
+  BATCH,
+  { name: 'channels', type: 'integer', default: 0, min: 0, max: 4096, doc: 'Channels; 0 = from the model.' },
+  { name: 'height', type: 'integer', default: 0, min: 0, max: 16384, doc: 'Height; 0 = from the model.' },
+  { name: 'width', type: 'integer', default: 0, min: 0, max: 16384, doc: 'Width; 0 = from the model.' },
+);
+const NPY_PARAMS = defineParams(
+  { name: 'file', type: 'file', default: '', extensions: ['.npy'], mustExist: true, doc: 'Path of the .npy file, relative to the .dpipe file.' },
+  { ...BATCH, doc: 'Batch size when the file holds one item, which is then repeated (the CLI\'s --batch overrides it); a file with several items keeps its own batch.' },
+);
 
 export const latentEmpty: NodeType = {
   type: 'latent.empty',
@@ -25,16 +40,12 @@ export const latentEmpty: NodeType = {
     '(sidecar `sampleShape` or the ONNX input shape). Connected to a Sample block, the start is pure noise at the first σ.',
   inputs: [{ name: 'model', type: 'MODEL', optional: true, doc: 'The model whose sample shape fills sizes left at 0.' }],
   outputs: [{ name: 'latent', type: 'LATENT', doc: 'Zeros, [batch, channels, height, width].' }],
-  params: [
-    { name: 'batch', type: 'integer', default: 1, min: 1, max: 4096, doc: 'Number of samples (the CLI\'s --batch overrides it).' },
-    { name: 'channels', type: 'integer', default: 0, min: 0, max: 4096, doc: 'Channels; 0 = from the model.' },
-    { name: 'height', type: 'integer', default: 0, min: 0, max: 16384, doc: 'Height; 0 = from the model.' },
-    { name: 'width', type: 'integer', default: 0, min: 0, max: 16384, doc: 'Width; 0 = from the model.' },
-  ],
+  params: EMPTY_PARAMS,
   async evaluate(ctx, inputs, params) {
+    const o = readParams('latent.empty', EMPTY_PARAMS, params);
     const model = inputs.model as ModelValue | undefined;
-    const batch = batchOf(ctx.services, params.batch);
-    const dims = [params.channels, params.height, params.width] as number[];
+    const batch = batchOf(ctx.services, o.batch);
+    const dims = [o.channels, o.height, o.width];
     const names = ['channels', 'height', 'width'];
     const shape = dims.map((d, i) => {
       if (d > 0) return d;
@@ -63,12 +74,10 @@ export const latentNpy: NodeType = {
     'strength\'s σ: the Sample block adds σ₀·z to it.',
   inputs: [],
   outputs: [{ name: 'latent', type: 'LATENT', doc: 'The array, [batch, channels, height, width].' }],
-  params: [
-    { name: 'file', type: 'file', default: '', extensions: ['.npy'], mustExist: true, doc: 'Path of the .npy file, relative to the .dpipe file.' },
-    { name: 'batch', type: 'integer', default: 1, min: 1, max: 4096, doc: 'Batch size when the file holds one item, which is then repeated (the CLI\'s --batch overrides it); a file with several items keeps its own batch.' },
-  ],
+  params: NPY_PARAMS,
   async evaluate(ctx, _inputs, params) {
-    const file = params.file as string;
+    const o = readParams('latent.npy', NPY_PARAMS, params);
+    const file = o.file;
     if (!file) throw new DpipeError('E_PARAM_VALUE', `latent.npy "${ctx.nodeId}": set "file" to a .npy file`);
     const arr = await ctx.services.readNpy(path.resolve(ctx.baseDir, file));
     if (arr.shape.length !== 3 && arr.shape.length !== 4) {
@@ -76,7 +85,7 @@ export const latentNpy: NodeType = {
     }
     const item = arr.shape.length === 3 ? arr.shape : arr.shape.slice(1);
     let x: Latent = latent(arr.shape.length === 3 ? [1, ...item] : arr.shape, arr.data);
-    const batch = batchOf(ctx.services, params.batch);
+    const batch = batchOf(ctx.services, o.batch);
     if (x.shape[0] === 1 && batch > 1) {
       const n = arr.data.length;
       const data = new Float64Array(n * batch);

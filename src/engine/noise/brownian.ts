@@ -20,7 +20,8 @@
 import { DpipeError } from '../core/errors';
 import type { NoiseSampler } from '../core/types';
 import type { NodeType } from '../registry/node';
-import type { NoiseValue, Params } from '../registry/types';
+import { defineParams, readParams } from '../registry/params';
+import type { NoiseValue } from '../registry/types';
 import { normalDraw, seededNoise } from './seeded';
 
 export const STREAM_BROWNIAN = 2;
@@ -138,6 +139,8 @@ export function brownianNoise(base: NoiseValue): NoiseValue {
   };
 }
 
+const BROWNIAN_PARAMS = defineParams({ name: 'seed', type: 'seed', default: 0, doc: 'Seed of batch item 0 when no noise is connected (item b uses seed + b).' });
+
 export const NOISE_BROWNIAN: NodeType = {
   type: 'noise.brownian',
   category: 'Noise',
@@ -151,9 +154,10 @@ export const NOISE_BROWNIAN: NodeType = {
   inputs: [{ name: 'noise', type: 'NOISE', optional: true, doc: 'Seeded noise giving the seeds and the initial noise (default: seeded with `seed`).' }],
   outputs: [{ name: 'noise', type: 'NOISE', doc: 'Initial noise and Brownian per-step draws.' }],
   noise: { brownian: true },
-  params: [{ name: 'seed', type: 'seed', default: 0, doc: 'Seed of batch item 0 when no noise is connected (item b uses seed + b).' }],
-  async evaluate(ctx, inputs, params: Params) {
-    const base = (inputs.noise as NoiseValue | undefined) ?? seededNoise(ctx.services.seed ?? ((params.seed as number | undefined) ?? 0), ctx.services.batch ?? 1);
+  params: BROWNIAN_PARAMS,
+  async evaluate(ctx, inputs, params) {
+    const o = readParams('noise.brownian', BROWNIAN_PARAMS, params);
+    const base = (inputs.noise as NoiseValue | undefined) ?? seededNoise(ctx.services.seed ?? o.seed, ctx.services.batch ?? 1);
     return { noise: brownianNoise(base) };
   },
 };

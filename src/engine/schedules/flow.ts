@@ -134,6 +134,8 @@ const FLOW_MATCH_PARAMS = defineParams(
 const LATENT_IN = { name: 'latent', type: 'LATENT', optional: true, doc: 'The latent to be sampled, for the token count of a dynamic shift.' } as const;
 const MODEL_IN = { name: 'model', type: 'MODEL', optional: true, doc: 'The flow model whose scheduler config gives the shift (settings left at their "auto" value).' } as const;
 
+const STRENGTH_PARAMS = defineParams({ name: 'strength', type: 'number', default: 0.8, min: 0, max: 1, step: 0.05, doc: 'How much of the schedule to run: 1 = all of it, 0.6 = the last 60 % of the steps.' });
+
 export const FLOW_SCHEDULES: NodeType[] = [
   {
     type: 'schedule.flow_match',
@@ -191,10 +193,10 @@ export const FLOW_SCHEDULES: NodeType[] = [
     paper: 'Meng et al. 2022, "SDEdit: Guided Image Synthesis and Editing with Stochastic Differential Equations"; diffusers StableDiffusionImg2ImgPipeline.get_timesteps.',
     inputs: [{ name: 'sigmas', type: 'SIGMAS', doc: 'The full schedule.' }],
     outputs: [{ name: 'sigmas', type: 'SIGMAS', doc: 'Its last ⌊N·strength⌋ steps.' }],
-    params: [{ name: 'strength', type: 'number', default: 0.8, min: 0, max: 1, step: 0.05, doc: 'How much of the schedule to run: 1 = all of it, 0.6 = the last 60 % of the steps.' }],
+    params: STRENGTH_PARAMS,
     async evaluate(ctx, inputs, params) {
       const src = inputs.sigmas as Float64Array;
-      const strength = params.strength as number;
+      const { strength } = readParams('schedule.strength', STRENGTH_PARAMS, params);
       const n = src.length - 1;
       const keep = Math.min(Math.floor(n * strength), n);
       if (keep < 1) throw new DpipeError('E_PARAM_VALUE', `schedule.strength "${ctx.nodeId}": strength ${strength} of ${n} steps keeps no step; raise it to at least ${+(1 / n).toPrecision(3)}`);
