@@ -11,9 +11,9 @@
  * each guided model call).
  */
 import type { EvalRequest, Latent } from '../core/types';
-import type { CondValue, GuidedOutput, GuiderValue, ModelValue, Params } from '../registry/types';
-import type { NodeType } from '../registry/node';
-import { defineParams, readParams } from '../registry/params';
+import type { CondValue, GuidedOutput, GuiderValue, ModelValue } from '../registry/types';
+import { defineBlock } from '../registry/node';
+import { defineParams } from '../registry/params';
 import { GUIDER_OUT, MODEL_IN, NEGATIVE_IN, POSITIVE_IN, SCALE_PARAM } from './guiders';
 import { itemNorm } from './math';
 
@@ -89,7 +89,7 @@ const P_APG = defineParams(
   },
 );
 
-export const GUIDER_APG: NodeType = {
+export const GUIDER_APG = defineBlock({
   type: 'guider.apg',
   category: 'Guidance',
   title: 'Adaptive projected guidance (APG)',
@@ -98,9 +98,8 @@ export const GUIDER_APG: NodeType = {
   inputs: [MODEL_IN, POSITIVE_IN, NEGATIVE_IN],
   outputs: GUIDER_OUT,
   params: P_APG,
-  async evaluate(_ctx, inputs, params: Params) {
+  async evaluate(_ctx, inputs, o) {
     const model = inputs.model as ModelValue;
-    const o = readParams('guider.apg', P_APG, params);
     return { guider: apgGuider(model, inputs.positive as CondValue, (inputs.negative as CondValue | undefined) ?? model.unconditional, o) };
   },
-};
+});

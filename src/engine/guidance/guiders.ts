@@ -15,12 +15,12 @@
  * conditional model alone, w = 0 the unconditional one.
  */
 import type { EvalRequest, Latent } from '../core/types';
-import type { CondValue, GuidedOutput, GuiderValue, ModelValue, Params } from '../registry/types';
-import type { NodeType } from '../registry/node';
+import type { CondValue, GuidedOutput, GuiderValue, ModelValue } from '../registry/types';
+import { defineBlock, type NodeType } from '../registry/node';
 import { combine } from '../core/latent';
 import { DpipeError } from '../core/errors';
 import { fromSpace, itemStd, perItem, toSpace, type PredSpace } from './math';
-import { defineParam, defineParams, readParams } from '../registry/params';
+import { defineParam, defineParams } from '../registry/params';
 
 /** `guider.basic`: D(x, σ) = the model's prediction under one conditioning. */
 export function basicGuider(model: ModelValue, cond: CondValue): GuiderValue {
@@ -182,7 +182,7 @@ export const GUIDER_BASIC: NodeType = {
   },
 };
 
-export const GUIDER_CFG: NodeType = {
+export const GUIDER_CFG = defineBlock({
   type: 'guider.cfg',
   category: 'Guidance',
   title: 'Classifier-free guidance',
@@ -191,12 +191,11 @@ export const GUIDER_CFG: NodeType = {
   inputs: [MODEL_IN, POSITIVE_IN, NEGATIVE_IN],
   outputs: GUIDER_OUT,
   params: CFG_PARAMS,
-  async evaluate(_ctx, inputs, params: Params) {
+  async evaluate(_ctx, inputs, o) {
     const model = inputs.model as ModelValue;
     const positive = inputs.positive as CondValue;
     const negative = (inputs.negative as CondValue | undefined) ?? model.unconditional;
-    const o = readParams('guider.cfg', CFG_PARAMS, params);
     checkInterval('guider.cfg', o.interval);
     return { guider: cfgGuider(model, positive, negative, o) };
   },
-};
+});

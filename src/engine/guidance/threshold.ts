@@ -9,9 +9,9 @@
  * Meaningful for models whose data lie in [−1, 1] (pixel space).
  */
 import type { EvalRequest, Latent } from '../core/types';
-import type { GuidedOutput, GuiderValue, Params } from '../registry/types';
-import type { NodeType } from '../registry/node';
-import { defineParams, readParams } from '../registry/params';
+import type { GuidedOutput, GuiderValue } from '../registry/types';
+import { defineBlock } from '../registry/node';
+import { defineParams } from '../registry/params';
 import { GUIDER_OUT } from './guiders';
 import { quantile } from './math';
 
@@ -60,7 +60,7 @@ const P_THR = defineParams(
   { name: 'sMax', type: 'number', default: 0, min: 0, doc: 'Upper bound of s; 0 = none (Imagen). diffusers\' sample_max_value.' },
 );
 
-export const GUIDER_THRESHOLD: NodeType = {
+export const GUIDER_THRESHOLD = defineBlock({
   type: 'guider.threshold',
   category: 'Guidance',
   title: 'Dynamic thresholding',
@@ -69,9 +69,8 @@ export const GUIDER_THRESHOLD: NodeType = {
   inputs: [{ name: 'guider', type: 'GUIDER', doc: 'The guider whose prediction is thresholded.' }],
   outputs: GUIDER_OUT,
   params: P_THR,
-  async evaluate(_ctx, inputs, params: Params) {
-    const o = readParams('guider.threshold', P_THR, params);
+  async evaluate(_ctx, inputs, o) {
     return { guider: thresholdGuider(inputs.guider as GuiderValue, o) };
   },
-};
+});
 

@@ -25,7 +25,7 @@ import { defineSchedule, type NodeType } from '../registry/node';
 import { karrasSigmas } from '../schedules/kdiffusion';
 import { finish, FINAL_MODES, type FinalMode } from '../schedules/common';
 import { axpy, toD } from '../solvers/common';
-import { defineParams, readParams } from '../registry/params';
+import { defineParams } from '../registry/params';
 
 export const GITS_METRICS = ['l2', 'l1', 'dev'] as const;
 export type GitsMetric = (typeof GITS_METRICS)[number];
@@ -237,8 +237,5 @@ export const GITS_NODE: NodeType = defineSchedule({
   paper: 'Chen, Zhou, Wang, Yu, Zhao, Huang, Lyu, Wang & Li 2024, "On the Trajectory Regularity of ODE-based Diffusion Sampling" (ICML), §4, Algorithm 1 (zju-pi/diff-sampler gits-main).',
   params: GITS_PARAMS,
   needsModel: false,
-  sigmas(params) {
-    const p = readParams('schedule.gits', GITS_PARAMS, params);
-    return gitsSigmas(p.values, p.final);
-  },
+  sigmas: (p) => gitsSigmas(p.values, p.final),
 });

@@ -6,8 +6,8 @@ import * as path from 'node:path';
 import { DpipeError } from '../core/errors';
 import { latent } from '../core/latent';
 import type { Latent } from '../core/types';
-import type { NodeType } from '../registry/node';
-import { checkParamValue, defineParam, defineParams, readParams } from '../registry/params';
+import { defineBlock } from '../registry/node';
+import { checkParamValue, defineParam, defineParams } from '../registry/params';
 import type { ModelValue } from '../registry/types';
 
 const BATCH = defineParam({ name: 'batch', type: 'integer', default: 1, min: 1, max: 4096, doc: 'Number of samples (the CLI\'s --batch overrides it).' });
@@ -31,7 +31,7 @@ const NPY_PARAMS = defineParams(
   { ...BATCH, doc: 'Batch size when the file holds one item, which is then repeated (the CLI\'s --batch overrides it); a file with several items keeps its own batch.' },
 );
 
-export const latentEmpty: NodeType = {
+export const latentEmpty = defineBlock({
   type: 'latent.empty',
   category: 'Latent',
   title: 'Empty latent',
@@ -41,8 +41,7 @@ export const latentEmpty: NodeType = {
   inputs: [{ name: 'model', type: 'MODEL', optional: true, doc: 'The model whose sample shape fills sizes left at 0.' }],
   outputs: [{ name: 'latent', type: 'LATENT', doc: 'Zeros, [batch, channels, height, width].' }],
   params: EMPTY_PARAMS,
-  async evaluate(ctx, inputs, params) {
-    const o = readParams('latent.empty', EMPTY_PARAMS, params);
+  async evaluate(ctx, inputs, o) {
     const model = inputs.model as ModelValue | undefined;
     const batch = batchOf(ctx.services, o.batch);
     const dims = [o.channels, o.height, o.width];
@@ -62,9 +61,9 @@ export const latentEmpty: NodeType = {
     });
     return { latent: latent([batch, ...shape]) };
   },
-};
+});
 
-export const latentNpy: NodeType = {
+export const latentNpy = defineBlock({
   type: 'latent.npy',
   category: 'Latent',
   title: 'Latent from .npy',
@@ -75,8 +74,7 @@ export const latentNpy: NodeType = {
   inputs: [],
   outputs: [{ name: 'latent', type: 'LATENT', doc: 'The array, [batch, channels, height, width].' }],
   params: NPY_PARAMS,
-  async evaluate(ctx, _inputs, params) {
-    const o = readParams('latent.npy', NPY_PARAMS, params);
+  async evaluate(ctx, _inputs, o) {
     const file = o.file;
     if (!file) throw new DpipeError('E_PARAM_VALUE', `latent.npy "${ctx.nodeId}": set "file" to a .npy file`);
     const arr = await ctx.services.readNpy(path.resolve(ctx.baseDir, file));
@@ -94,4 +92,4 @@ export const latentNpy: NodeType = {
     }
     return { latent: x };
   },
-};
+});

@@ -19,8 +19,8 @@
  */
 import { DpipeError } from '../core/errors';
 import type { NoiseSampler } from '../core/types';
-import type { NodeType } from '../registry/node';
-import { defineParams, readParams } from '../registry/params';
+import { defineBlock } from '../registry/node';
+import { defineParams } from '../registry/params';
 import type { NoiseValue } from '../registry/types';
 import { normalDraw, seededNoise } from './seeded';
 
@@ -141,7 +141,7 @@ export function brownianNoise(base: NoiseValue): NoiseValue {
 
 const BROWNIAN_PARAMS = defineParams({ name: 'seed', type: 'seed', default: 0, doc: 'Seed of batch item 0 when no noise is connected (item b uses seed + b).' });
 
-export const NOISE_BROWNIAN: NodeType = {
+export const NOISE_BROWNIAN = defineBlock({
   type: 'noise.brownian',
   category: 'Noise',
   title: 'Brownian-tree noise',
@@ -155,9 +155,8 @@ export const NOISE_BROWNIAN: NodeType = {
   outputs: [{ name: 'noise', type: 'NOISE', doc: 'Initial noise and Brownian per-step draws.' }],
   noise: { brownian: true },
   params: BROWNIAN_PARAMS,
-  async evaluate(ctx, inputs, params) {
-    const o = readParams('noise.brownian', BROWNIAN_PARAMS, params);
+  async evaluate(ctx, inputs, o) {
     const base = (inputs.noise as NoiseValue | undefined) ?? seededNoise(ctx.services.seed ?? o.seed, ctx.services.batch ?? 1);
     return { noise: brownianNoise(base) };
   },
-};
+});

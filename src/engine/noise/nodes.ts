@@ -6,8 +6,8 @@
  */
 import * as path from 'path';
 import { DpipeError } from '../core/errors';
-import type { NodeType } from '../registry/node';
-import { checkParamValue, defineParam, defineParams, readParams } from '../registry/params';
+import { defineBlock, type NodeType } from '../registry/node';
+import { checkParamValue, defineParam, defineParams } from '../registry/params';
 import type { NoiseValue } from '../registry/types';
 import { NOISE_BROWNIAN } from './brownian';
 import { fileNoise } from './file';
@@ -30,7 +30,7 @@ function seedOf(seed: number, override: number | undefined): number {
 const SEED_PARAM = defineParam({ name: 'seed', type: 'seed', default: 0, doc: 'Seed of batch item 0 (item b uses seed + b). Integer ≥ 0.' });
 const SEEDED_PARAMS = defineParams(SEED_PARAM);
 
-const SEEDED: NodeType = {
+const SEEDED = defineBlock({
   type: 'noise.seeded',
   category: 'Noise',
   title: 'Seeded noise',
@@ -42,12 +42,11 @@ const SEEDED: NodeType = {
   inputs: [],
   outputs: [{ name: 'noise', type: 'NOISE', doc: 'Initial noise and per-step draws.' }],
   params: SEEDED_PARAMS,
-  async evaluate(ctx, _inputs, params) {
-    const o = readParams('noise.seeded', SEEDED_PARAMS, params);
+  async evaluate(ctx, _inputs, o) {
     const noise: NoiseValue = seededNoise(seedOf(o.seed, ctx.services.seed), ctx.services.batch ?? 1);
     return { noise };
   },
-};
+});
 
 const NPY_PARAMS = defineParams(
     { name: 'initial', type: 'file', default: '', extensions: ['npy'], mustExist: true, doc: 'Initial noise [B, ...] (empty: seeded).' },
@@ -55,7 +54,7 @@ const NPY_PARAMS = defineParams(
     { name: 'seed', type: 'seed', default: 0, doc: 'Seed for the part that has no file.' },
 );
 
-const NPY: NodeType = {
+const NPY = defineBlock({
   type: 'noise.npy',
   category: 'Noise',
   title: 'Noise from .npy',
@@ -67,8 +66,7 @@ const NPY: NodeType = {
   inputs: [],
   outputs: [{ name: 'noise', type: 'NOISE', doc: 'Initial noise and per-step draws.' }],
   params: NPY_PARAMS,
-  async evaluate(ctx, _inputs, params) {
-    const o = readParams('noise.npy', NPY_PARAMS, params);
+  async evaluate(ctx, _inputs, o) {
     const read = async (p: string) => {
       if (p === '') return undefined;
       const abs = path.resolve(ctx.baseDir, p);
@@ -85,7 +83,7 @@ const NPY: NodeType = {
     });
     return { noise };
   },
-};
+});
 
 /** seedResizeFrom: [] (off) or the latent's [height, width]. */
 function resizeOf(v: readonly number[]): readonly [number, number] | undefined {
@@ -141,7 +139,7 @@ const TORCH_PARAMS = defineParams(
     { name: 'ensd', type: 'integer', default: 0, min: 0, max: 2 ** 32, advanced: true, doc: 'A1111 "Eta noise seed delta": per-step noise from generators seeded with each item\'s seed + ensd (NovelAI used 31337); 0 = off.' },
 );
 
-const TORCH: NodeType = {
+const TORCH = defineBlock({
   type: 'noise.torch',
   category: 'Noise',
   title: 'Torch noise (ComfyUI / diffusers / A1111)',
@@ -170,8 +168,7 @@ const TORCH: NodeType = {
   inputs: [],
   outputs: [{ name: 'noise', type: 'NOISE', doc: 'Initial noise and per-step draws, in the chosen tool\'s order.' }],
   params: TORCH_PARAMS,
-  async evaluate(ctx, _inputs, params) {
-    const o = readParams('noise.torch', TORCH_PARAMS, params);
+  async evaluate(ctx, _inputs, o) {
     const noise: NoiseValue = torchNoise({
       seed: seedOf(o.seed, ctx.services.seed),
       order: o.order,
@@ -185,6 +182,6 @@ const TORCH: NodeType = {
     });
     return { noise };
   },
-};
+});
 
 export const NOISE_NODES: NodeType[] = [SEEDED, NPY, TORCH, NOISE_BROWNIAN];

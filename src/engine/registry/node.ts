@@ -3,10 +3,10 @@
  * `defineSolver` / `defineSchedule` turn a solver or schedule function into a node type so that every
  * block family is written once, as a plain function, and gets its palette entry for free.
  */
-import type { Denoiser, Latent, ModelSchedule, SolverContext, SolverFn, StepEvent } from '../core/types';
+import type { CorrectorHook, Denoiser, Latent, ModelSchedule, SolverContext, SolverFn, StepEvent } from '../core/types';
 import { readParams, type OptionsOf } from './params';
 import { presetParam, readPresetParams, type NamedPresets, type PresetTable } from './presets';
-import type { CorrectorValue, ModelValue, NodeTypeInfo, Params, ParamSpec, PortSpec, SamplerValue, SolverInfo } from './types';
+import type { CorrectorInfo, CorrectorValue, ModelValue, NodeTypeInfo, Params, ParamSpec, PortSpec, SamplerValue, SolverInfo } from './types';
 
 /** Per-evaluation report: one per model evaluation, the one progress shape of the engine. */
 export interface EvalEvent {
@@ -67,6 +67,56 @@ export interface NodeType extends NodeTypeInfo {
   evaluate(ctx: EvalContext, inputs: Readonly<Record<string, unknown>>, params: Params): Promise<Record<string, unknown>>;
   /** SAMPLER blocks made by {@link defineSolver}: the solver's runtime entry (options, NFE, presets, tests). */
   readonly solverEntry?: SolverEntry;
+}
+
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * Any block from its metadata, parameter specs and an `evaluate` that receives the block's options typed from
+ * those specs (defaults filled in, checked by the parameter codec): no block reads or checks its params itself.
+ */
+export interface BlockDefinition<P extends readonly ParamSpec[]> extends Omit<NodeTypeInfo, 'params'> {
+  readonly params: P;
+  evaluate(ctx: EvalContext, inputs: Readonly<Record<string, unknown>>, o: OptionsOf<P>): Promise<Record<string, unknown>>;
+}
+
+export function defineBlock<const P extends readonly ParamSpec[]>(def: BlockDefinition<P>): NodeType {
+  return { ...def, evaluate: async (ctx, inputs, params) => def.evaluate(ctx, inputs, readParams(def.type, def.params, params)) };
+}
+
+/** A CORRECTOR block: the hook it builds from its options, and which predictors it can follow. */
+export interface CorrectorDefinition<P extends readonly ParamSpec[]> {
+  readonly type: string; // e.g. 'corrector.sa'
+  readonly title: string;
+  readonly doc: string;
+  readonly paper: string;
+  readonly params: P;
+  /** What its CORRECTOR output is, for the port's documentation. */
+  readonly output: string;
+  readonly follows: CorrectorInfo['follows'];
+  readonly iidNoise?: boolean;
+  /** Model evaluations it adds per solver step, from the options. */
+  readonly nfePerStep: number | ((o: OptionsOf<P>) => number);
+  make(o: OptionsOf<P>): CorrectorHook;
+}
+
+export function defineCorrector<const P extends readonly ParamSpec[]>(def: CorrectorDefinition<P>): NodeType {
+  const perStep = (o: OptionsOf<P>): number => (typeof def.nfePerStep === 'number' ? def.nfePerStep : def.nfePerStep(o));
+  return defineBlock({
+    type: def.type,
+    category: 'Corrector',
+    title: def.title,
+    doc: def.doc,
+    paper: def.paper,
+    inputs: [],
+    outputs: [{ name: 'corrector', type: 'CORRECTOR', doc: def.output }],
+    params: def.params,
+    corrector: { nfePerStep: perStep(readParams(def.type, def.params, {})), follows: def.follows, ...(def.iidNoise ? { iidNoise: true } : {}) },
+    async evaluate(_ctx, _inputs, o) {
+      const corrector: CorrectorValue = { type: def.type, params: o, nfePerStep: perStep(o), make: () => def.make(o) };
+      return { corrector };
+    },
+  });
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -14,10 +14,10 @@
  */
 import { DpipeError } from '../core/errors';
 import type { FlowShiftConfig, Latent, ModelSchedule } from '../core/types';
-import type { NodeType } from '../registry/node';
+import { defineBlock, type NodeType } from '../registry/node';
 import type { ModelValue } from '../registry/types';
 import { flowShiftMu, flowSigma, shiftFlowT, SIGMA_INFINITY } from '../model/schedule';
-import { defineParams, readParams } from '../registry/params';
+import { defineParams } from '../registry/params';
 import { linspace, stepsParam } from './common';
 
 const f32 = Math.fround;
@@ -137,7 +137,7 @@ const MODEL_IN = { name: 'model', type: 'MODEL', optional: true, doc: 'The flow 
 const STRENGTH_PARAMS = defineParams({ name: 'strength', type: 'number', default: 0.8, min: 0, max: 1, step: 0.05, doc: 'How much of the schedule to run: 1 = all of it, 0.6 = the last 60 % of the steps.' });
 
 export const FLOW_SCHEDULES: NodeType[] = [
-  {
+  defineBlock({
     type: 'schedule.flow_match',
     category: 'Schedule',
     title: 'Flow matching (diffusers)',
@@ -150,14 +150,13 @@ export const FLOW_SCHEDULES: NodeType[] = [
     inputs: [MODEL_IN, LATENT_IN],
     outputs: [{ name: 'sigmas', type: 'SIGMAS', doc: 'Noise levels, descending, ending at 0.' }],
     params: FLOW_MATCH_PARAMS,
-    async evaluate(_ctx, inputs, params) {
-      const p = readParams('schedule.flow_match', FLOW_MATCH_PARAMS, params);
+    async evaluate(_ctx, inputs, p) {
       const model = inputs.model as ModelValue | undefined;
       const s = resolveShift('schedule.flow_match', p, model?.schedule, inputs.latent as Latent | undefined);
       return { sigmas: flowSigmas(flowMatchTimes(p.steps, s, p.grid, model?.schedule.flowShift?.numTrainTimesteps ?? 1000)) };
     },
-  },
-  {
+  }),
+  defineBlock({
     type: 'schedule.flow_shift',
     category: 'Schedule',
     title: 'Flow time shift',
@@ -169,8 +168,7 @@ export const FLOW_SCHEDULES: NodeType[] = [
     inputs: [{ name: 'sigmas', type: 'SIGMAS', doc: 'The schedule to shift.' }, MODEL_IN, LATENT_IN],
     outputs: [{ name: 'sigmas', type: 'SIGMAS', doc: 'The shifted schedule.' }],
     params: SHIFT_PARAMS,
-    async evaluate(_ctx, inputs, params) {
-      const p = readParams('schedule.flow_shift', SHIFT_PARAMS, params);
+    async evaluate(_ctx, inputs, p) {
       const model = inputs.model as ModelValue | undefined;
       const s = resolveShift('schedule.flow_shift', p, model?.schedule, inputs.latent as Latent | undefined);
       const src = inputs.sigmas as Float64Array;
@@ -182,8 +180,8 @@ export const FLOW_SCHEDULES: NodeType[] = [
       }
       return { sigmas: ts.map((t) => (t <= 0 ? 0 : flowSigma(t))) };
     },
-  },
-  {
+  }),
+  defineBlock({
     type: 'schedule.strength',
     category: 'Schedule',
     title: 'Image-to-image strength',
@@ -194,13 +192,12 @@ export const FLOW_SCHEDULES: NodeType[] = [
     inputs: [{ name: 'sigmas', type: 'SIGMAS', doc: 'The full schedule.' }],
     outputs: [{ name: 'sigmas', type: 'SIGMAS', doc: 'Its last ⌊N·strength⌋ steps.' }],
     params: STRENGTH_PARAMS,
-    async evaluate(ctx, inputs, params) {
+    async evaluate(ctx, inputs, { strength }) {
       const src = inputs.sigmas as Float64Array;
-      const { strength } = readParams('schedule.strength', STRENGTH_PARAMS, params);
       const n = src.length - 1;
       const keep = Math.min(Math.floor(n * strength), n);
       if (keep < 1) throw new DpipeError('E_PARAM_VALUE', `schedule.strength "${ctx.nodeId}": strength ${strength} of ${n} steps keeps no step; raise it to at least ${+(1 / n).toPrecision(3)}`);
       return { sigmas: src.slice(n - keep) };
     },
-  },
+  }),
 ];

@@ -3,9 +3,9 @@
  * concatenate. Each operation is a plain function and a node with SIGMAS inputs.
  */
 import { DpipeError } from '../core/errors';
-import { defineSchedule, type NodeType } from '../registry/node';
+import { defineBlock, defineSchedule, type NodeType } from '../registry/node';
 import type { PortSpec } from '../registry/types';
-import { defineParams, readParams } from '../registry/params';
+import { defineParams } from '../registry/params';
 import { checkDescending, finalParam, finish } from './common';
 
 export const TRUNCATE_MODES = ['drop', 'insert'] as const;
@@ -76,7 +76,7 @@ export const SCHEDULE_OP_NODES: NodeType[] = [
       return checkDescending('schedule.explicit', finish(p.values, p.final, Math.min(...p.values)));
     },
   }),
-  {
+  defineBlock({
     type: 'schedule.truncate',
     category: 'Schedule',
     title: 'Truncate at σ',
@@ -84,12 +84,11 @@ export const SCHEDULE_OP_NODES: NodeType[] = [
     inputs: [IN],
     outputs: [OUT],
     params: TRUNCATE_PARAMS,
-    async evaluate(_ctx, inputs, params) {
-      const p = readParams('schedule.truncate', TRUNCATE_PARAMS, params);
+    async evaluate(_ctx, inputs, p) {
       return { sigmas: truncateSigmas(inputs.sigmas as Float64Array, p.sigma, p.mode) };
     },
-  },
-  {
+  }),
+  defineBlock({
     type: 'schedule.split',
     category: 'Schedule',
     title: 'Split at step',
@@ -100,12 +99,11 @@ export const SCHEDULE_OP_NODES: NodeType[] = [
       { name: 'low', type: 'SIGMAS', doc: 'σ_step … the end.' },
     ],
     params: SPLIT_PARAMS,
-    async evaluate(_ctx, inputs, params) {
-      const p = readParams('schedule.split', SPLIT_PARAMS, params);
+    async evaluate(_ctx, inputs, p) {
       const [high, low] = splitSigmas(inputs.sigmas as Float64Array, p.step);
       return { high, low };
     },
-  },
+  }),
   {
     type: 'schedule.flip',
     category: 'Schedule',

@@ -23,9 +23,9 @@
  * (one evaluation per step) and corrects with the predictor's data-prediction history.
  */
 import { DpipeError } from '../core/errors';
-import { defineSolver, type NodeType, type OrderCase } from '../registry/node';
+import { defineCorrector, defineSolver, type NodeType, type OrderCase } from '../registry/node';
 import { defineParams, readParams, type OptionsOf } from '../registry/params';
-import type { CorrectorValue, Params } from '../registry/types';
+import type { Params } from '../registry/types';
 import type { CorrectorArgs, CorrectorHook, Denoiser, Latent, SolverContext } from '../core/types';
 import { checkAbort, emit, lambdaOf, phi, requireDecreasing, solveLinear, sum } from './common';
 import { lowerOrderFinalParam, multistepOrder } from './dpmpp';
@@ -229,9 +229,11 @@ export const UNIC_PARAMS = defineParams(
   },
 );
 
+/** The UniC hook on raw options (defaults filled in, checked). */
+export const makeUniC = (params: Params): CorrectorHook => uniCHook(readParams('corrector.unic', UNIC_PARAMS, params));
+
 /** The UniC hook: evaluates D at the predicted state and corrects it with the predictor's history. */
-export function makeUniC(params: Params): CorrectorHook {
-  const o = readParams('corrector.unic', UNIC_PARAMS, params);
+function uniCHook(o: OptionsOf<typeof UNIC_PARAMS>): CorrectorHook {
   return {
     id: 'corrector.unic',
     async correct(a: CorrectorArgs): Promise<Latent> {
@@ -251,21 +253,16 @@ export function makeUniC(params: Params): CorrectorHook {
   };
 }
 
-export const UNIC_CORRECTOR_NODE: NodeType = {
+export const UNIC_CORRECTOR_NODE = defineCorrector({
   type: 'corrector.unic',
-  category: 'Corrector',
   title: 'UniC',
   doc: 'The UniPC corrector after any predictor that keeps a data-prediction history (Euler, DPM-Solver++ 2M/3M, …): evaluates the model at the predicted state and replaces it by the UniC-p combination, raising the order by one. 1 model evaluation per step (solver.unipc has it built in for free).',
   paper: 'Zhao, Bai, Rao, Zhou & Lu 2023, "UniPC: A Unified Predictor-Corrector Framework for Fast Sampling of Diffusion Models", §3.1 and Algorithm 2 (UniC-p).',
-  inputs: [],
-  outputs: [{ name: 'corrector', type: 'CORRECTOR', doc: 'UniC, to attach to a solver.' }],
   params: UNIC_PARAMS,
-  corrector: { nfePerStep: 1, follows: 'deterministic' },
-  async evaluate(_ctx, _inputs, params) {
-    const p = readParams('corrector.unic', UNIC_PARAMS, params);
-    const corrector: CorrectorValue = { type: 'corrector.unic', params: p, nfePerStep: 1, make: () => makeUniC(p) };
-    return { corrector };
-  },
-};
+  output: 'UniC, to attach to a solver.',
+  follows: 'deterministic',
+  nfePerStep: 1,
+  make: uniCHook,
+});
 
 export const UNIPC_NODES: NodeType[] = [UNIPC, UNIC_CORRECTOR_NODE];

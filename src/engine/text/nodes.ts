@@ -5,8 +5,8 @@
  * prompt's encoding; zeros for SDXL with force_zeros_for_empty_prompt).
  */
 import { DpipeError } from '../core/errors';
-import type { NodeType } from '../registry/node';
-import { defineParams, readParams } from '../registry/params';
+import { defineBlock, type NodeType } from '../registry/node';
+import { defineParams } from '../registry/params';
 import type { CondValue } from '../registry/types';
 import { encodePrompt, type TextEncoderValue } from './encode';
 
@@ -27,7 +27,7 @@ function pair(nodeId: string, name: string, l: readonly number[]): number[] | un
   return [...l];
 }
 
-export const COND_PROMPT: NodeType = {
+export const COND_PROMPT = defineBlock({
   type: 'cond.prompt',
   category: 'Conditioning',
   title: 'Prompt',
@@ -40,9 +40,8 @@ export const COND_PROMPT: NodeType = {
   inputs: [{ name: 'text', type: 'TEXT_ENCODER', doc: 'The text encoders of a model folder.' }],
   outputs: [{ name: 'conditioning', type: 'CONDITIONING', doc: 'The encoded prompt, for a guider.' }],
   params: PARAMS,
-  async evaluate(ctx, inputs, params) {
+  async evaluate(ctx, inputs, o) {
     const te = inputs.text as TextEncoderValue;
-    const o = readParams('cond.prompt', PARAMS, params);
     const enc = await encodePrompt(te, o.text, { clipSkip: o.clipSkip, maxSequenceLength: o.maxSequenceLength, signal: ctx.services.signal });
     for (const w of enc.warnings) ctx.services.warn?.(ctx.nodeId, w);
     const originalSize = pair(ctx.nodeId, 'originalSize', o.originalSize);
@@ -55,6 +54,6 @@ export const COND_PROMPT: NodeType = {
     }
     return { conditioning };
   },
-};
+});
 
 export const TEXT_NODES: NodeType[] = [COND_PROMPT];

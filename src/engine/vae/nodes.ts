@@ -10,8 +10,8 @@ import { DpipeError } from '../core/errors';
 import type { Latent } from '../core/types';
 import { decodePngRgb } from '../run/png';
 import { LATENT_SPACES, latentInSpace, sigmaEnd } from '../nodes/output';
-import type { NodeType } from '../registry/node';
-import { defineParams, readParams } from '../registry/params';
+import { defineBlock, type NodeType } from '../registry/node';
+import { defineParams } from '../registry/params';
 import type { NoiseValue } from '../registry/types';
 import { ENCODE_MODES, TILING_MODES, vaeDecode, vaeEncode, type VaeValue } from './vae';
 
@@ -37,7 +37,7 @@ const DECODE_PARAMS = defineParams(
   },
 );
 
-export const VAE_DECODE: NodeType = {
+export const VAE_DECODE = defineBlock({
   type: 'vae.decode',
   category: 'Latent',
   title: 'VAE decode',
@@ -52,14 +52,13 @@ export const VAE_DECODE: NodeType = {
   ],
   outputs: [{ name: 'image', type: 'LATENT', doc: 'The images, [B, 3, H, W] in [−1, 1].' }],
   params: DECODE_PARAMS,
-  async evaluate(ctx, inputs, params) {
-    const o = readParams('vae.decode', DECODE_PARAMS, params);
+  async evaluate(ctx, inputs, o) {
     const x = inputs.latent as Latent;
     const latent = o.space === 'vp' ? latentInSpace(x, sigmaEnd(ctx, inputs.sigmas as Float64Array | undefined), 'vp') : x;
     const image = await vaeDecode(inputs.vae as VaeValue, latent, { tiling: o.tiling, tileSize: o.tileSize, overlap: o.overlap, signal: ctx.services.signal });
     return { image };
   },
-};
+});
 
 const ENCODE_PARAMS = defineParams(
   {
@@ -72,7 +71,7 @@ const ENCODE_PARAMS = defineParams(
   },
 );
 
-export const VAE_ENCODE: NodeType = {
+export const VAE_ENCODE = defineBlock({
   type: 'vae.encode',
   category: 'Latent',
   title: 'VAE encode',
@@ -88,20 +87,19 @@ export const VAE_ENCODE: NodeType = {
   ],
   outputs: [{ name: 'latent', type: 'LATENT', doc: 'Latents [B, C, H/8, W/8] as the denoiser sees them.' }],
   params: ENCODE_PARAMS,
-  async evaluate(ctx, inputs, params) {
-    const { mode } = readParams('vae.encode', ENCODE_PARAMS, params);
+  async evaluate(ctx, inputs, { mode }) {
     const noise = inputs.noise as NoiseValue | undefined;
     const latent = await vaeEncode(inputs.vae as VaeValue, inputs.image as Latent, mode, noise ? (shape) => noise.initial(shape) : undefined, ctx.services.signal);
     return { latent };
   },
-};
+});
 
 const IMAGE_PARAMS = defineParams(
   { name: 'file', type: 'file', default: '', extensions: ['.png'], mustExist: true, doc: 'A PNG image, relative to the .dpipe file. Its sides must be multiples of 8 for a VAE.' },
   { name: 'batch', type: 'integer', default: 1, min: 1, max: 4096, doc: 'Copies of the image in the batch (the CLI\'s --batch overrides it).' },
 );
 
-export const IMAGE_LOAD: NodeType = {
+export const IMAGE_LOAD = defineBlock({
   type: 'image.load',
   category: 'Latent',
   title: 'Load image',
@@ -109,8 +107,7 @@ export const IMAGE_LOAD: NodeType = {
   inputs: [],
   outputs: [{ name: 'image', type: 'LATENT', doc: 'The image, [B, 3, H, W] in [−1, 1].' }],
   params: IMAGE_PARAMS,
-  async evaluate(ctx, _inputs, params) {
-    const o = readParams('image.load', IMAGE_PARAMS, params);
+  async evaluate(ctx, _inputs, o) {
     const file = o.file;
     if (!file) throw new DpipeError('E_PARAM_VALUE', `image.load "${ctx.nodeId}": set "file" to a PNG image`);
     const abs = path.resolve(ctx.baseDir, file);
@@ -127,6 +124,6 @@ export const IMAGE_LOAD: NodeType = {
     for (let b = 0; b < batch; b++) for (let i = 0; i < n; i++) data[b * n + i] = 2 * img.data[i] - 1;
     return { image: { shape: [batch, 3, img.height, img.width], data } };
   },
-};
+});
 
 export const VAE_NODES: NodeType[] = [VAE_DECODE, VAE_ENCODE, IMAGE_LOAD];
