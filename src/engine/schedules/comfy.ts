@@ -15,7 +15,7 @@ import { sigmaToT, tToSigma, roundHalfEven } from '../model/schedule';
 import { defineSchedule, type NodeType } from '../registry/node';
 import { defineParams } from '../registry/params';
 import { betaPpf } from './betaDist';
-import { finalParam, finish, linspace, sigmaRange, sigmaRangeParams, stepsParam } from './common';
+import { finalParam, finish, linspace, overRange, sigmaRange, sigmaRangeParams, stepsParam } from './common';
 import { exponentialSigmas } from './kdiffusion';
 
 function need(block: string, model: ModelSchedule | undefined): ModelSchedule {
@@ -285,10 +285,7 @@ export const COMFY_SCHEDULES: NodeType[] = [
     paper: 'Nichol & Dhariwal 2021, "Improved Denoising Diffusion Probabilistic Models", eq. 17.',
     params: COSINE_PARAMS,
     needsModel: false,
-    sigmas(o, m) {
-      const [lo, hi] = sigmaRange('schedule.cosine', o.sigmaMin, o.sigmaMax, m);
-      return finish(cosineSigmas(o.steps, lo, hi, o.s), o.final, lo);
-    },
+    sigmas: overRange('schedule.cosine', (o, lo, hi) => cosineSigmas(o.steps, lo, hi, o.s)),
   }),
   defineSchedule({
     type: 'schedule.logsnr_uniform',
@@ -297,9 +294,6 @@ export const COMFY_SCHEDULES: NodeType[] = [
     paper: 'Lu et al. 2022, "DPM-Solver: A Fast ODE Solver for Diffusion Probabilistic Model Sampling in Around 10 Steps", §3.3 (uniform logSNR steps).',
     params: LOGSNR_PARAMS,
     needsModel: false,
-    sigmas(o, m) {
-      const [lo, hi] = sigmaRange('schedule.logsnr_uniform', o.sigmaMin, o.sigmaMax, m);
-      return finish(exponentialSigmas(o.steps, lo, hi), o.final, lo);
-    },
+    sigmas: overRange('schedule.logsnr_uniform', (o, lo, hi) => exponentialSigmas(o.steps, lo, hi)),
   }),
 ];

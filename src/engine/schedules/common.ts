@@ -48,6 +48,20 @@ export function sigmaRange(block: string, sigmaMin: number, sigmaMax: number, mo
   return [lo, hi];
 }
 
+/**
+ * The `sigmas` of a schedule over a σ range: the range from the block's sigmaMin/sigmaMax (0 = the connected model's),
+ * `values` on it, then the end chosen by `final` (σ_min being the range's low end).
+ */
+export function overRange<O extends { readonly sigmaMin: number; readonly sigmaMax: number; readonly final: FinalMode }>(
+  block: string,
+  values: (o: O, lo: number, hi: number) => ArrayLike<number>,
+): (o: O, model: ModelSchedule | undefined) => Float64Array {
+  return (o, model) => {
+    const [lo, hi] = sigmaRange(block, o.sigmaMin, o.sigmaMax, model);
+    return finish(values(o, lo, hi), o.final, lo);
+  };
+}
+
 /** The model's σ at each training timestep (ascending); an error naming the block when it has none. */
 export function trainingSigmas(block: string, model: ModelSchedule | undefined): Float64Array {
   if (!model) throw new DpipeError('E_INPUT_MISSING', `${block}: needs the model connected (it uses the model's training timesteps).`);

@@ -7,7 +7,7 @@
 import { defineSchedule } from '../registry/node';
 import type { NodeType } from '../registry/node';
 import { defineParams } from '../registry/params';
-import { finalParam, finish, linspace, sigmaRange, sigmaRangeParams, stepsParam } from './common';
+import { finalParam, finish, linspace, overRange, sigmaRangeParams, stepsParam } from './common';
 
 /** Karras et al. 2022, "Elucidating the Design Space of Diffusion-Based Generative Models", eq. 5. */
 export function karrasSigmas(n: number, sigmaMin: number, sigmaMax: number, rho: number): Float64Array {
@@ -60,10 +60,7 @@ export const KDIFFUSION_SCHEDULES: NodeType[] = [
     paper: 'Karras, Aittala, Aila, Laine 2022, "Elucidating the Design Space of Diffusion-Based Generative Models", eq. 5.',
     params: KARRAS_PARAMS,
     needsModel: false,
-    sigmas(p, model) {
-      const [lo, hi] = sigmaRange('schedule.karras', p.sigmaMin, p.sigmaMax, model);
-      return finish(karrasSigmas(p.steps, lo, hi, p.rho), p.final, lo);
-    },
+    sigmas: overRange('schedule.karras', (p, lo, hi) => karrasSigmas(p.steps, lo, hi, p.rho)),
   }),
   defineSchedule({
     type: 'schedule.exponential',
@@ -72,10 +69,7 @@ export const KDIFFUSION_SCHEDULES: NodeType[] = [
     paper: 'k-diffusion (Crowson), get_sigmas_exponential; equivalent to the logSNR-uniform steps of Lu et al. 2022 (DPM-Solver) between the same σs.',
     params: EXP_PARAMS,
     needsModel: false,
-    sigmas(p, model) {
-      const [lo, hi] = sigmaRange('schedule.exponential', p.sigmaMin, p.sigmaMax, model);
-      return finish(exponentialSigmas(p.steps, lo, hi), p.final, lo);
-    },
+    sigmas: overRange('schedule.exponential', (p, lo, hi) => exponentialSigmas(p.steps, lo, hi)),
   }),
   defineSchedule({
     type: 'schedule.polyexponential',
@@ -84,10 +78,7 @@ export const KDIFFUSION_SCHEDULES: NodeType[] = [
     paper: 'k-diffusion (Crowson), get_sigmas_polyexponential.',
     params: POLY_PARAMS,
     needsModel: false,
-    sigmas(p, model) {
-      const [lo, hi] = sigmaRange('schedule.polyexponential', p.sigmaMin, p.sigmaMax, model);
-      return finish(polyexponentialSigmas(p.steps, lo, hi, p.rho), p.final, lo);
-    },
+    sigmas: overRange('schedule.polyexponential', (p, lo, hi) => polyexponentialSigmas(p.steps, lo, hi, p.rho)),
   }),
   defineSchedule({
     type: 'schedule.vp',
