@@ -15,7 +15,7 @@
 import { defineSolver, type NodeType } from '../registry/node';
 import { defineParams, type OptionsOf } from '../registry/params';
 import type { Denoiser, Latent, SolverContext } from '../core/types';
-import { axpy, checkAbort, emit, lagrangeIntegral, requireDecreasing, toD } from './common';
+import { axpy, lagrangeIntegral, requireDecreasing, runSteps, toD } from './common';
 import { lowerOrderFinalParam, multistepOrder } from './dpmpp';
 
 export const DEIS_BASES = ['logrho', 'rho'] as const;
@@ -96,20 +96,14 @@ async function solveDeis(model: Denoiser, x: Latent, sigmas: Float64Array, o: Op
   requireDecreasing('solver.deis', sigmas);
   const n = sigmas.length - 1;
   const eps: Float64Array[] = []; // most recent first
-  for (let i = 0; i < n; i++) {
-    checkAbort(ctx, i, n);
-    const s = sigmas[i];
-    const t = sigmas[i + 1];
-    const denoised = await model(x, s, { step: i, role: 'predictor' });
-    eps.unshift(toD(x, s, denoised));
+  return runSteps(model, x, sigmas, ctx, false, (xi, denoised, i, s, t) => {
+    eps.unshift(toD(xi, s, denoised));
     if (eps.length > 3) eps.pop();
     const k = multistepOrder(i, n, o.order, o.lowerOrderFinal, false, t);
     const rhos = Array.from({ length: k }, (_, j) => sigmas[i - j]);
     const c = o.basis === 'logrho' ? logRhoCoefficients(rhos, t) : rhos.map((_, j) => lagrangeIntegral(rhos, j, s, t));
-    x = axpy(x, c.map((cj, j) => [cj, eps[j]] as const));
-    emit(ctx, i, sigmas, x, denoised);
-  }
-  return x;
+    return axpy(xi, c.map((cj, j) => [cj, eps[j]] as const));
+  });
 }
 
 /**

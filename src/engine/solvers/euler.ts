@@ -16,7 +16,7 @@
 import { defineSolver, type NodeType } from '../registry/node';
 import { defineParams, type OptionsOf } from '../registry/params';
 import type { Denoiser, Latent, SolverContext } from '../core/types';
-import { ancestralStep, axpy, CHURN_PARAMS, checkAbort, churn, emit, maybeCorrect, toD, type Churn } from './common';
+import { ancestralStep, axpy, CHURN_PARAMS, checkAbort, churn, emit, maybeCorrect, runSteps, toD, type Churn } from './common';
 
 async function solveEuler(model: Denoiser, x: Latent, sigmas: Float64Array, o: Churn, ctx: SolverContext): Promise<Latent> {
   const steps = sigmas.length - 1;
@@ -84,22 +84,12 @@ const EULER_ANCESTRAL_PARAMS = defineParams(
 );
 
 async function solveEulerAncestral(model: Denoiser, x: Latent, sigmas: Float64Array, o: OptionsOf<typeof EULER_ANCESTRAL_PARAMS>, ctx: SolverContext): Promise<Latent> {
-  const steps = sigmas.length - 1;
-  for (let i = 0; i < steps; i++) {
-    checkAbort(ctx, i, steps);
-    const sigma = sigmas[i];
-    const sigmaNext = sigmas[i + 1];
-    const denoised = await model(x, sigma, { step: i, role: 'predictor' });
+  return runSteps(model, x, sigmas, ctx, false, (xi, denoised, _i, sigma, sigmaNext) => {
     const [down, up] = ancestralStep(sigma, sigmaNext, o.eta);
-    const d = toD(x, sigma, denoised);
-    x = axpy(x, [[down - sigma, d]]);
-    if (sigmaNext > 0 || o.noiseDraws === 'diffusers') {
-      const z = ctx.noise(sigma, sigmaNext);
-      x = axpy(x, [[o.sNoise * up, z]]);
-    }
-    emit(ctx, i, sigmas, x, denoised);
-  }
-  return x;
+    const d = toD(xi, sigma, denoised);
+    const next = axpy(xi, [[down - sigma, d]]);
+    return sigmaNext > 0 || o.noiseDraws === 'diffusers' ? axpy(next, [[o.sNoise * up, ctx.noise(sigma, sigmaNext)]]) : next;
+  });
 }
 
 export const EULER_ANCESTRAL = defineSolver({

@@ -8,26 +8,21 @@
 import { defineSolver, type NodeType } from '../registry/node';
 import { defineParams, type OptionsOf } from '../registry/params';
 import type { Denoiser, Latent, SolverContext } from '../core/types';
-import { axpy, checkAbort, emit, lagrangeIntegral, toD } from './common';
+import { axpy, lagrangeIntegral, runSteps, toD } from './common';
 
 const LMS_PARAMS = defineParams({ name: 'order', type: 'integer', default: 4, min: 1, max: 6, doc: 'Number of past derivatives used (4 in k-diffusion and diffusers).' });
 
 async function solveLms(model: Denoiser, x: Latent, sigmas: Float64Array, o: OptionsOf<typeof LMS_PARAMS>, ctx: SolverContext): Promise<Latent> {
-  const n = sigmas.length - 1;
   const ds: Float64Array[] = [];
-  for (let i = 0; i < n; i++) {
-    checkAbort(ctx, i, n);
-    const denoised = await model(x, sigmas[i], { step: i, role: 'predictor' });
-    ds.push(toD(x, sigmas[i], denoised));
+  return runSteps(model, x, sigmas, ctx, false, (xi, denoised, i, s, sn) => {
+    ds.push(toD(xi, s, denoised));
     if (ds.length > o.order) ds.shift();
     const k = Math.min(i + 1, o.order);
     const nodes = Array.from({ length: k }, (_, j) => sigmas[i - j]);
     const terms: [number, Float64Array][] = [];
-    for (let j = 0; j < k; j++) terms.push([lagrangeIntegral(nodes, j, sigmas[i], sigmas[i + 1]), ds[ds.length - 1 - j]]);
-    x = axpy(x, terms);
-    emit(ctx, i, sigmas, x, denoised);
-  }
-  return x;
+    for (let j = 0; j < k; j++) terms.push([lagrangeIntegral(nodes, j, s, sn), ds[ds.length - 1 - j]]);
+    return axpy(xi, terms);
+  });
 }
 
 export const LMS = defineSolver({

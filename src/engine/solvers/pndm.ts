@@ -18,7 +18,7 @@
 import { defineSolver, type NodeType } from '../registry/node';
 import { defineParams, type OptionsOf } from '../registry/params';
 import type { Denoiser, Latent, SolverContext } from '../core/types';
-import { axpy, checkAbort, emit, sum, toD } from './common';
+import { axpy, checkAbort, emit, runSteps, sum, toD } from './common';
 
 /** Adams–Bashforth weights for uniform steps, most recent first. */
 export const AB_WEIGHTS: readonly (readonly number[])[] = [[1], [3 / 2, -1 / 2], [23 / 12, -16 / 12, 5 / 12], [55 / 24, -59 / 24, 37 / 24, -9 / 24]];
@@ -93,18 +93,12 @@ async function solvePndm(model: Denoiser, x: Latent, sigmas: Float64Array, o: Op
 const IPNDM_PARAMS = defineParams({ name: 'maxOrder', type: 'integer', default: 4, min: 1, max: 4, doc: 'Highest Adams–Bashforth order used (4 in k-diffusion/ComfyUI).' });
 
 async function solveIpndm(model: Denoiser, x: Latent, sigmas: Float64Array, o: OptionsOf<typeof IPNDM_PARAMS>, ctx: SolverContext): Promise<Latent> {
-  const n = sigmas.length - 1;
   const ds: Float64Array[] = []; // most recent first
-  for (let i = 0; i < n; i++) {
-    checkAbort(ctx, i, n);
-    const s = sigmas[i];
-    const denoised = await model(x, s, { step: i, role: 'predictor' });
-    ds.unshift(toD(x, s, denoised));
+  return runSteps(model, x, sigmas, ctx, false, (xi, denoised, _i, s, sn) => {
+    ds.unshift(toD(xi, s, denoised));
     if (ds.length > o.maxOrder) ds.pop();
-    x = axpy(x, [[sigmas[i + 1] - s, combine(x, ds, AB_WEIGHTS[ds.length - 1])]]);
-    emit(ctx, i, sigmas, x, denoised);
-  }
-  return x;
+    return axpy(xi, [[sn - s, combine(xi, ds, AB_WEIGHTS[ds.length - 1])]]);
+  });
 }
 
 // PLMS / iPNDM use fixed uniform-step weights: measured on a σ-uniform grid. (Their lower-order starts — Heun for
