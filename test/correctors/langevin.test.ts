@@ -1,7 +1,7 @@
 import { strict as assert } from 'assert';
 import { langevinStep, makeLangevin } from '../../src/engine/correctors/langevin';
 import { ddpm } from '../../src/engine/solvers/stochastic/ddpm';
-import { brownianSampler } from '../../src/engine/solvers/stochastic/brownian';
+import { brownianSampler } from '../../src/engine/noise/brownian';
 import { seededNoise } from '../../src/engine/noise/nodes';
 import { getNodeType } from '../../src/engine/registry/index';
 import { DpipeError } from '../../src/engine/core/errors';

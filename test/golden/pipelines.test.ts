@@ -16,6 +16,7 @@ import { DpipeError } from '../../src/engine/core/errors';
 import { parseNpy } from '../../src/engine/core/npy';
 import { hasErrors, loadPipelineFile } from '../../src/engine/format/index';
 import type { PipelineDoc } from '../../src/engine/format/types';
+import { nodeTypes } from '../../src/engine/registry/index';
 import { runPipeline } from '../../src/engine/run/index';
 import { maxAbs } from '../helpers/fixtures';
 
@@ -54,6 +55,39 @@ describe('golden runs as .dpipe pipelines (runPipeline, real ONNX path)', functi
   it('one pipeline per golden run: all 82, every one with its run named in the metadata', () => {
     assert.equal(FILES.length, 82);
     for (const f of FILES) assert.equal(load(f).meta.run, f.replace(/\.dpipe$/, ''));
+  });
+
+  it('every solver entry has golden runs for each of its presets, or says why not (and no reason is stale)', () => {
+    /** Per solver type: the presets its golden pipelines use ("custom" when they set none). */
+    const used = new Map<string, Set<string>>();
+    for (const f of FILES) {
+      for (const n of load(f).doc.nodes) {
+        if (!n.type.startsWith('solver.')) continue;
+        const preset = typeof n.params.preset === 'string' ? n.params.preset : 'custom';
+        used.set(n.type, (used.get(n.type) ?? new Set()).add(preset));
+      }
+    }
+    let checked = 0;
+    for (const node of nodeTypes().values()) {
+      const e = node.solverEntry;
+      if (!e) continue;
+      const runs = used.get(node.type);
+      const { noGolden, presetsWithoutGolden = {} } = e.tests;
+      if (noGolden !== undefined) {
+        assert.equal(runs, undefined, `${node.type} says it has no golden run ("${noGolden}"), but golden pipelines use it`);
+        assert.ok(noGolden.length > 20, node.type);
+        continue;
+      }
+      assert.ok(runs, `${node.type} has no golden pipeline; add its reference run (test/fixtures/golden-pipelines/make.ts) or say why in tests.noGolden`);
+      for (const preset of Object.keys(e.presets)) {
+        const why = presetsWithoutGolden[preset];
+        if (why === undefined) assert.ok(runs.has(preset), `${node.type} preset "${preset}" has no golden run; add one or say why in tests.presetsWithoutGolden`);
+        else assert.ok(!runs.has(preset) && why.length > 20, `${node.type} preset "${preset}": the reason given for having no golden run is stale`);
+        checked++;
+      }
+      for (const preset of Object.keys(presetsWithoutGolden)) assert.ok(preset in e.presets, `${node.type}: presetsWithoutGolden names "${preset}", which is not one of its presets`);
+    }
+    assert.ok(checked >= 25, `${checked} presets`);
   });
 
   for (const f of FILES) {

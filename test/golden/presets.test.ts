@@ -13,7 +13,7 @@ import type { PipelineDoc, PipelineNode } from '../../src/engine/format/types';
 import { nodeTypes } from '../../src/engine/registry/index';
 import type { Params } from '../../src/engine/registry/types';
 import { runPipeline } from '../../src/engine/run/index';
-import { solverNfe } from '../../src/engine/solvers/index';
+import { solverNfe } from '../../src/engine/registry/index';
 
 const ROOT = path.join(__dirname, '..', '..');
 const DIR = path.join(ROOT, 'examples', 'presets');

@@ -5,10 +5,8 @@
  * Shared by the float64 closed-form parity test and the ONNX parity test.
  */
 import type { SolverFn } from '../../src/engine/core/types';
+import { getNodeType } from '../../src/engine/registry/index';
 import type { Params } from '../../src/engine/registry/types';
-import { euler, eulerAncestral } from '../../src/engine/solvers/euler';
-import { heun } from '../../src/engine/solvers/heun';
-import { dpmpp2m, dpmpp3m, dpmMultistepNoise } from '../../src/engine/solvers/dpmpp';
 import { exponentialSigmas, karrasSigmas, polyexponentialSigmas } from '../../src/engine/schedules/kdiffusion';
 import { timeUniformSigmas, type Convention, type Spacing } from '../../src/engine/schedules/timeUniform';
 import { finish, type FinalMode } from '../../src/engine/schedules/common';
@@ -16,8 +14,8 @@ import { SD_TABLE } from './golden';
 
 export interface ParityCase {
   readonly run: string;
+  /** The solver block; the test runs its registry entry (`solverOf`). */
   readonly block: string;
-  readonly solver: SolverFn<Params>;
   readonly params: Params;
   readonly sigmas: () => Float64Array;
   /** Start: z·σ0 (`ve`) or z·√(1+σ0²) (`vp`). */
@@ -28,6 +26,13 @@ export interface ParityCase {
   readonly roundTimesteps?: boolean;
 }
 
+/** The solver of a block, on raw options (its registry entry). */
+export function solverOf(block: string): SolverFn<Params> {
+  const run = getNodeType(block)?.solverEntry?.run;
+  if (!run) throw new Error(`${block} is not a solver block`);
+  return run;
+}
+
 const kd = (kind: 'karras' | 'exponential' | 'polyexponential') => () => {
   const s = kind === 'karras' ? karrasSigmas(10, 0.002, 80, 7) : kind === 'exponential' ? exponentialSigmas(10, 0.002, 80) : polyexponentialSigmas(10, 0.002, 80, 1);
   return finish(s, 'zero', 0.002);
@@ -35,38 +40,35 @@ const kd = (kind: 'karras' | 'exponential' | 'polyexponential') => () => {
 const tu = (spacing: Spacing, convention: Convention, final: FinalMode) => () => timeUniformSigmas(10, SD_TABLE, spacing, convention, 1, final);
 const dfKarras = () => finish(karrasSigmas(10, SD_TABLE[0], SD_TABLE[999], 7), 'zero', 0);
 
-const KD_SOLVERS: [string, string, SolverFn<Params>, Params, boolean][] = [
-  ['euler', 'solver.euler', euler, {}, false],
-  ['heun', 'solver.heun', heun, {}, false],
-  ['dpmpp_2m', 'solver.dpmpp_2m', dpmpp2m, { lowerOrderFinal: 'off' }, false],
-  ['euler_ancestral', 'solver.euler_ancestral', eulerAncestral, { eta: 1, sNoise: 1, noiseDraws: 'k-diffusion' }, true],
+const KD_SOLVERS: [string, string, Params, boolean][] = [
+  ['euler', 'solver.euler', {}, false],
+  ['heun', 'solver.heun', {}, false],
+  ['dpmpp_2m', 'solver.dpmpp_2m', { lowerOrderFinal: 'off' }, false],
+  ['euler_ancestral', 'solver.euler_ancestral', { eta: 1, sNoise: 1, noiseDraws: 'k-diffusion' }, true],
 ];
 
 export const PARITY_CASES: ParityCase[] = [
-  ...KD_SOLVERS.flatMap(([name, block, solver, params, stochastic]) =>
-    (['karras', 'exponential', 'polyexponential'] as const).map((kind) => ({ run: `kd_edm_${name}_${kind}_n10`, block, solver, params, sigmas: kd(kind), start: 've' as const, stochastic })),
+  ...KD_SOLVERS.flatMap(([name, block, params, stochastic]) =>
+    (['karras', 'exponential', 'polyexponential'] as const).map((kind) => ({ run: `kd_edm_${name}_${kind}_n10`, block, params, sigmas: kd(kind), start: 've' as const, stochastic })),
   ),
-  { run: 'df_euler_n10', block: 'solver.euler', solver: euler, params: {}, sigmas: tu('linspace', 'euler', 'zero'), start: 've' },
-  { run: 'df_euler_karras_n10', block: 'solver.euler', solver: euler, params: {}, sigmas: dfKarras, start: 've' },
-  { run: 'df_heun_n10', block: 'solver.heun', solver: heun, params: {}, sigmas: tu('linspace', 'euler', 'zero'), start: 've' },
-  { run: 'df_euler_a_n10', block: 'solver.euler_ancestral', solver: eulerAncestral, params: { noiseDraws: 'diffusers' }, sigmas: tu('linspace', 'euler', 'zero'), start: 've', stochastic: true },
-  { run: 'df_ddim_n10', block: 'solver.euler', solver: euler, params: {}, sigmas: tu('leading', 'ddim', 'sigma_min'), start: 'vp' },
-  { run: 'df_ddim_trailing_n10', block: 'solver.euler', solver: euler, params: {}, sigmas: tu('trailing', 'ddim', 'sigma_min'), start: 'vp' },
-  { run: 'df_dpmpp_2m_n10', block: 'solver.dpmpp_2m', solver: dpmpp2m, params: { lowerOrderFinal: 'below15' }, sigmas: tu('linspace', 'multistep', 'zero'), start: 'vp' },
-  { run: 'df_dpmpp_2m_sigmamin_n10', block: 'solver.dpmpp_2m', solver: dpmpp2m, params: { lowerOrderFinal: 'below15' }, sigmas: tu('linspace', 'multistep', 'sigma_min'), start: 'vp' },
-  { run: 'df_dpmpp_2m_trailing_n10', block: 'solver.dpmpp_2m', solver: dpmpp2m, params: { lowerOrderFinal: 'below15' }, sigmas: tu('trailing', 'multistep', 'zero'), start: 'vp' },
-  { run: 'df_dpmpp_2m_karras_n10', block: 'solver.dpmpp_2m', solver: dpmpp2m, params: { lowerOrderFinal: 'below15' }, sigmas: dfKarras, start: 'vp', roundTimesteps: true },
-  { run: 'df_dpmpp_3m_n10', block: 'solver.dpmpp_3m', solver: dpmpp3m, params: { lowerOrderFinal: 'below15' }, sigmas: tu('linspace', 'multistep', 'zero'), start: 'vp' },
-  { run: 'df_dpmpp_3m_sigmamin_n10', block: 'solver.dpmpp_3m', solver: dpmpp3m, params: { lowerOrderFinal: 'below15' }, sigmas: tu('linspace', 'multistep', 'sigma_min'), start: 'vp' },
-  { run: 'df_dpmpp_3m_trailing_n10', block: 'solver.dpmpp_3m', solver: dpmpp3m, params: { lowerOrderFinal: 'below15' }, sigmas: tu('trailing', 'multistep', 'zero'), start: 'vp' },
-  { run: 'df_dpm_2m_n10', block: 'solver.dpm_multistep', solver: dpmMultistepNoise, params: { order: 2, lowerOrderFinal: 'below15' }, sigmas: tu('linspace', 'multistep', 'sigma_min'), start: 'vp' },
-  { run: 'df_dpm_2m_trailing_n10', block: 'solver.dpm_multistep', solver: dpmMultistepNoise, params: { order: 2, lowerOrderFinal: 'below15' }, sigmas: tu('trailing', 'multistep', 'sigma_min'), start: 'vp' },
+  { run: 'df_euler_n10', block: 'solver.euler', params: {}, sigmas: tu('linspace', 'euler', 'zero'), start: 've' },
+  { run: 'df_euler_karras_n10', block: 'solver.euler', params: {}, sigmas: dfKarras, start: 've' },
+  { run: 'df_heun_n10', block: 'solver.heun', params: {}, sigmas: tu('linspace', 'euler', 'zero'), start: 've' },
+  { run: 'df_euler_a_n10', block: 'solver.euler_ancestral', params: { noiseDraws: 'diffusers' }, sigmas: tu('linspace', 'euler', 'zero'), start: 've', stochastic: true },
+  { run: 'df_ddim_n10', block: 'solver.euler', params: {}, sigmas: tu('leading', 'ddim', 'sigma_min'), start: 'vp' },
+  { run: 'df_ddim_trailing_n10', block: 'solver.euler', params: {}, sigmas: tu('trailing', 'ddim', 'sigma_min'), start: 'vp' },
+  { run: 'df_dpmpp_2m_n10', block: 'solver.dpmpp_2m', params: { lowerOrderFinal: 'below15' }, sigmas: tu('linspace', 'multistep', 'zero'), start: 'vp' },
+  { run: 'df_dpmpp_2m_sigmamin_n10', block: 'solver.dpmpp_2m', params: { lowerOrderFinal: 'below15' }, sigmas: tu('linspace', 'multistep', 'sigma_min'), start: 'vp' },
+  { run: 'df_dpmpp_2m_trailing_n10', block: 'solver.dpmpp_2m', params: { lowerOrderFinal: 'below15' }, sigmas: tu('trailing', 'multistep', 'zero'), start: 'vp' },
+  { run: 'df_dpmpp_2m_karras_n10', block: 'solver.dpmpp_2m', params: { lowerOrderFinal: 'below15' }, sigmas: dfKarras, start: 'vp', roundTimesteps: true },
+  { run: 'df_dpmpp_3m_n10', block: 'solver.dpmpp_3m', params: { lowerOrderFinal: 'below15' }, sigmas: tu('linspace', 'multistep', 'zero'), start: 'vp' },
+  { run: 'df_dpmpp_3m_sigmamin_n10', block: 'solver.dpmpp_3m', params: { lowerOrderFinal: 'below15' }, sigmas: tu('linspace', 'multistep', 'sigma_min'), start: 'vp' },
+  { run: 'df_dpmpp_3m_trailing_n10', block: 'solver.dpmpp_3m', params: { lowerOrderFinal: 'below15' }, sigmas: tu('trailing', 'multistep', 'zero'), start: 'vp' },
+  { run: 'df_dpm_2m_n10', block: 'solver.dpm_multistep', params: { order: 2, lowerOrderFinal: 'below15' }, sigmas: tu('linspace', 'multistep', 'sigma_min'), start: 'vp' },
+  { run: 'df_dpm_2m_trailing_n10', block: 'solver.dpm_multistep', params: { order: 2, lowerOrderFinal: 'below15' }, sigmas: tu('trailing', 'multistep', 'sigma_min'), start: 'vp' },
 ];
 
 // ---- issue 4 blocks -----------------------------------------------------------------------------
-import { lms } from '../../src/engine/solvers/lms';
-import { dpm2, dpmSinglestepSolver } from '../../src/engine/solvers/singlestep';
-import { unipc } from '../../src/engine/solvers/unipc';
 import { dpmSolverSigmas, type SkipType } from '../../src/engine/schedules/dpmSolver';
 import { makeModelSchedule } from '../../src/engine/model/schedule';
 
@@ -83,24 +85,24 @@ export interface RepoCase extends ParityCase {
 
 export const PARITY_CASES_2: RepoCase[] = [
   ...(['karras', 'exponential', 'polyexponential'] as const).flatMap((kind): RepoCase[] => [
-    { run: `kd_edm_lms_${kind}_n10`, block: 'solver.lms', solver: lms, params: {}, sigmas: kd(kind), start: 've' as const },
-    { run: `kd_edm_dpm_2_${kind}_n10`, block: 'solver.dpm_2', solver: dpm2, params: {}, sigmas: kd(kind), start: 've' as const },
+    { run: `kd_edm_lms_${kind}_n10`, block: 'solver.lms', params: {}, sigmas: kd(kind), start: 've' as const },
+    { run: `kd_edm_dpm_2_${kind}_n10`, block: 'solver.dpm_2', params: {}, sigmas: kd(kind), start: 've' as const },
   ]),
-  { run: 'df_lms_n10', block: 'solver.lms', solver: lms, params: {}, sigmas: tu('linspace', 'euler', 'zero'), start: 've' },
-  { run: 'df_dpm_single_2_n10', block: 'solver.dpm_singlestep', solver: dpmSinglestepSolver, params: { order: 2, prediction: 'data', stages: 'diffusers' }, sigmas: tu('linspace', 'multistep', 'zero'), start: 'vp' },
+  { run: 'df_lms_n10', block: 'solver.lms', params: {}, sigmas: tu('linspace', 'euler', 'zero'), start: 've' },
+  { run: 'df_dpm_single_2_n10', block: 'solver.dpm_singlestep', params: { order: 2, prediction: 'data', stages: 'diffusers' }, sigmas: tu('linspace', 'multistep', 'zero'), start: 'vp' },
   ...(['logSNR', 'time_uniform'] as const).flatMap((skip): RepoCase[] => [
-    { run: `dpms_dpmpp_multistep_o2_${skip}_n10`, block: 'solver.dpmpp_2m', solver: dpmpp2m, params: { lowerOrderFinal: 'below10' }, sigmas: dpms(skip), start: 'vp' as const, timeInterpolation: 'log_alpha' as const },
-    { run: `dpms_dpmpp_multistep_o3_${skip}_n10`, block: 'solver.dpmpp_3m', solver: dpmpp3m, params: { lowerOrderFinal: 'below10' }, sigmas: dpms(skip), start: 'vp' as const, timeInterpolation: 'log_alpha' as const },
-    { run: `dpms_dpm_singlestep_o3_${skip}_n10`, block: 'solver.dpm_singlestep', solver: dpmSinglestepSolver, params: { order: 3, prediction: 'noise', stages: 'dpm-solver' }, sigmas: dpms(skip, 3), start: 'vp' as const, timeInterpolation: 'log_alpha' as const },
-    { run: `unipc_bh1_o3_${skip}_n10`, block: 'solver.unipc', solver: unipc, params: { order: 3, variant: 'bh1' }, sigmas: dpms(skip), start: 'vp' as const, timeInterpolation: 'log_alpha' as const },
-    { run: `unipc_bh2_o3_${skip}_n10`, block: 'solver.unipc', solver: unipc, params: { order: 3, variant: 'bh2' }, sigmas: dpms(skip), start: 'vp' as const, timeInterpolation: 'log_alpha' as const },
+    { run: `dpms_dpmpp_multistep_o2_${skip}_n10`, block: 'solver.dpmpp_2m', params: { lowerOrderFinal: 'below10' }, sigmas: dpms(skip), start: 'vp' as const, timeInterpolation: 'log_alpha' as const },
+    { run: `dpms_dpmpp_multistep_o3_${skip}_n10`, block: 'solver.dpmpp_3m', params: { lowerOrderFinal: 'below10' }, sigmas: dpms(skip), start: 'vp' as const, timeInterpolation: 'log_alpha' as const },
+    { run: `dpms_dpm_singlestep_o3_${skip}_n10`, block: 'solver.dpm_singlestep', params: { order: 3, prediction: 'noise', stages: 'dpm-solver' }, sigmas: dpms(skip, 3), start: 'vp' as const, timeInterpolation: 'log_alpha' as const },
+    { run: `unipc_bh1_o3_${skip}_n10`, block: 'solver.unipc', params: { order: 3, variant: 'bh1' }, sigmas: dpms(skip), start: 'vp' as const, timeInterpolation: 'log_alpha' as const },
+    { run: `unipc_bh2_o3_${skip}_n10`, block: 'solver.unipc', params: { order: 3, variant: 'bh2' }, sigmas: dpms(skip), start: 'vp' as const, timeInterpolation: 'log_alpha' as const },
   ]),
   ...([
     ['df_unipc_bh2_o2_n10', 2, 'bh2', 'zero'],
     ['df_unipc_bh2_o3_n10', 3, 'bh2', 'zero'],
     ['df_unipc_bh2_o3_sigmamin_n10', 3, 'bh2', 'sigma_min'],
     ['df_unipc_bh1_o3_sigmamin_n10', 3, 'bh1', 'sigma_min'],
-  ] as const).map(([run, order, variant, final]): RepoCase => ({ run, block: 'solver.unipc', solver: unipc, params: { order, variant }, sigmas: tu('linspace', 'multistep', final), start: 'vp' })),
+  ] as const).map(([run, order, variant, final]): RepoCase => ({ run, block: 'solver.unipc', params: { order, variant }, sigmas: tu('linspace', 'multistep', final), start: 'vp' })),
 ];
 
 // ---- k-diffusion's discrete-ε wrapper on the VP model (kdvp_*) --------------------------------------
@@ -109,18 +111,16 @@ import { normalSigmas } from '../../src/engine/schedules/comfy';
 const kdvpSchedule = (kind: 'karras' | 'tuniform') => () => (kind === 'karras' ? finish(karrasSigmas(10, SD_TABLE[0], SD_TABLE[999], 7), 'zero', 0) : normalSigmas(SD_MODEL, 10, false));
 
 export const PARITY_CASES_KDVP: RepoCase[] = (['karras', 'tuniform'] as const).flatMap((kind): RepoCase[] => [
-  { run: `kdvp_euler_${kind}_n10`, block: 'solver.euler', solver: euler, params: {}, sigmas: kdvpSchedule(kind), start: 've' },
-  { run: `kdvp_heun_${kind}_n10`, block: 'solver.heun', solver: heun, params: {}, sigmas: kdvpSchedule(kind), start: 've' },
-  { run: `kdvp_lms_${kind}_n10`, block: 'solver.lms', solver: lms, params: {}, sigmas: kdvpSchedule(kind), start: 've' },
-  { run: `kdvp_dpmpp_2m_${kind}_n10`, block: 'solver.dpmpp_2m', solver: dpmpp2m, params: {}, sigmas: kdvpSchedule(kind), start: 'vp' },
-  { run: `kdvp_euler_ancestral_${kind}_n10`, block: 'solver.euler_ancestral', solver: eulerAncestral, params: {}, sigmas: kdvpSchedule(kind), start: 've', stochastic: true },
+  { run: `kdvp_euler_${kind}_n10`, block: 'solver.euler', params: {}, sigmas: kdvpSchedule(kind), start: 've' },
+  { run: `kdvp_heun_${kind}_n10`, block: 'solver.heun', params: {}, sigmas: kdvpSchedule(kind), start: 've' },
+  { run: `kdvp_lms_${kind}_n10`, block: 'solver.lms', params: {}, sigmas: kdvpSchedule(kind), start: 've' },
+  { run: `kdvp_dpmpp_2m_${kind}_n10`, block: 'solver.dpmpp_2m', params: {}, sigmas: kdvpSchedule(kind), start: 'vp' },
+  { run: `kdvp_euler_ancestral_${kind}_n10`, block: 'solver.euler_ancestral', params: {}, sigmas: kdvpSchedule(kind), start: 've', stochastic: true },
 ]);
 
 // ---- DEIS, PNDM ------------------------------------------------------------------------------------
-import { deis } from '../../src/engine/solvers/deis';
-import { pndm } from '../../src/engine/solvers/pndm';
 
 export const PARITY_CASES_3: RepoCase[] = [
-  { run: 'df_deis_3_n10', block: 'solver.deis', solver: deis, params: { order: 3, basis: 'logrho', lowerOrderFinal: 'below15' }, sigmas: tu('linspace', 'multistep', 'sigma_min'), start: 'vp' },
-  { run: 'df_pndm_n10', block: 'solver.pndm', solver: pndm, params: { warmup: 'plms' }, sigmas: tu('leading', 'ddim', 'sigma_min'), start: 'vp' },
+  { run: 'df_deis_3_n10', block: 'solver.deis', params: { order: 3, basis: 'logrho', lowerOrderFinal: 'below15' }, sigmas: tu('linspace', 'multistep', 'sigma_min'), start: 'vp' },
+  { run: 'df_pndm_n10', block: 'solver.pndm', params: { warmup: 'plms' }, sigmas: tu('leading', 'ddim', 'sigma_min'), start: 'vp' },
 ];

@@ -18,10 +18,9 @@ import * as path from 'node:path';
 import type { StepEvent } from '../../src/engine/core/types';
 import { hasErrors, loadPipeline } from '../../src/engine/format/index';
 import { degenerateEms, emsToJson } from '../../src/engine/learned/dpmv3';
-import { nodeTypes } from '../../src/engine/registry/index';
+import { nodeTypes, solverNfe } from '../../src/engine/registry/index';
 import type { CondValue, ModelValue, ParamValue } from '../../src/engine/registry/types';
 import { runPipeline, type RunResult } from '../../src/engine/run/index';
-import { solverNfe } from '../../src/engine/solvers/index';
 import { PARITY_CASES, PARITY_CASES_2, PARITY_CASES_3, PARITY_CASES_KDVP } from '../helpers/cases';
 import { runMeta } from '../helpers/golden';
 import { RUNS as SDE_RUNS } from '../stochastic/gmm';
@@ -145,6 +144,19 @@ describe('run/contract: every SAMPLER block through the runner', function () {
     assert.ok(SAMPLERS.length >= 29, `${SAMPLERS.length} SAMPLER blocks`);
     assert.deepEqual(SAMPLERS.filter(noZeroEnd).map((n) => n.type), ['solver.dc_solver']);
     assert.ok(CORRECTORS.length >= 3);
+  });
+
+  it('every SAMPLER block is one solver entry that declares how its order is tested', () => {
+    for (const n of SAMPLERS) {
+      const e = n.solverEntry;
+      assert.ok(e, `${n.type} is not made by defineSolver`);
+      const cases = n.solver!.stochastic ? e.tests.weakOrder : e.tests.convergence;
+      const other = n.solver!.stochastic ? e.tests.convergence : e.tests.weakOrder;
+      assert.ok(!other?.length, `${n.type}: ${n.solver!.stochastic ? 'a stochastic solver declares strong-order' : 'an ODE solver declares weak-order'} cases`);
+      if (cases?.length) assert.equal(e.tests.orderTestedElsewhere, undefined, `${n.type} has order cases and says they are elsewhere`);
+      else assert.ok((e.tests.orderTestedElsewhere ?? '').length > 20, `${n.type} has no order cases and does not say where its order is tested`);
+      for (const c of cases ?? []) assert.ok(c.steps.length >= 3 && c.steps.every((s, i) => i === 0 || s > c.steps[i - 1]), `${n.type}: steps ${c.steps}`);
+    }
   });
 
   for (const node of SAMPLERS) {

@@ -57,8 +57,11 @@ export const TEST_EULER: NodeType = defineSolver({
   doc: 'Euler for tests.',
   paper: 'Karras et al. 2022, Alg. 1',
   params: [],
-  info: { order: 1, nfePerStep: 1, stochastic: false },
-  async run(model, x, sigmas, _o, ctx) {
+  order: 1,
+  nfePerStep: 1,
+  stochastic: false,
+  tests: { orderTestedElsewhere: 'a test helper, not a registry block' },
+  async solve(model, x, sigmas, _o, ctx) {
     for (let i = 0; i < sigmas.length - 1; i++) {
       const d = await model(x, sigmas[i], { step: i, role: 'predictor' });
       const dt = sigmas[i + 1] - sigmas[i];

@@ -60,9 +60,10 @@ describe('solvers: DEIS, PNDM/iPNDM, DPM-Solver-fast/adaptive details', () => {
   });
 });
 
-import { solverNfe, SOLVER_NODES } from '../../src/engine/solvers/index';
+import { solverNfe } from '../../src/engine/registry/index';
+import { SOLVER_NODES } from '../../src/engine/solvers/index';
 
-describe('solvers: solverNfe matches the evaluations every deterministic solver makes', () => {
+describe('solvers: the entry\'s NFE matches the evaluations every deterministic solver makes', () => {
   const zero = finish(karrasSigmas(7, 0.01, 40, 7), 'zero', 0);
   const smin = karrasSigmas(7, 0.01, 40, 7);
   const configs: [string, Record<string, unknown>][] = [
@@ -70,7 +71,7 @@ describe('solvers: solverNfe matches the evaluations every deterministic solver 
     ['solver.pndm', { warmup: 'prk' }], ['solver.unipc', { variant: 'bh2' }],
   ];
   for (const node of SOLVER_NODES) {
-    if (node.solver?.stochastic || node.solver?.adaptive) continue;
+    if (!node.solverEntry || node.solver?.stochastic || node.solver?.adaptive) continue;
     const extra = configs.filter(([t]) => t === node.type).map(([, p]) => p);
     for (const params of [{}, ...extra]) {
       for (const [name, s] of [['to 0', zero], ['to σ_min', smin]] as const) {

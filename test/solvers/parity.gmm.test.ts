@@ -8,7 +8,7 @@ import type { Denoiser } from '../../src/engine/core/types';
 import { roundHalfEven, sigmaToT, timeFromSigma, tToSigma } from '../../src/engine/model/schedule';
 import { arrayNoise, counted, ctxWith, mixtureDenoise } from '../helpers/gmm';
 import { goldenSteps, goldenZ, runFinal, runMeta, SD_TABLE, startVE, toOutput } from '../helpers/golden';
-import { PARITY_CASES, PARITY_CASES_2, PARITY_CASES_3, PARITY_CASES_KDVP, type RepoCase } from '../helpers/cases';
+import { PARITY_CASES, PARITY_CASES_2, PARITY_CASES_3, PARITY_CASES_KDVP, type RepoCase, solverOf } from '../helpers/cases';
 import { maxAbs } from '../helpers/fixtures';
 
 /**
@@ -53,7 +53,7 @@ describe('solvers: golden parity on the float64 closed-form mixture', () => {
       const sigmas = c.sigmas();
       const { model, calls } = counted(c.roundTimesteps ? rounded : c.timeInterpolation === 'log_alpha' ? logAlpha : exact);
       const noise = arrayNoise(steps, 768);
-      const x = await c.solver(model, startVE(z, sigmas[0], c.start), sigmas, c.params, ctxWith(c.stochastic ? noise : undefined));
+      const x = await solverOf(c.block)(model, startVE(z, sigmas[0], c.start), sigmas, c.params, ctxWith(c.stochastic ? noise : undefined));
       const out = toOutput(x, sigmas[sigmas.length - 1], meta.output_space);
       const err = maxAbs(out, runFinal(c.run).data);
       assert.ok(err < tol, `${c.run}: max-abs ${err}`);

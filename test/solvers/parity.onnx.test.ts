@@ -12,7 +12,7 @@ import { counted, ctxWith } from '../helpers/gmm';
 import { fileNoise } from '../../src/engine/noise/file';
 import type { NoiseSampler } from '../../src/engine/core/types';
 import { goldenSteps, goldenZ, runFinal, runMeta, startVE, toOutput } from '../helpers/golden';
-import { PARITY_CASES, PARITY_CASES_2, PARITY_CASES_3, PARITY_CASES_KDVP, type RepoCase } from '../helpers/cases';
+import { PARITY_CASES, PARITY_CASES_2, PARITY_CASES_3, PARITY_CASES_KDVP, type RepoCase, solverOf } from '../helpers/cases';
 import { GOLDEN, maxAbs } from '../helpers/fixtures';
 
 const MODELS = path.join(GOLDEN, 'models');
@@ -47,7 +47,7 @@ describe('solvers: golden parity through the ONNX models (loadModel)', function 
       const src = fileNoise({ steps, stepsName: 'steps24.npy', seed: 0 }).stepSampler([4, 3, 8, 8], sigmas);
       let draws = 0;
       const noise: NoiseSampler = (a, b) => (draws++, src(a, b));
-      const x = await c.solver(model, startVE(z, sigmas[0], c.start), sigmas, c.params, ctxWith(c.stochastic ? noise : undefined));
+      const x = await solverOf(c.block)(model, startVE(z, sigmas[0], c.start), sigmas, c.params, ctxWith(c.stochastic ? noise : undefined));
       const err = maxAbs(toOutput(x, sigmas[sigmas.length - 1], meta.output_space), runFinal(c.run).data);
       assert.ok(err < 1e-4, `${c.run}: max-abs ${err}`);
       assert.equal(calls.length, meta.nfe, 'NFE');

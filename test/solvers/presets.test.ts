@@ -8,15 +8,16 @@ import { strict as assert } from 'assert';
 import { DpipeError } from '../../src/engine/core/errors';
 import type { Latent, SolverFn } from '../../src/engine/core/types';
 import type { Params, ParamSpec } from '../../src/engine/registry/types';
-import { nodeTypes } from '../../src/engine/registry/index';
-import { SOLVER_PRESETS, solverNfe, dpmpp2m, dpmpp3m } from '../../src/engine/solvers/index';
-import { STOCHASTIC_SOLVER_PRESETS, dpmpp2mSde, dpmpp3mSde } from '../../src/engine/solvers/stochastic/index';
-import { readParams } from '../../src/engine/solvers/params';
+import { nodeTypes, solverNfe } from '../../src/engine/registry/index';
+import { dpmpp2m, dpmpp3m } from '../../src/engine/solvers/index';
+import { dpmpp2mSde, dpmpp3mSde } from '../../src/engine/solvers/stochastic/index';
+import { readParams } from '../../src/engine/registry/params';
 import { karrasSigmas } from '../../src/engine/schedules/kdiffusion';
 import { finish } from '../../src/engine/schedules/common';
 import { arrayNoise, counted, ctxWith, gmmDenoiser } from '../helpers/gmm';
 
-const ALL = { ...SOLVER_PRESETS, ...STOCHASTIC_SOLVER_PRESETS };
+/** Every solver entry's presets, by block type (the entries that have any). */
+const ALL = Object.fromEntries([...nodeTypes().values()].filter((n) => Object.keys(n.solverEntry?.presets ?? {}).length > 0).map((n) => [n.type, n.solverEntry!.presets]));
 const x40 = (): Latent => ({ shape: [1, 3, 8, 8], data: new Float64Array(192).map((_, i) => 40 * Math.sin(i)) });
 const toZero = finish(karrasSigmas(8, 0.03, 40, 7), 'zero', 0);
 const toMin = karrasSigmas(8, 0.03, 40, 7);
@@ -104,7 +105,7 @@ describe('solvers: named presets', () => {
 
   it('DPM-Solver++(2M) SDE lowerOrderFinal: the diffusers preset at η = 0 is DPM-Solver++(2M) with the diffusers preset', async () => {
     // The SDE preset fixes η = 1; at η = 0 use the explicit options it documents.
-    const sets = { ...STOCHASTIC_SOLVER_PRESETS['solver.dpmpp_2m_sde'].diffusers.sets, eta: 0 };
+    const sets = { ...ALL['solver.dpmpp_2m_sde'].diffusers.sets, eta: 0 };
     const a = await dpmpp2mSde(gmmDenoiser, x40(), toMin, sets, ctxWith());
     const b = await dpmpp2m(gmmDenoiser, x40(), toMin, { preset: 'diffusers' }, ctxWith());
     assert.ok(maxAbs(a, b) < 1e-12, `${maxAbs(a, b)}`);

@@ -1,5 +1,5 @@
 import { strict as assert } from 'assert';
-import { BrownianPath, brownianNoise, brownianSampler } from '../../src/engine/solvers/stochastic/brownian';
+import { BrownianPath, brownianNoise, brownianSampler } from '../../src/engine/noise/brownian';
 import { dpmpp2mSde } from '../../src/engine/solvers/stochastic/dpmpp_sde';
 import { seededNoise } from '../../src/engine/noise/nodes';
 import { getNodeType } from '../../src/engine/registry/index';

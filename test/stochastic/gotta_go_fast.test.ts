@@ -1,6 +1,6 @@
 import { strict as assert } from 'assert';
 import { gottaGoFast } from '../../src/engine/solvers/stochastic/gotta_go_fast';
-import { brownianSampler } from '../../src/engine/solvers/stochastic/brownian';
+import { brownianSampler } from '../../src/engine/noise/brownian';
 import { seededNoise } from '../../src/engine/noise/nodes';
 import { getNodeType } from '../../src/engine/registry/index';
 import { DpipeError } from '../../src/engine/core/errors';

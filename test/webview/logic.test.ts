@@ -15,7 +15,8 @@ import { registryInfo } from '../../src/engine/registry';
 import type { ParamSpec } from '../../src/engine/registry/types';
 import { copySelection, freshId, parseClipboard, planPaste } from '../../webview/editor/clipboard';
 import { problemsByNode, projectEdges, projectNodes, unplacedShown } from '../../webview/editor/graphView';
-import { formatFieldText, parseFieldText, randomSeed } from '../../webview/editor/fields';
+import { randomSeed } from '../../webview/editor/fields';
+import { formatParamText, parseParamText } from '../../src/engine/registry/params';
 import { estimateSize, layoutDoc, placeNear } from '../../webview/editor/layout';
 import { ops } from '../../webview/editor/ops';
 import { HostClient, type HostPort } from '../../webview/shared/host';
@@ -104,21 +105,21 @@ describe('editor logic (no browser)', () => {
     const spec = (name: string, type = 'schedule.karras'): ParamSpec => registry.get(type)!.params.find((p) => p.name === name)!;
 
     it('parses numbers against their range and explains refusals', () => {
-      assert.deepEqual(parseFieldText(spec('steps'), ' 32 '), { ok: true, value: 32 });
-      assert.deepEqual(parseFieldText(spec('steps'), '0'), { ok: false, error: 'must be an integer in [1, 10000], got 0' });
-      assert.deepEqual(parseFieldText(spec('steps'), '2.5'), { ok: false, error: 'must be an integer in [1, 10000], got 2.5' });
-      assert.deepEqual(parseFieldText(spec('steps'), 'abc'), { ok: false, error: 'must be an integer in [1, 10000], got "abc"' });
-      assert.deepEqual(parseFieldText(spec('rho'), '7.5'), { ok: true, value: 7.5 });
+      assert.deepEqual(parseParamText(spec('steps'), ' 32 '), { ok: true, value: 32 });
+      assert.deepEqual(parseParamText(spec('steps'), '0'), { ok: false, error: 'must be an integer in [1, 10000], got 0' });
+      assert.deepEqual(parseParamText(spec('steps'), '2.5'), { ok: false, error: 'must be an integer in [1, 10000], got 2.5' });
+      assert.deepEqual(parseParamText(spec('steps'), 'abc'), { ok: false, error: 'must be an integer in [1, 10000], got "abc"' });
+      assert.deepEqual(parseParamText(spec('rho'), '7.5'), { ok: true, value: 7.5 });
     });
 
     it('parses number lists written with commas or spaces, and seeds', () => {
       const list = spec('values', 'schedule.explicit');
-      assert.deepEqual(parseFieldText(list, '14.6, 7.0 2.9;0'), { ok: true, value: [14.6, 7, 2.9, 0] });
-      assert.deepEqual(parseFieldText(list, '1, x'), { ok: false, error: '"x" is not a number; write numbers separated by commas' });
-      assert.equal(formatFieldText(list, [14.6, 7, 0]), '14.6, 7, 0');
+      assert.deepEqual(parseParamText(list, '14.6, 7.0 2.9;0'), { ok: true, value: [14.6, 7, 2.9, 0] });
+      assert.deepEqual(parseParamText(list, '1, x'), { ok: false, error: 'must be a list of numbers ≥ 0, got "x" (write numbers separated by commas)' });
+      assert.equal(formatParamText(list, [14.6, 7, 0]), '14.6, 7, 0');
       const seed = spec('seed', 'noise.seeded');
-      assert.deepEqual(parseFieldText(seed, '123'), { ok: true, value: 123 });
-      assert.equal(parseFieldText(seed, '-1').ok, false);
+      assert.deepEqual(parseParamText(seed, '123'), { ok: true, value: 123 });
+      assert.equal(parseParamText(seed, '-1').ok, false);
       const seeds = Array.from({ length: 64 }, randomSeed);
       assert.ok(seeds.every((s) => Number.isInteger(s) && s >= 0 && s < 2 ** 32));
       assert.ok(new Set(seeds).size > 60, 'random seeds repeat');

@@ -1,14 +1,15 @@
 /**
  * The inspector: the selected node's documentation, paper, problems, and one control per parameter, chosen by
  * the parameter's spec: a number field with its range and a validation message, a choice, a checkbox, a file
- * picked through the host, a seed with a randomize button, a list of numbers as text. A value is checked with
- * the same `checkParamValue` the loader uses before it is sent, so the host only ever receives valid edits.
+ * picked through the host, a seed with a randomize button, a list of numbers as text. Text is read and checked by
+ * the parameter codec the loader and `--set` use (`parseParamText`) before it is sent, so the host only ever
+ * receives valid edits.
  */
 import { memo, useEffect, useState } from 'react';
-import { describeParam } from '../../src/engine/format/registry';
+import { describeParam, formatParamText, parseParamText } from '../../src/engine/registry/params';
 import type { PipelineNode } from '../../src/engine/format/types';
 import type { NodeTypeInfo, ParamSpec, ParamValue } from '../../src/engine/registry/types';
-import { formatFieldText, parseFieldText, randomSeed } from './fields';
+import { randomSeed } from './fields';
 import { Button, Checkbox, Codicon, SingleSelect, TextArea, TextField } from '../shared/elements';
 import type { NodeProblem } from './graphView';
 import { CATEGORY_ICON } from './nodes/categories';
@@ -133,12 +134,12 @@ interface FieldProps {
 
 function ParamField({ spec, value, onSet, onPickFile }: FieldProps) {
   const effective = value ?? spec.default;
-  const text = formatFieldText(spec, effective);
+  const text = formatParamText(spec, effective);
   const [error, setError] = useState<string | undefined>();
   useEffect(() => setError(undefined), [text]);
   const tid = `param-${spec.name}`;
   const commit = (t: string) => {
-    const r = parseFieldText(spec, t);
+    const r = parseParamText(spec, t);
     if (!r.ok) {
       setError(r.error);
       return;
@@ -147,7 +148,7 @@ function ParamField({ spec, value, onSet, onPickFile }: FieldProps) {
     if (JSON.stringify(r.value) !== JSON.stringify(effective)) onSet(r.value);
   };
   const validateLive = (t: string) => {
-    const r = parseFieldText(spec, t);
+    const r = parseParamText(spec, t);
     setError(r.ok ? undefined : r.error);
   };
   let control;
@@ -223,7 +224,7 @@ function ParamField({ spec, value, onSet, onPickFile }: FieldProps) {
         {spec.doc}
         {optionDoc && <div>{optionDoc}</div>}
         <div className="dp-field-default">
-          {describeParam(spec)} · default {formatFieldText(spec, spec.default) || '(none)'}
+          {describeParam(spec)} · default {formatParamText(spec, spec.default) || '(none)'}
           {value === undefined ? ' (not set in the file)' : ''}
         </div>
       </div>

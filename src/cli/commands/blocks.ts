@@ -1,8 +1,9 @@
 /** `dpipe blocks [--json] [TYPE…]`: the block registry with parameters, defaults and ranges. */
 import { DpipeError } from '../../engine/core/errors';
-import { closestNames, describeParam } from '../../engine/format/registry';
+import { closestNames } from '../../engine/format/registry';
+import { describeParam, showParamValue } from '../../engine/registry/params';
 import { registryInfo } from '../../engine/registry/index';
-import type { NodeTypeInfo, ParamSpec, PortSpec } from '../../engine/registry/types';
+import type { NodeTypeInfo, PortSpec } from '../../engine/registry/types';
 import { EXIT, commandArgs, type Command } from '../command';
 
 const USAGE = `Usage: dpipe blocks [TYPE…] [--json]
@@ -13,13 +14,6 @@ and for solvers the order, model evaluations per step and whether they are stoch
 Options:
   --json       the registry as JSON (what the editor's palette is built from)
   -h, --help   this text`;
-
-function showDefault(p: ParamSpec): string {
-  const d = p.default;
-  if (Array.isArray(d)) return d.length ? `[${d.join(', ')}]` : '[]';
-  if (typeof d === 'string') return d === '' ? '""' : JSON.stringify(d);
-  return String(d);
-}
 
 function ports(list: readonly PortSpec[]): string {
   return list.length ? list.map((p) => `${p.name}: ${p.type}${p.optional ? '?' : ''}`).join(', ') : '—';
@@ -32,7 +26,7 @@ export function blockText(b: NodeTypeInfo): string {
   if (b.paper) lines.push(`      paper: ${b.paper}`);
   const w = Math.max(0, ...b.params.map((p) => p.name.length));
   for (const p of b.params) {
-    lines.push(`      ${p.name.padEnd(w)}  ${p.type}, default ${showDefault(p)}; ${describeParam(p)}${p.doc ? ` — ${p.doc}` : ''}`);
+    lines.push(`      ${p.name.padEnd(w)}  ${p.type}, default ${showParamValue(p.default)}; ${describeParam(p)}${p.doc ? ` — ${p.doc}` : ''}`);
   }
   return lines.join('\n');
 }

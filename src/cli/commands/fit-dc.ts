@@ -2,8 +2,8 @@
 import * as path from 'node:path';
 import { DpipeError } from '../../engine/core/errors';
 import { fitOnPipeline, findSite } from '../../engine/learned/capture';
-import { DC_PARAMS, fitDcRatios, type DcOptions } from '../../engine/learned/dcsolver';
-import { readParams } from '../../engine/solvers/params';
+import { DC_PARAMS, fitDcRatios } from '../../engine/learned/dcsolver';
+import { readParams } from '../../engine/registry/params';
 import { EXIT, intOption, commandArgs, usageError, type Command } from '../command';
 import { editPipelineText, writeText } from './fit';
 import { loadForRun, pipelineSource, shown } from './shared';
@@ -53,7 +53,7 @@ export const fitDcCommand: Command = {
       throw new DpipeError('E_COMPOSE', `the Sample block "${site.sample}" is driven by ${site.solverType} ("${site.solver}"); replace it by a solver.dc_solver block, then fit its ratios`);
     }
     const node = doc.nodes.find((n) => n.id === site.solver)!;
-    const o = readParams<DcOptions>('solver.dc_solver', DC_PARAMS, node.params ?? {});
+    const o = readParams('solver.dc_solver', DC_PARAMS, node.params ?? {});
     const t0 = performance.now();
     const fit = await fitOnPipeline(doc, site, { baseDir: path.dirname(abs), batch: samples, seed, signal: io.signal }, ({ model, x, sigmas }) =>
       fitDcRatios(model, x, sigmas, o, { refSubsteps: sub, signal: io.signal }),

@@ -12,15 +12,14 @@
  */
 import { DpipeError } from '../core/errors';
 import type { CorrectorArgs, CorrectorHook, Latent } from '../core/types';
-import type { NodeType } from '../registry/node';
-import type { CorrectorValue, Params, ParamSpec } from '../registry/types';
-import { readParams } from '../solvers/params';
+import { defineCorrector } from '../registry/node';
+import type { Params } from '../registry/types';
+import { defineParams, readParams, type OptionsOf } from '../registry/params';
 
-const P_LANGEVIN: readonly ParamSpec[] = [
+const P_LANGEVIN = defineParams(
   { name: 'snr', type: 'number', default: 0.16, min: 0, exclusiveMin: true, max: 10, step: 0.01, doc: 'Target signal-to-noise ratio r of each Langevin step (Song et al.\'s CIFAR-10 configs: 0.16).' },
   { name: 'steps', type: 'integer', default: 1, min: 1, max: 100, doc: 'M: Langevin steps per solver step (reference configs: 1).' },
-];
-interface OL { snr: number; steps: number }
+);
 
 /** Mean over the batch of the per-item Euclidean norms. */
 function meanNorm(v: Float64Array, batch: number): number {
@@ -45,8 +44,10 @@ export function langevinStep(x: Latent, denoised: Latent, sigma: number, z: Floa
   return { shape: x.shape, data: x.data.map((v, i) => v + eps * g[i] + c * z[i]) };
 }
 
-export function makeLangevin(params: Params): CorrectorHook {
-  const o = readParams<OL>('corrector.langevin', P_LANGEVIN, params);
+/** The hook on raw options (defaults filled in, checked). */
+export const makeLangevin = (params: Params): CorrectorHook => langevinHook(readParams('corrector.langevin', P_LANGEVIN, params));
+
+function langevinHook(o: OptionsOf<typeof P_LANGEVIN>): CorrectorHook {
   return {
     id: 'corrector.langevin',
     async correct(a: CorrectorArgs): Promise<Latent> {
@@ -66,19 +67,15 @@ export function makeLangevin(params: Params): CorrectorHook {
   };
 }
 
-export const LANGEVIN_CORRECTOR_NODE: NodeType = {
+export const LANGEVIN_CORRECTOR_NODE = defineCorrector({
   type: 'corrector.langevin',
-  category: 'Corrector',
   title: 'Langevin corrector',
   doc: 'Score-SDE predictor–corrector: after each solver step, M Langevin MCMC steps at the new σ with step size from a target SNR r. Follows any predictor that accepts correctors (the paper pairs it with reverse-diffusion / ancestral predictors: solver.ddpm, solver.ddim_eta, Euler ancestral). M model evaluations per step; needs seeded (i.i.d.) noise.',
   paper: 'Song et al. 2021, "Score-Based Generative Modeling through Stochastic Differential Equations" (ICLR), Alg. 4 (PC sampling, VE) and Alg. 5 (VP).',
-  inputs: [],
-  outputs: [{ name: 'corrector', type: 'CORRECTOR', doc: 'Langevin correction, to attach to a solver.' }],
   params: P_LANGEVIN,
-  corrector: { nfePerStep: 1, follows: 'any', iidNoise: true },
-  async evaluate(_ctx, _inputs, params) {
-    const p = readParams<Params & OL>('corrector.langevin', P_LANGEVIN, params);
-    const corrector: CorrectorValue = { type: 'corrector.langevin', params: p, nfePerStep: p.steps, make: () => makeLangevin(p) };
-    return { corrector };
-  },
-};
+  output: 'Langevin correction, to attach to a solver.',
+  follows: 'any',
+  iidNoise: true,
+  nfePerStep: (o) => o.steps,
+  make: langevinHook,
+});

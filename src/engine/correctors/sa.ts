@@ -11,19 +11,20 @@
  * predictor's noise).
  */
 import type { CorrectorArgs, CorrectorHook, Latent } from '../core/types';
-import type { NodeType } from '../registry/node';
-import type { CorrectorValue, Params, ParamSpec } from '../registry/types';
-import { readParams } from '../solvers/params';
+import { defineCorrector } from '../registry/node';
+import type { Params } from '../registry/types';
+import { defineParams, readParams, type OptionsOf } from '../registry/params';
 import { saStep } from '../solvers/stochastic/sa_solver';
 
-const P_SAC: readonly ParamSpec[] = [
+const P_SAC = defineParams(
   { name: 'order', type: 'integer', default: 2, min: 1, max: 4, doc: 'Number of model outputs in the Adams–Moulton formula (D_t and order − 1 from the history; diffusers\' corrector_order default 2). Lower while the history is short.' },
   { name: 'tau', type: 'number', default: 0, min: 0, max: 2, step: 0.05, doc: 'Stochasticity τ: 0 = deterministic corrector (for ODE predictors); > 0 adds fresh noise σ_t·√(1 − e^{−2τ²h})·ξ.' },
-];
-interface OSAC { order: number; tau: number }
+);
 
-export function makeSaCorrector(params: Params): CorrectorHook {
-  const o = readParams<OSAC>('corrector.sa', P_SAC, params);
+/** The hook on raw options (defaults filled in, checked). */
+export const makeSaCorrector = (params: Params): CorrectorHook => saCorrectorHook(readParams('corrector.sa', P_SAC, params));
+
+function saCorrectorHook(o: OptionsOf<typeof P_SAC>): CorrectorHook {
   return {
     id: 'corrector.sa',
     async correct(a: CorrectorArgs): Promise<Latent> {
@@ -41,19 +42,14 @@ export function makeSaCorrector(params: Params): CorrectorHook {
   };
 }
 
-export const SA_CORRECTOR_NODE: NodeType = {
+export const SA_CORRECTOR_NODE = defineCorrector({
   type: 'corrector.sa',
-  category: 'Corrector',
   title: 'SA-Solver corrector',
   doc: 'Stochastic Adams–Moulton corrector of SA-Solver after any ODE predictor with a data-prediction history (Euler, DPM-Solver++ 2M/3M): evaluates D at the predicted state and recomputes the step with it. τ = 0 (default) is deterministic. 1 model evaluation per step.',
   paper: 'Xue et al. 2023, "SA-Solver: Stochastic Adams Solver for Fast Sampling of Diffusion Models" (NeurIPS), Alg. 2, Eq. 17; diffusers SASolverScheduler.stochastic_adams_moulton_update.',
-  inputs: [],
-  outputs: [{ name: 'corrector', type: 'CORRECTOR', doc: 'The SA corrector, to attach to a solver.' }],
   params: P_SAC,
-  corrector: { nfePerStep: 1, follows: 'deterministic' },
-  async evaluate(_ctx, _inputs, params) {
-    const p = readParams<Params>('corrector.sa', P_SAC, params);
-    const corrector: CorrectorValue = { type: 'corrector.sa', params: p, nfePerStep: 1, make: () => makeSaCorrector(p) };
-    return { corrector };
-  },
-};
+  output: 'The SA corrector, to attach to a solver.',
+  follows: 'deterministic',
+  nfePerStep: 1,
+  make: saCorrectorHook,
+});

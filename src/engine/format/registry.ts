@@ -1,9 +1,13 @@
 /**
  * The registry seen through metadata only (`NodeTypeInfo`), plus the helpers the loader, the schema generator and
- * the graph editor share: parameter defaults, parameter checking, name suggestions.
+ * the graph editor share: parameter defaults, port and name lookups, name suggestions. Parameter values are
+ * described and checked by the parameter codec (`registry/params.ts`), re-exported here.
  */
+import { withDefaults } from '../registry/params';
 import type { NodeTypeInfo, ParamSpec, ParamValue, PortSpec } from '../registry/types';
 import type { RegistryLike } from './types';
+
+export { checkParamValue, describeParam } from '../registry/params';
 
 export interface BlockRegistry {
   get(type: string): NodeTypeInfo | undefined;
@@ -31,9 +35,7 @@ function isBlockRegistry(r: unknown): r is BlockRegistry {
 
 /** A node's params with the registry defaults filled in for the ones the file omits (unknown names dropped). */
 export function paramsWithDefaults(info: NodeTypeInfo, params: Readonly<Record<string, ParamValue>>): Record<string, ParamValue> {
-  const out: Record<string, ParamValue> = {};
-  for (const spec of info.params) out[spec.name] = params[spec.name] ?? spec.default;
-  return out;
+  return withDefaults(info.params, params);
 }
 
 export function findParam(info: NodeTypeInfo, name: string): ParamSpec | undefined {
@@ -47,92 +49,6 @@ export function findPort(info: NodeTypeInfo, dir: 'input' | 'output', name: stri
 /** `name (TYPE)` list of a node's ports, for messages. */
 export function describePorts(ports: readonly PortSpec[]): string {
   return ports.length ? ports.map((p) => `${p.name} (${p.type}${p.optional ? ', optional' : ''})`).join(', ') : 'none';
-}
-
-/** The allowed range of a numeric spec, in words: `an integer in [1, 1000]`, `a number > 0`. */
-export function describeParam(spec: ParamSpec): string {
-  switch (spec.type) {
-    case 'number':
-    case 'integer': {
-      const what = spec.type === 'integer' ? 'an integer' : 'a number';
-      const lo = spec.min;
-      const hi = spec.max;
-      const exclusiveLo = spec.type === 'number' && spec.exclusiveMin === true;
-      if (lo !== undefined && hi !== undefined) return `${what} in ${exclusiveLo ? '(' : '['}${lo}, ${hi}]`;
-      if (lo !== undefined) return `${what} ${exclusiveLo ? '>' : '≥'} ${lo}`;
-      if (hi !== undefined) return `${what} ≤ ${hi}`;
-      return what;
-    }
-    case 'boolean':
-      return 'true or false';
-    case 'enum':
-      return `one of ${spec.options.map((o) => JSON.stringify(o)).join(', ')}`;
-    case 'string':
-      return 'a string';
-    case 'file':
-      if (spec.directory) return 'a folder path relative to the .dpipe file';
-      return spec.extensions.length
-        ? `a path relative to the .dpipe file, ending in ${spec.extensions.join(' or ')}`
-        : 'a path relative to the .dpipe file';
-    case 'seed':
-      return `an integer in [0, ${Number.MAX_SAFE_INTEGER}]`;
-    case 'numberList': {
-      const range =
-        spec.min !== undefined && spec.max !== undefined ? ` in [${spec.min}, ${spec.max}]`
-          : spec.min !== undefined ? ` ≥ ${spec.min}`
-            : spec.max !== undefined ? ` ≤ ${spec.max}` : '';
-      return `a list of numbers${range}`;
-    }
-  }
-}
-
-/**
- * Checks one parameter value against its spec. Returns undefined when it is allowed, else the reason
- * (`must be an integer in [1, 1000], got 0`). File existence is not checked here (the loader does it).
- */
-export function checkParamValue(spec: ParamSpec, value: unknown): string | undefined {
-  const bad = (): string => `must be ${describeParam(spec)}, got ${show(value)}`;
-  switch (spec.type) {
-    case 'number':
-    case 'integer': {
-      if (typeof value !== 'number' || !Number.isFinite(value)) return bad();
-      if (spec.type === 'integer' && !Number.isInteger(value)) return bad();
-      if (spec.min !== undefined && (value < spec.min || (spec.type === 'number' && spec.exclusiveMin && value === spec.min))) return bad();
-      if (spec.max !== undefined && value > spec.max) return bad();
-      return undefined;
-    }
-    case 'boolean':
-      return typeof value === 'boolean' ? undefined : bad();
-    case 'enum':
-      return typeof value === 'string' && spec.options.includes(value) ? undefined : bad();
-    case 'string':
-      return typeof value === 'string' ? undefined : bad();
-    case 'file': {
-      if (typeof value !== 'string') return bad();
-      if (value === '' || spec.extensions.length === 0) return undefined;
-      const lower = value.toLowerCase();
-      return spec.extensions.some((e) => lower.endsWith(e.toLowerCase())) ? undefined : bad();
-    }
-    case 'seed':
-      return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0 ? undefined : bad();
-    case 'numberList': {
-      if (!Array.isArray(value)) return bad();
-      for (let i = 0; i < value.length; i++) {
-        const v: unknown = value[i];
-        if (typeof v !== 'number' || !Number.isFinite(v)) return `${bad()} (item ${i} is ${show(v)})`;
-        if ((spec.min !== undefined && v < spec.min) || (spec.max !== undefined && v > spec.max)) return `${bad()} (item ${i} is ${show(v)})`;
-      }
-      return undefined;
-    }
-  }
-}
-
-function show(v: unknown): string {
-  if (typeof v === 'string') return JSON.stringify(v);
-  if (Array.isArray(v)) return v.length > 6 ? `a list of ${v.length} items` : JSON.stringify(v);
-  if (v === null) return 'null';
-  if (typeof v === 'object') return 'an object';
-  return String(v);
 }
 
 /** Levenshtein distance (insert, delete, substitute; each costs 1). */

@@ -5,7 +5,8 @@
  *   descriptions (VS Code shows them on hover and completes enums). `scripts/gen-schema.mjs` writes it to
  *   `schema/dpipe.schema.json`, which the extension contributes through `jsonValidation`.
  */
-import type { NodeTypeInfo, ParamSpec } from '../registry/types';
+import { paramJsonSchema } from '../registry/params';
+import type { NodeTypeInfo } from '../registry/types';
 import { asRegistry, type BlockRegistry } from './registry';
 import { FORMAT_VERSION, ENDPOINT_PATTERN, MAX_NODE_ID_LENGTH, NODE_ID_PATTERN, type RegistryLike } from './types';
 
@@ -104,7 +105,7 @@ export function buildSchema(registryLike: RegistryLike | BlockRegistry): JsonSch
 
 function paramsSchema(t: NodeTypeInfo): JsonSchema {
   const properties: Record<string, JsonSchema> = {};
-  for (const p of t.params) properties[p.name] = paramSchema(p);
+  for (const p of t.params) properties[p.name] = paramJsonSchema(p);
   const ports = (dir: string, ps: NodeTypeInfo['inputs']): string =>
     ps.length ? ` ${dir}: ${ps.map((p) => `${p.name} (${p.type}${p.optional ? ', optional' : ''})`).join(', ')}.` : '';
   return {
@@ -113,39 +114,6 @@ function paramsSchema(t: NodeTypeInfo): JsonSchema {
     additionalProperties: false,
     properties,
   };
-}
-
-function paramSchema(p: ParamSpec): JsonSchema {
-  const description = `${p.label ?? p.name}: ${p.doc}`;
-  switch (p.type) {
-    case 'number':
-      return withRange({ type: 'number', description, default: p.default }, p.min, p.max, p.exclusiveMin === true);
-    case 'integer':
-      return withRange({ type: 'integer', description, default: p.default }, p.min, p.max, false);
-    case 'boolean':
-      return { type: 'boolean', description, default: p.default };
-    case 'enum': {
-      const s: JsonSchema = { type: 'string', description, default: p.default, enum: [...p.options] };
-      if (p.optionDocs) s.enumDescriptions = p.options.map((o) => p.optionDocs?.[o] ?? '');
-      return s;
-    }
-    case 'string':
-      return { type: 'string', description, default: p.default };
-    case 'file': {
-      const ext = p.extensions.length ? ` (${p.extensions.join(', ')})` : '';
-      return { type: 'string', description: `${description} ${p.directory ? 'Folder path' : 'Path'} relative to the .dpipe file${ext}.`, default: p.default };
-    }
-    case 'seed':
-      return { type: 'integer', description, default: p.default, minimum: 0, maximum: Number.MAX_SAFE_INTEGER };
-    case 'numberList':
-      return { type: 'array', description, default: [...p.default], items: withRange({ type: 'number' }, p.min, p.max, false) };
-  }
-}
-
-function withRange(s: JsonSchema, min: number | undefined, max: number | undefined, exclusiveMin: boolean): JsonSchema {
-  if (min !== undefined) s[exclusiveMin ? 'exclusiveMinimum' : 'minimum'] = min;
-  if (max !== undefined) s.maximum = max;
-  return s;
 }
 
 function firstSentence(doc: string): string {

@@ -11,9 +11,9 @@
  * each guided model call).
  */
 import type { EvalRequest, Latent } from '../core/types';
-import type { CondValue, GuidedOutput, GuiderValue, ModelValue, Params, ParamSpec } from '../registry/types';
-import type { NodeType } from '../registry/node';
-import { readParams } from '../solvers/params';
+import type { CondValue, GuidedOutput, GuiderValue, ModelValue } from '../registry/types';
+import { defineBlock } from '../registry/node';
+import { defineParams } from '../registry/params';
 import { GUIDER_OUT, MODEL_IN, NEGATIVE_IN, POSITIVE_IN, SCALE_PARAM } from './guiders';
 import { itemNorm } from './math';
 
@@ -78,7 +78,7 @@ export function apgGuider(model: ModelValue, positive: CondValue, negative: Cond
   };
 }
 
-const P_APG: readonly ParamSpec[] = [
+const P_APG = defineParams(
   SCALE_PARAM,
   { name: 'eta', type: 'number', default: 0, min: -10, max: 10, step: 0.05, doc: 'η: weight of the update\'s component parallel to D_c (the part that oversaturates). 0 = the paper\'s choice (orthogonal part only), 1 = CFG.' },
   { name: 'momentum', type: 'number', default: 0, min: -1, max: 1, step: 0.05, doc: 'β of the running average Δ̄ ← Δ + β·Δ̄; the paper uses negative values (reverse momentum, e.g. −0.5). 0 = off.' },
@@ -89,9 +89,9 @@ const P_APG: readonly ParamSpec[] = [
     advanced: true,
     doc: 'Which prediction the update is added to; the two agree for η = 1.',
   },
-];
+);
 
-export const GUIDER_APG: NodeType = {
+export const GUIDER_APG = defineBlock({
   type: 'guider.apg',
   category: 'Guidance',
   title: 'Adaptive projected guidance (APG)',
@@ -100,9 +100,8 @@ export const GUIDER_APG: NodeType = {
   inputs: [MODEL_IN, POSITIVE_IN, NEGATIVE_IN],
   outputs: GUIDER_OUT,
   params: P_APG,
-  async evaluate(_ctx, inputs, params: Params) {
+  async evaluate(_ctx, inputs, o) {
     const model = inputs.model as ModelValue;
-    const o = readParams<ApgOptions>('guider.apg', P_APG, params);
     return { guider: apgGuider(model, inputs.positive as CondValue, (inputs.negative as CondValue | undefined) ?? model.unconditional, o) };
   },
-};
+});

@@ -17,9 +17,9 @@
 import type { EvalRequest, Latent } from '../core/types';
 import { combine } from '../core/latent';
 import { DpipeError } from '../core/errors';
-import type { CondValue, GuidedOutput, GuiderValue, ModelValue, Params, ParamSpec } from '../registry/types';
-import type { NodeType } from '../registry/node';
-import { readParams } from '../solvers/params';
+import type { CondValue, GuidedOutput, GuiderValue, ModelValue } from '../registry/types';
+import { defineBlock } from '../registry/node';
+import { defineParams } from '../registry/params';
 import { GUIDER_OUT, MODEL_IN, NEGATIVE_IN, POSITIVE_IN } from './guiders';
 
 export interface CfgppOptions {
@@ -54,11 +54,11 @@ export function cfgppGuider(model: ModelValue, positive: CondValue, negative: Co
   };
 }
 
-const P_CFGPP: readonly ParamSpec[] = [
+const P_CFGPP = defineParams(
   { name: 'lambda', type: 'number', default: 0.6, min: 0, max: 1, step: 0.05, doc: 'CFG++ guidance λ ∈ [0, 1] (the paper\'s range; 0 = unconditional, 1 = conditional prediction with unconditional renoising).' },
-];
+);
 
-export const GUIDER_CFGPP: NodeType = {
+export const GUIDER_CFGPP = defineBlock({
   type: 'guider.cfgpp',
   category: 'Guidance',
   title: 'CFG++',
@@ -67,9 +67,8 @@ export const GUIDER_CFGPP: NodeType = {
   inputs: [MODEL_IN, POSITIVE_IN, NEGATIVE_IN],
   outputs: GUIDER_OUT,
   params: P_CFGPP,
-  async evaluate(_ctx, inputs, params: Params) {
+  async evaluate(_ctx, inputs, o) {
     const model = inputs.model as ModelValue;
-    const o = readParams<CfgppOptions>('guider.cfgpp', P_CFGPP, params);
     return { guider: cfgppGuider(model, inputs.positive as CondValue, (inputs.negative as CondValue | undefined) ?? model.unconditional, o) };
   },
-};
+});

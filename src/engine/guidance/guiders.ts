@@ -15,12 +15,12 @@
  * conditional model alone, w = 0 the unconditional one.
  */
 import type { EvalRequest, Latent } from '../core/types';
-import type { CondValue, GuidedOutput, GuiderValue, ModelValue, Params, ParamSpec } from '../registry/types';
-import type { NodeType } from '../registry/node';
+import type { CondValue, GuidedOutput, GuiderValue, ModelValue } from '../registry/types';
+import { defineBlock, type NodeType } from '../registry/node';
 import { combine } from '../core/latent';
 import { DpipeError } from '../core/errors';
 import { fromSpace, itemStd, perItem, toSpace, type PredSpace } from './math';
-import { readParams } from '../solvers/params';
+import { defineParam, defineParams } from '../registry/params';
 
 /** `guider.basic`: D(x, σ) = the model's prediction under one conditioning. */
 export function basicGuider(model: ModelValue, cond: CondValue): GuiderValue {
@@ -133,17 +133,17 @@ export const POSITIVE_IN = { name: 'positive', type: 'CONDITIONING', doc: 'The c
 export const NEGATIVE_IN = { name: 'negative', type: 'CONDITIONING', optional: true, doc: 'The conditioning to guide away from (D_u): negative conditioning. Default: the model\'s unconditional value.' } as const;
 export const GUIDER_OUT = [{ name: 'guider', type: 'GUIDER', doc: 'The model with conditioning and guidance bound in.' }] as const;
 
-export const SCALE_PARAM: ParamSpec = {
+export const SCALE_PARAM = defineParam({
   name: 'scale', type: 'number', default: 7.5, min: 0, max: 100, step: 0.1,
   doc: 'Guidance scale w: D = D_u + w·(D_c − D_u) (diffusers\' guidance_scale, default 7.5; Imagen\'s w + 1). 1 = conditional only (one branch evaluated), 0 = unconditional.',
-};
+});
 
-export const INTERVAL_PARAM: ParamSpec = {
+export const INTERVAL_PARAM = defineParam({
   name: 'interval', type: 'numberList', default: [], min: 0,
   doc: 'Guidance interval [σ_lo, σ_hi] (Kynkäänniemi et al. 2024): guide only for σ_lo < σ ≤ σ_hi; elsewhere w = 1 and the unconditional branch is not evaluated. Empty = guide at every σ.',
-};
+});
 
-const CFG_PARAMS: readonly ParamSpec[] = [
+const CFG_PARAMS = defineParams(
   SCALE_PARAM,
   {
     name: 'scaleSchedule', type: 'enum', default: 'constant', options: ['constant', 'linear', 'cosine'],
@@ -166,7 +166,7 @@ const CFG_PARAMS: readonly ParamSpec[] = [
     },
     doc: 'Space in which the standard deviations of the rescale are taken.',
   },
-];
+);
 
 export const GUIDER_BASIC: NodeType = {
   type: 'guider.basic',
@@ -186,7 +186,7 @@ export const GUIDER_BASIC: NodeType = {
   },
 };
 
-export const GUIDER_CFG: NodeType = {
+export const GUIDER_CFG = defineBlock({
   type: 'guider.cfg',
   category: 'Guidance',
   title: 'Classifier-free guidance',
@@ -195,12 +195,11 @@ export const GUIDER_CFG: NodeType = {
   inputs: [MODEL_IN, POSITIVE_IN, NEGATIVE_IN],
   outputs: GUIDER_OUT,
   params: CFG_PARAMS,
-  async evaluate(_ctx, inputs, params: Params) {
+  async evaluate(_ctx, inputs, o) {
     const model = inputs.model as ModelValue;
     const positive = inputs.positive as CondValue;
     const negative = (inputs.negative as CondValue | undefined) ?? model.unconditional;
-    const o = readParams<Required<CfgOptions> & { interval: number[] }>('guider.cfg', CFG_PARAMS, params);
     checkInterval('guider.cfg', o.interval);
     return { guider: cfgGuider(model, positive, negative, o) };
   },
-};
+});

@@ -9,9 +9,9 @@
  * Meaningful for models whose data lie in [−1, 1] (pixel space).
  */
 import type { EvalRequest, Latent } from '../core/types';
-import type { GuidedOutput, GuiderValue, Params, ParamSpec } from '../registry/types';
-import type { NodeType } from '../registry/node';
-import { readParams } from '../solvers/params';
+import type { GuidedOutput, GuiderValue } from '../registry/types';
+import { defineBlock } from '../registry/node';
+import { defineParams } from '../registry/params';
 import { GUIDER_OUT } from './guiders';
 import { quantile } from './math';
 
@@ -51,7 +51,7 @@ export function thresholdGuider(inner: GuiderValue, o: ThresholdOptions): Guider
   };
 }
 
-const P_THR: readonly ParamSpec[] = [
+const P_THR = defineParams(
   {
     name: 'mode', type: 'enum', default: 'dynamic', options: ['dynamic', 'static'],
     optionDocs: { dynamic: 'Imagen / DPM-Solver++ dynamic thresholding at a percentile.', static: 'Clip x̂0 to [−1, 1].' },
@@ -60,9 +60,9 @@ const P_THR: readonly ParamSpec[] = [
   { name: 'percentile', type: 'number', default: 0.995, min: 0, max: 1, step: 0.001, doc: 'p: the quantile of |x̂0| per item (Imagen, DPM-Solver++ and diffusers default 0.995).' },
   { name: 'sMin', type: 'number', default: 1, min: 0, exclusiveMin: true, doc: 'Lower bound of s (Imagen 1; DPM-Solver\'s thresholding_max_val).' },
   { name: 'sMax', type: 'number', default: 0, min: 0, doc: 'Upper bound of s; 0 = none (Imagen). diffusers\' sample_max_value.' },
-];
+);
 
-export const GUIDER_THRESHOLD: NodeType = {
+export const GUIDER_THRESHOLD = defineBlock({
   type: 'guider.threshold',
   category: 'Guidance',
   title: 'Dynamic thresholding',
@@ -71,9 +71,8 @@ export const GUIDER_THRESHOLD: NodeType = {
   inputs: [{ name: 'guider', type: 'GUIDER', doc: 'The guider whose prediction is thresholded.' }],
   outputs: GUIDER_OUT,
   params: P_THR,
-  async evaluate(_ctx, inputs, params: Params) {
-    const o = readParams<ThresholdOptions>('guider.threshold', P_THR, params);
+  async evaluate(_ctx, inputs, o) {
     return { guider: thresholdGuider(inputs.guider as GuiderValue, o) };
   },
-};
+});
 

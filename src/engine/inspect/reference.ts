@@ -235,8 +235,12 @@ function referenceSolver(type: string, extra: readonly number[], opts: Dopri5Opt
     doc: 'Adaptive reference solve of the PF-ODE; see src/engine/inspect/reference.ts.',
     paper: 'Dormand & Prince 1980; Karras et al. 2022, eq. 4',
     params: [],
-    info: { order: 5, nfePerStep: 6, stochastic: false },
-    async run(model, x, sigmas) {
+    order: 5,
+    nfePerStep: 6,
+    nfe: () => undefined, // it picks its own steps
+    stochastic: false,
+    tests: { orderTestedElsewhere: 'not a registry block: test/inspect/reference.test.ts checks the Dormand–Prince solve' },
+    async solve(model, x, sigmas) {
       const all = stopSigmas([...sigmas, ...extra.filter((s) => s <= sigmas[0] && s >= sigmas[sigmas.length - 1])]);
       const positive = all.filter((s) => s > 0);
       const endsAtZero = all[all.length - 1] === 0;

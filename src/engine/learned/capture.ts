@@ -81,6 +81,7 @@ export async function fitOnPipeline<T>(
         type: original.type,
         info: original.solver ?? { order: 1, nfePerStep: 1, stochastic: false },
         params,
+        nfe: (sigmas) => (original.solverEntry ? original.solverEntry.nfe(sigmas, params) : sigmas.length - 1),
         async run(model, x, sigmas, _p, sctx) {
           result = { value: await fit({ model, x, sigmas, ctx: sctx }) };
           return x;

@@ -22,10 +22,9 @@
 import { DpipeError } from '../core/errors';
 import type { Denoiser, Latent, SolverContext } from '../core/types';
 import { defineSolver, type NodeType } from '../registry/node';
-import type { ParamSpec, Params } from '../registry/types';
+import { defineParams } from '../registry/params';
 import { checkAbort, emit, lambdaOf, requireDecreasing, sum } from '../solvers/common';
 import { dpmpp2m, multistepOrder } from '../solvers/dpmpp';
-import { readParams } from '../solvers/params';
 import { uniC, uniP, UNIPC_VARIANTS, type UniPCVariant } from '../solvers/unipc';
 
 export interface DcOptions {
@@ -192,7 +191,7 @@ export async function fitDcRatios(model: Denoiser, x: Latent, sigmas: Float64Arr
   return { ratios, losses };
 }
 
-export const DC_PARAMS: readonly ParamSpec[] = [
+export const DC_PARAMS = defineParams(
   { name: 'ratios', type: 'numberList', default: [], doc: 'Compensation ratio ρ_i per step (1 = none; missing steps: 1), fitted by `dpipe fit dc FILE.dpipe`.' },
   { name: 'order', type: 'integer', default: 3, min: 1, max: 3, doc: 'Order of the UniP predictor (reference default 3).' },
   {
@@ -203,7 +202,7 @@ export const DC_PARAMS: readonly ParamSpec[] = [
   { name: 'dcOrder', type: 'integer', default: 2, min: 1, max: 3, advanced: true, doc: 'Degree K of the compensating Lagrange interpolation (K + 1 outputs; reference dc_order = 2).' },
   { name: 'fitSamples', type: 'integer', default: 0, min: 0, advanced: true, doc: 'Provenance: trajectories the ratios were fitted on (0 = not fitted).' },
   { name: 'fitRefSubsteps', type: 'integer', default: 0, min: 0, advanced: true, doc: 'Provenance: reference substeps per interval (DPM-Solver++(2M)) the ratios were fitted against.' },
-];
+);
 
 export const DC_NODE: NodeType = defineSolver({
   type: 'solver.dc_solver',
@@ -214,9 +213,13 @@ export const DC_NODE: NodeType = defineSolver({
     'With all ratios 1 it is solver.unipc. 1 model evaluation per step.',
   paper: 'Zhao, Wang, Zhou & Lu 2024, "DC-Solver: Improving Predictor-Corrector Diffusion Sampler via Dynamic Compensation" (ECCV), §3.2 eq. 9, §3.3 (wl-zhao/DC-Solver).',
   params: DC_PARAMS,
-  info: { order: 3, nfePerStep: 1, stochastic: false, noStepToZero: { variant: 'bh1' } },
-  run: (model, x, sigmas, params: Params, ctx) => {
-    const p = readParams<DcOptions>('solver.dc_solver', DC_PARAMS, params);
-    return dcSolver(model, x, sigmas, p, ctx);
+  order: 3,
+  nfePerStep: 1,
+  stochastic: false,
+  noStepToZero: { variant: 'bh1' },
+  solve: (model, x, sigmas, o, ctx) => dcSolver(model, x, sigmas, o, ctx),
+  tests: {
+    orderTestedElsewhere: 'its ratios are fitted on a model: test/learned/dcsolver.test.ts checks that with every ratio 1 it is solver.unipc number for number (whose order is measured) and that fitted ratios improve UniPC',
+    noGolden: 'no golden run of wl-zhao/DC-Solver (its ratios come from a trained model); with every ratio 1 it reproduces solver.unipc',
   },
 });

@@ -24,11 +24,10 @@ import { DpipeError } from '../core/errors';
 import { like } from '../core/latent';
 import type { Denoiser, Latent, SolverContext } from '../core/types';
 import { normalDraw } from '../noise/seeded';
-import type { NodeType } from '../registry/node';
-import type { ParamSpec, Params, SamplerValue, SolverInfo } from '../registry/types';
+import { defineSolver, type NodeType } from '../registry/node';
+import { defineParams, type OptionsOf } from '../registry/params';
 import { checkAbort, emit, solveLinear } from '../solvers/common';
 import { dpmpp2m } from '../solvers/dpmpp';
-import { readParams } from '../solvers/params';
 
 /** Empirical model statistics on a λ-uniform grid of `steps` intervals from σ_max to σ_min. */
 export interface Ems {
@@ -448,15 +447,7 @@ function dividedDerivatives(lams: readonly number[], gs: readonly Float64Array[]
 export const AUTO_ON_OFF = ['auto', 'on', 'off'] as const;
 export type AutoOnOff = (typeof AUTO_ON_OFF)[number];
 
-export interface Dpmv3Options {
-  readonly order: number;
-  readonly predictorPseudo: AutoOnOff;
-  readonly corrector: AutoOnOff;
-  readonly correctorPseudo: boolean;
-  readonly lowerOrderFinal: boolean;
-}
-
-export const DPMV3_PARAMS: readonly ParamSpec[] = [
+export const DPMV3_PARAMS = defineParams(
   { name: 'file', type: 'file', default: '', extensions: ['.json'], doc: 'The EMS file (l, s, b) computed on this model by `dpipe fit dpmv3`, relative to the .dpipe file.' },
   { name: 'order', type: 'integer', default: 3, min: 1, max: 3, doc: 'Order of the multistep predictor (the reference recommends 3 unconditional, 2 guided).' },
   {
@@ -471,7 +462,8 @@ export const DPMV3_PARAMS: readonly ParamSpec[] = [
   },
   { name: 'correctorPseudo', type: 'boolean', default: false, advanced: true, doc: 'Pseudo-order corrector of order + 1 (reference c_pseudo; its EDM script uses false).' },
   { name: 'lowerOrderFinal', type: 'boolean', default: true, advanced: true, doc: 'Step k of n uses order min(order, n − k) (reference lower_order_final=True).' },
-];
+);
+export type Dpmv3Options = Omit<OptionsOf<typeof DPMV3_PARAMS>, 'file'>;
 
 /** Grid index of σ on the statistics' grid; an error naming the range when σ is outside it. */
 function gridIndex(e: Ems, sigma: number): number {
@@ -570,11 +562,8 @@ export function readEmsFile(abs: string, shownAs = abs): Ems {
   return ems;
 }
 
-const INFO: SolverInfo = { order: 3, nfePerStep: 1, stochastic: false };
-
-export const DPMV3_NODE: NodeType = {
+export const DPMV3_NODE: NodeType = defineSolver({
   type: 'solver.dpm_solver_v3',
-  category: 'Solver',
   title: 'DPM-Solver-v3 (fitted EMS)',
   doc:
     'Multistep ODE solver with empirical model statistics (l, s, b) computed on your model by `dpipe fit dpmv3` and saved in a file ' +
@@ -582,21 +571,17 @@ export const DPMV3_NODE: NodeType = {
     'evaluation\'s data prediction. Defaults reproduce thu-ml/DPM-Solver-v3 on EDM (order 3, pseudo-order predictor ≤ 5 steps, ' +
     'corrector ≤ 6 steps). 1 model evaluation per step.',
   paper: 'Zheng, Lu, Chen & Zhu 2023, "DPM-Solver-v3: Improved Diffusion ODE Solver with Empirical Model Statistics" (NeurIPS), eqs. 9–14, §3.3, Appendix C.1.1.',
-  inputs: [],
-  outputs: [{ name: 'sampler', type: 'SAMPLER', doc: 'The solver with these options.' }],
   params: DPMV3_PARAMS,
-  solver: INFO,
-  async evaluate(ctx, _inputs, params) {
-    const p = readParams<Dpmv3Options & { file: string }>('solver.dpm_solver_v3', DPMV3_PARAMS, params);
-    if (!p.file) throw new DpipeError('E_PARAM_VALUE', 'solver.dpm_solver_v3: "file" is empty; compute the statistics with `dpipe fit dpmv3 FILE.dpipe --out stats.json` (it sets this parameter)');
-    const abs = path.resolve(ctx.baseDir, p.file);
-    const ems = readEmsFile(abs, p.file);
-    const sampler: SamplerValue = {
-      type: 'solver.dpm_solver_v3',
-      info: INFO,
-      params,
-      run: (model, x, sigmas, _params: Params, sctx) => dpmSolverV3(model, x, sigmas, ems, p, sctx),
-    };
-    return { sampler };
+  order: 3,
+  nfePerStep: 1,
+  stochastic: false,
+  load(o, baseDir) {
+    if (!o.file) throw new DpipeError('E_PARAM_VALUE', 'solver.dpm_solver_v3: "file" is empty; compute the statistics with `dpipe fit dpmv3 FILE.dpipe --out stats.json` (it sets this parameter)');
+    return readEmsFile(path.resolve(baseDir, o.file), o.file);
   },
-};
+  solve: (model, x, sigmas, o, ctx, ems) => dpmSolverV3(model, x, sigmas, ems, o, ctx),
+  tests: {
+    orderTestedElsewhere: 'its statistics are fitted on a model: test/learned/dpmv3.test.ts checks it exact to ~1e-6 on Gaussian data with the closed-form statistics, and DPM-Solver++ with degenerate ones',
+    noGolden: 'no golden run of thu-ml/DPM-Solver-v3 (its statistics come from a trained model); test/learned/dpmv3.test.ts checks the closed forms',
+  },
+});

@@ -22,11 +22,10 @@
 import { DpipeError } from '../core/errors';
 import type { Denoiser, Latent } from '../core/types';
 import { defineSchedule, type NodeType } from '../registry/node';
-import type { ParamSpec } from '../registry/types';
 import { karrasSigmas } from '../schedules/kdiffusion';
 import { finish, FINAL_MODES, type FinalMode } from '../schedules/common';
 import { axpy, toD } from '../solvers/common';
-import { readParams } from '../solvers/params';
+import { defineParams } from '../registry/params';
 
 export const GITS_METRICS = ['l2', 'l1', 'dev'] as const;
 export type GitsMetric = (typeof GITS_METRICS)[number];
@@ -194,7 +193,7 @@ export async function fitGits(model: Denoiser, x: Latent, sigmaMax: number, sigm
 // ---------------------------------------------------------------------------------------------
 // The schedule block: replays the fitted values.
 
-export const GITS_PARAMS: readonly ParamSpec[] = [
+export const GITS_PARAMS = defineParams(
   { name: 'values', type: 'numberList', default: [], min: 0, doc: 'The fitted σ values, descending from σ_max to σ_min (written by `dpipe fit gits`).' },
   {
     name: 'final',
@@ -213,7 +212,7 @@ export const GITS_PARAMS: readonly ParamSpec[] = [
   { name: 'gamma', type: 'number', default: 1.15, min: 0, advanced: true, doc: 'Provenance: the DP discount γ used by the fit (reference `coeff`).' },
   { name: 'metric', type: 'enum', default: 'l2', options: GITS_METRICS, advanced: true, doc: 'Provenance: the cost metric used by the fit.' },
   { name: 'cost', type: 'number', default: 0, min: 0, advanced: true, doc: 'Provenance: the DP cost V_0(K) of the fitted path (in the metric\'s units; "dev" costs may be negative and are stored as 0).' },
-];
+);
 
 /** σ values of a `schedule.gits` block: the fitted list, checked, then the end. */
 export function gitsSigmas(values: readonly number[], final: FinalMode): Float64Array {
@@ -238,8 +237,5 @@ export const GITS_NODE: NodeType = defineSchedule({
   paper: 'Chen, Zhou, Wang, Yu, Zhao, Huang, Lyu, Wang & Li 2024, "On the Trajectory Regularity of ODE-based Diffusion Sampling" (ICML), §4, Algorithm 1 (zju-pi/diff-sampler gits-main).',
   params: GITS_PARAMS,
   needsModel: false,
-  sigmas(params) {
-    const p = readParams<{ values: number[]; final: FinalMode }>('schedule.gits', GITS_PARAMS, params);
-    return gitsSigmas(p.values, p.final);
-  },
+  sigmas: (p) => gitsSigmas(p.values, p.final),
 });

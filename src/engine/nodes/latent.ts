@@ -7,17 +7,32 @@ import { DpipeError } from '../core/errors';
 import { checkAllocation } from '../core/budget';
 import { latent } from '../core/latent';
 import type { Latent } from '../core/types';
-import type { NodeType } from '../registry/node';
+import { defineBlock } from '../registry/node';
+import { checkParamValue, defineParam, defineParams } from '../registry/params';
 import type { ModelValue } from '../registry/types';
 
+const BATCH = defineParam({ name: 'batch', type: 'integer', default: 1, min: 1, max: 4096, doc: 'Number of samples (the CLI\'s --batch overrides it).' });
+
 /** Effective batch size: the run's override (`--batch`) wins over the block's own parameter. */
-function batchOf(services: { batch?: number }, param: unknown): number {
-  const b = services.batch ?? (param as number);
-  if (!Number.isInteger(b) || b < 1) throw new DpipeError('E_PARAM_VALUE', `batch must be an integer ≥ 1; got ${b}`);
+function batchOf(services: { batch?: number }, param: number): number {
+  const b = services.batch ?? param;
+  const why = checkParamValue(BATCH, b);
+  if (why) throw new DpipeError('E_PARAM_VALUE', `batch ${why}`);
   return b;
 }
 
-export const latentEmpty: NodeType = {
+const EMPTY_PARAMS = defineParams(
+  BATCH,
+  { name: 'channels', type: 'integer', default: 0, min: 0, max: 4096, doc: 'Channels; 0 = from the model.' },
+  { name: 'height', type: 'integer', default: 0, min: 0, max: 16384, doc: 'Height; 0 = from the model.' },
+  { name: 'width', type: 'integer', default: 0, min: 0, max: 16384, doc: 'Width; 0 = from the model.' },
+);
+const NPY_PARAMS = defineParams(
+  { name: 'file', type: 'file', default: '', extensions: ['.npy'], mustExist: true, doc: 'Path of the .npy file, relative to the .dpipe file.' },
+  { ...BATCH, doc: 'Batch size when the file holds one item, which is then repeated (the CLI\'s --batch overrides it); a file with several items keeps its own batch.' },
+);
+
+export const latentEmpty = defineBlock({
   type: 'latent.empty',
   category: 'Latent',
   title: 'Empty latent',
@@ -26,16 +41,11 @@ export const latentEmpty: NodeType = {
     '(sidecar `sampleShape` or the ONNX input shape). Connected to a Sample block, the start is pure noise at the first σ.',
   inputs: [{ name: 'model', type: 'MODEL', optional: true, doc: 'The model whose sample shape fills sizes left at 0.' }],
   outputs: [{ name: 'latent', type: 'LATENT', doc: 'Zeros, [batch, channels, height, width].' }],
-  params: [
-    { name: 'batch', type: 'integer', default: 1, min: 1, max: 4096, doc: 'Number of samples (the CLI\'s --batch overrides it).' },
-    { name: 'channels', type: 'integer', default: 0, min: 0, max: 4096, doc: 'Channels; 0 = from the model.' },
-    { name: 'height', type: 'integer', default: 0, min: 0, max: 16384, doc: 'Height; 0 = from the model.' },
-    { name: 'width', type: 'integer', default: 0, min: 0, max: 16384, doc: 'Width; 0 = from the model.' },
-  ],
-  async evaluate(ctx, inputs, params) {
+  params: EMPTY_PARAMS,
+  async evaluate(ctx, inputs, o) {
     const model = inputs.model as ModelValue | undefined;
-    const batch = batchOf(ctx.services, params.batch);
-    const dims = [params.channels, params.height, params.width] as number[];
+    const batch = batchOf(ctx.services, o.batch);
+    const dims = [o.channels, o.height, o.width];
     const names = ['channels', 'height', 'width'];
     const shape = dims.map((d, i) => {
       if (d > 0) return d;
@@ -53,9 +63,9 @@ export const latentEmpty: NodeType = {
     checkAllocation([batch, ...shape], `latent.empty "${ctx.nodeId}"${dims.some((d) => d === 0) ? ' (sizes from the model\'s sample shape)' : ''}`, ctx.services.budget);
     return { latent: latent([batch, ...shape]) };
   },
-};
+});
 
-export const latentNpy: NodeType = {
+export const latentNpy = defineBlock({
   type: 'latent.npy',
   category: 'Latent',
   title: 'Latent from .npy',
@@ -65,12 +75,9 @@ export const latentNpy: NodeType = {
     'strength\'s σ: the Sample block adds σ₀·z to it.',
   inputs: [],
   outputs: [{ name: 'latent', type: 'LATENT', doc: 'The array, [batch, channels, height, width].' }],
-  params: [
-    { name: 'file', type: 'file', default: '', extensions: ['.npy'], mustExist: true, doc: 'Path of the .npy file, relative to the .dpipe file.' },
-    { name: 'batch', type: 'integer', default: 1, min: 1, max: 4096, doc: 'Batch size when the file holds one item, which is then repeated (the CLI\'s --batch overrides it); a file with several items keeps its own batch.' },
-  ],
-  async evaluate(ctx, _inputs, params) {
-    const file = params.file as string;
+  params: NPY_PARAMS,
+  async evaluate(ctx, _inputs, o) {
+    const file = o.file;
     if (!file) throw new DpipeError('E_PARAM_VALUE', `latent.npy "${ctx.nodeId}": set "file" to a .npy file`);
     const arr = await ctx.services.readNpy(path.resolve(ctx.baseDir, file));
     if (arr.shape.length !== 3 && arr.shape.length !== 4) {
@@ -78,7 +85,7 @@ export const latentNpy: NodeType = {
     }
     const item = arr.shape.length === 3 ? arr.shape : arr.shape.slice(1);
     let x: Latent = latent(arr.shape.length === 3 ? [1, ...item] : arr.shape, arr.data);
-    const batch = batchOf(ctx.services, params.batch);
+    const batch = batchOf(ctx.services, o.batch);
     checkAllocation([x.shape[0] === 1 ? batch : x.shape[0], ...item], `latent.npy "${ctx.nodeId}"`, ctx.services.budget);
     if (x.shape[0] === 1 && batch > 1) {
       const n = arr.data.length;
@@ -88,4 +95,4 @@ export const latentNpy: NodeType = {
     }
     return { latent: x };
   },
-};
+});

@@ -13,7 +13,6 @@ import { combine, latent } from '../core/latent';
 import type { Denoiser, Latent } from '../core/types';
 import type { EvalContext, NodeType } from '../registry/node';
 import type { GuiderValue, NoiseValue, Params, SamplerValue } from '../registry/types';
-import { solverNfe } from '../solvers/index';
 
 /** How the initial noise is scaled to the first σ of the schedule. */
 export type NoiseScale = 'sigma' | 'vp';
@@ -51,13 +50,13 @@ export function expectedNfe(sampler: SamplerValue, steps: number): number {
 }
 
 /**
- * Exact number of model evaluations a run makes on `sigmas`: the solver's own count (`solverNfe`, its preset
+ * Exact number of model evaluations a run makes on `sigmas`: the solver's own count (its entry's `nfe`, its preset
  * applied) plus the corrector's `nfePerStep` on every step that does not end at σ = 0 (correctors leave the clean
  * sample alone). Guidance adds none: each guided evaluation is one model evaluation, whatever its branches.
  * Undefined when the solver picks its own steps (adaptive step size).
  */
 export function exactNfe(sampler: SamplerValue, sigmas: Float64Array): number | undefined {
-  const solver = solverNfe(sampler.type, sigmas, sampler.params);
+  const solver = sampler.nfe(sigmas);
   if (solver === undefined) return undefined;
   let corrected = 0;
   for (let i = 1; i < sigmas.length; i++) if (sigmas[i] > 0) corrected++;

@@ -1,30 +1,36 @@
 /**
  * NOISE blocks: the seeded generator (`seeded.ts`, its algorithm is part of the file format), noise
  * read from .npy files (`file.ts`), and torch's generators in the draw orders of ComfyUI, diffusers and
- * A1111 (`torch.ts`), for reproducing another tool's run draw for draw.
+ * A1111 (`torch.ts`), for reproducing another tool's run draw for draw, and per-step draws from Brownian trees
+ * (`brownian.ts`) for the SDE solvers.
  */
 import * as path from 'path';
 import { DpipeError } from '../core/errors';
-import type { NodeType } from '../registry/node';
-import type { NoiseValue, Params } from '../registry/types';
+import { defineBlock, type NodeType } from '../registry/node';
+import { checkParamValue, defineParam, defineParams } from '../registry/params';
+import type { NoiseValue } from '../registry/types';
+import { NOISE_BROWNIAN } from './brownian';
 import { fileNoise } from './file';
 import { seededNoise } from './seeded';
-import { TORCH_NOISE_ORDERS, torchNoise, type TorchNoiseOrder, type TorchNoiseSource } from './torch';
-import { TORCH_CPU_KERNELS, type TorchCpuKernel } from './torchcpu';
+import { TORCH_NOISE_ORDERS, torchNoise } from './torch';
+import { TORCH_CPU_KERNELS } from './torchcpu';
 
 export { torchNoise } from './torch';
 export { seededNoise, seededBatch, normalDraw, STREAM_INITIAL, STREAM_STEPS } from './seeded';
 export { fileNoise } from './file';
 
-function seedParam(params: Params, override: number | undefined): number {
-  const s = override ?? (params.seed as number | undefined) ?? 0;
-  if (typeof s !== 'number' || !Number.isInteger(s) || s < 0 || s > Number.MAX_SAFE_INTEGER) {
-    throw new DpipeError('E_PARAM_VALUE', `seed must be an integer from 0 to ${Number.MAX_SAFE_INTEGER}; got ${String(s)}.`);
-  }
+/** The seed a run uses: the run's override (--seed) when it has one, else the block's; an error naming what is allowed. */
+function seedOf(seed: number, override: number | undefined): number {
+  const s = override ?? seed;
+  const why = checkParamValue(SEED_PARAM, s);
+  if (why) throw new DpipeError('E_PARAM_VALUE', `seed ${why}.`);
   return s;
 }
 
-const SEEDED: NodeType = {
+const SEED_PARAM = defineParam({ name: 'seed', type: 'seed', default: 0, doc: 'Seed of batch item 0 (item b uses seed + b). Integer ≥ 0.' });
+const SEEDED_PARAMS = defineParams(SEED_PARAM);
+
+const SEEDED = defineBlock({
   type: 'noise.seeded',
   category: 'Noise',
   title: 'Seeded noise',
@@ -35,14 +41,20 @@ const SEEDED: NodeType = {
   paper: 'Salmon et al. 2011, "Parallel random numbers: as easy as 1, 2, 3" (Philox4x32-10); Box & Muller 1958.',
   inputs: [],
   outputs: [{ name: 'noise', type: 'NOISE', doc: 'Initial noise and per-step draws.' }],
-  params: [{ name: 'seed', type: 'seed', default: 0, doc: 'Seed of batch item 0 (item b uses seed + b). Integer ≥ 0.' }],
-  async evaluate(ctx, _inputs, params) {
-    const noise: NoiseValue = seededNoise(seedParam(params, ctx.services.seed), ctx.services.batch ?? 1);
+  params: SEEDED_PARAMS,
+  async evaluate(ctx, _inputs, o) {
+    const noise: NoiseValue = seededNoise(seedOf(o.seed, ctx.services.seed), ctx.services.batch ?? 1);
     return { noise };
   },
-};
+});
 
-const NPY: NodeType = {
+const NPY_PARAMS = defineParams(
+    { name: 'initial', type: 'file', default: '', extensions: ['npy'], mustExist: true, doc: 'Initial noise [B, ...] (empty: seeded).' },
+    { name: 'steps', type: 'file', default: '', extensions: ['npy'], mustExist: true, doc: 'Per-step noise [K, B, ...], one slice per draw (empty: seeded).' },
+    { name: 'seed', type: 'seed', default: 0, doc: 'Seed for the part that has no file.' },
+);
+
+const NPY = defineBlock({
   type: 'noise.npy',
   category: 'Noise',
   title: 'Noise from .npy',
@@ -53,41 +65,28 @@ const NPY: NodeType = {
     'A part left empty comes from the seeded generator with `seed`.',
   inputs: [],
   outputs: [{ name: 'noise', type: 'NOISE', doc: 'Initial noise and per-step draws.' }],
-  params: [
-    { name: 'initial', type: 'file', default: '', extensions: ['npy'], mustExist: true, doc: 'Initial noise [B, ...] (empty: seeded).' },
-    { name: 'steps', type: 'file', default: '', extensions: ['npy'], mustExist: true, doc: 'Per-step noise [K, B, ...], one slice per draw (empty: seeded).' },
-    { name: 'seed', type: 'seed', default: 0, doc: 'Seed for the part that has no file.' },
-  ],
-  async evaluate(ctx, _inputs, params) {
-    const read = async (p: unknown) => {
-      if (typeof p !== 'string' || p === '') return undefined;
+  params: NPY_PARAMS,
+  async evaluate(ctx, _inputs, o) {
+    const read = async (p: string) => {
+      if (p === '') return undefined;
       const abs = path.resolve(ctx.baseDir, p);
       return { arr: await ctx.services.readNpy(abs), name: p };
     };
-    const initial = await read(params.initial);
-    const steps = await read(params.steps);
+    const initial = await read(o.initial);
+    const steps = await read(o.steps);
     const noise: NoiseValue = fileNoise({
       initial: initial?.arr,
       initialName: initial?.name,
       steps: steps?.arr,
       stepsName: steps?.name,
-      seed: seedParam(params, ctx.services.seed),
+      seed: seedOf(o.seed, ctx.services.seed),
     });
     return { noise };
   },
-};
+});
 
-function integerParam(params: Params, name: string, min: number): number {
-  const v = params[name] ?? 0;
-  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min) {
-    throw new DpipeError('E_PARAM_VALUE', `${name} must be an integer ≥ ${min}; got ${String(v)}.`);
-  }
-  return v;
-}
-
-function resizeParam(params: Params): readonly [number, number] | undefined {
-  const v = params.seedResizeFrom ?? [];
-  if (!Array.isArray(v)) throw new DpipeError('E_PARAM_VALUE', `seedResizeFrom must be a list [height, width]; got ${String(v)}.`);
+/** seedResizeFrom: [] (off) or the latent's [height, width]. */
+function resizeOf(v: readonly number[]): readonly [number, number] | undefined {
   if (v.length === 0) return undefined;
   if (v.length !== 2 || !v.every((x) => Number.isInteger(x) && x >= 1)) {
     throw new DpipeError('E_PARAM_VALUE', `seedResizeFrom must be [] (off) or [height, width] of the latent, two integers ≥ 1; got [${v.join(', ')}].`);
@@ -95,41 +94,7 @@ function resizeParam(params: Params): readonly [number, number] | undefined {
   return [v[0], v[1]];
 }
 
-function batchIndexParam(params: Params): readonly number[] | undefined {
-  const v = params.batchIndex ?? [];
-  if (!Array.isArray(v)) throw new DpipeError('E_PARAM_VALUE', `batchIndex must be a list of integers ≥ 0; got ${String(v)}.`);
-  return v.length ? v : undefined;
-}
-
-const TORCH: NodeType = {
-  type: 'noise.torch',
-  category: 'Noise',
-  title: 'Torch noise (ComfyUI / diffusers / A1111)',
-  doc:
-    'The noise ComfyUI, diffusers or A1111/Forge use for a seed, bit for bit: torch.randn on the CPU (mt19937 seeded as ' +
-    'torch.manual_seed, with torch\'s float32 normal kernels) or A1111\'s "NV" generator, drawn in the tool\'s order. ' +
-    'Which generator each tool uses: ComfyUI draws the initial noise on the CPU, always (order comfyui); its ancestral/SDE ' +
-    'samplers draw per-step noise on the sampling device — the CPU with seed + 1 on a CPU run (source cpu), the GPU with seed ' +
-    'otherwise (source nv approximates CUDA). diffusers draws from whatever generator is passed to the pipeline: ' +
-    'torch.Generator("cpu").manual_seed(seed) is source cpu; a CUDA generator is approximated by nv. A1111/Forge draws on ' +
-    'the GPU by default ("GPU" source: CUDA\'s generator on NVIDIA, which no CPU code reproduces bit for bit — nv is A1111\'s ' +
-    'stand-in; on a Mac (MPS) it draws on the CPU, i.e. source cpu with kernel scalar; other GPU makers are not reproducible); ' +
-    'its "CPU" setting is source cpu and its "NV" setting is source nv. ' +
-    'Not reproducible here: samplers that take per-step noise from a Brownian tree (torchsde) — ComfyUI\'s dpmpp_sde, ' +
-    'dpmpp_2m_sde, dpmpp_2m_sde_heun, dpmpp_3m_sde (and their _gpu variants), A1111\'s DPM++ SDE / 2M SDE / 3M SDE, ' +
-    'diffusers\' DPMSolverSDEScheduler: their initial noise still matches; and ComfyUI\'s Euler/Heun/DPM2 "churn" noise, ' +
-    'which comes from the global generator. ComfyUI scales the initial noise by √(σ₀² + 1) when σ₀ is the model\'s σ_max ' +
-    '(Sample: noiseScale vp), by σ₀ otherwise. Float32 only (fp16 latents are drawn with other kernels). A run\'s --seed ' +
-    'replaces the seed; torch keeps only seed mod 2³² for its CPU generator, so a ComfyUI seed above 2⁵³ is entered as ' +
-    'seed mod 2³² (order comfyui, source cpu).',
-  paper:
-    'Matsumoto & Nishimura 1998 (MT19937, as PyTorch ATen MT19937RNGEngine.h); Box & Muller 1958 (ATen normal_kernel: ' +
-    'normal_fill / normal_fill_16_AVX2 with Cephes avx_mathfun log/sincos; normal_distribution<double> below 16 elements); ' +
-    'Salmon et al. 2011 (Philox4x32-10, A1111 rng_philox.py "NV"); A1111 modules/rng.py ImageRNG and slerp; ComfyUI ' +
-    'comfy/sample.py prepare_noise and k_diffusion default_noise_sampler; diffusers randn_tensor.',
-  inputs: [],
-  outputs: [{ name: 'noise', type: 'NOISE', doc: 'Initial noise and per-step draws, in the chosen tool\'s order.' }],
-  params: [
+const TORCH_PARAMS = defineParams(
     { name: 'seed', type: 'seed', default: 0, doc: 'The tool\'s seed (A1111: the seed of batch item 0, item b uses seed + b). Integer ≥ 0.' },
     {
       name: 'order',
@@ -172,21 +137,51 @@ const TORCH: NodeType = {
     { name: 'seedResizeFrom', type: 'numberList', default: [], min: 1, advanced: true, doc: 'A1111 "Resize seed from" as the latent\'s [height, width] (A1111\'s pixel size ÷ 8); [] = off.' },
     { name: 'batchIndex', type: 'numberList', default: [], min: 0, advanced: true, doc: 'ComfyUI: the latent\'s batch_index (from "Latent From Batch"), one index per batch item: item b gets the batch_index[b]-th item-shaped draw of the seed; [] = the whole batch in one draw.' },
     { name: 'ensd', type: 'integer', default: 0, min: 0, max: 2 ** 32, advanced: true, doc: 'A1111 "Eta noise seed delta": per-step noise from generators seeded with each item\'s seed + ensd (NovelAI used 31337); 0 = off.' },
-  ],
-  async evaluate(ctx, _inputs, params) {
+);
+
+const TORCH = defineBlock({
+  type: 'noise.torch',
+  category: 'Noise',
+  title: 'Torch noise (ComfyUI / diffusers / A1111)',
+  doc:
+    'The noise ComfyUI, diffusers or A1111/Forge use for a seed, bit for bit: torch.randn on the CPU (mt19937 seeded as ' +
+    'torch.manual_seed, with torch\'s float32 normal kernels) or A1111\'s "NV" generator, drawn in the tool\'s order. ' +
+    'Which generator each tool uses: ComfyUI draws the initial noise on the CPU, always (order comfyui); its ancestral/SDE ' +
+    'samplers draw per-step noise on the sampling device — the CPU with seed + 1 on a CPU run (source cpu), the GPU with seed ' +
+    'otherwise (source nv approximates CUDA). diffusers draws from whatever generator is passed to the pipeline: ' +
+    'torch.Generator("cpu").manual_seed(seed) is source cpu; a CUDA generator is approximated by nv. A1111/Forge draws on ' +
+    'the GPU by default ("GPU" source: CUDA\'s generator on NVIDIA, which no CPU code reproduces bit for bit — nv is A1111\'s ' +
+    'stand-in; on a Mac (MPS) it draws on the CPU, i.e. source cpu with kernel scalar; other GPU makers are not reproducible); ' +
+    'its "CPU" setting is source cpu and its "NV" setting is source nv. ' +
+    'Not reproducible here: samplers that take per-step noise from a Brownian tree (torchsde) — ComfyUI\'s dpmpp_sde, ' +
+    'dpmpp_2m_sde, dpmpp_2m_sde_heun, dpmpp_3m_sde (and their _gpu variants), A1111\'s DPM++ SDE / 2M SDE / 3M SDE, ' +
+    'diffusers\' DPMSolverSDEScheduler: their initial noise still matches; and ComfyUI\'s Euler/Heun/DPM2 "churn" noise, ' +
+    'which comes from the global generator. ComfyUI scales the initial noise by √(σ₀² + 1) when σ₀ is the model\'s σ_max ' +
+    '(Sample: noiseScale vp), by σ₀ otherwise. Float32 only (fp16 latents are drawn with other kernels). A run\'s --seed ' +
+    'replaces the seed; torch keeps only seed mod 2³² for its CPU generator, so a ComfyUI seed above 2⁵³ is entered as ' +
+    'seed mod 2³² (order comfyui, source cpu).',
+  paper:
+    'Matsumoto & Nishimura 1998 (MT19937, as PyTorch ATen MT19937RNGEngine.h); Box & Muller 1958 (ATen normal_kernel: ' +
+    'normal_fill / normal_fill_16_AVX2 with Cephes avx_mathfun log/sincos; normal_distribution<double> below 16 elements); ' +
+    'Salmon et al. 2011 (Philox4x32-10, A1111 rng_philox.py "NV"); A1111 modules/rng.py ImageRNG and slerp; ComfyUI ' +
+    'comfy/sample.py prepare_noise and k_diffusion default_noise_sampler; diffusers randn_tensor.',
+  inputs: [],
+  outputs: [{ name: 'noise', type: 'NOISE', doc: 'Initial noise and per-step draws, in the chosen tool\'s order.' }],
+  params: TORCH_PARAMS,
+  async evaluate(ctx, _inputs, o) {
     const noise: NoiseValue = torchNoise({
-      seed: seedParam(params, ctx.services.seed),
-      order: (params.order ?? 'comfyui') as TorchNoiseOrder,
-      source: (params.source ?? 'cpu') as TorchNoiseSource,
-      kernel: (params.kernel ?? 'avx2') as TorchCpuKernel,
-      variationSeed: integerParam(params, 'variationSeed', 0),
-      variationStrength: (params.variationStrength ?? 0) as number,
-      seedResizeFrom: resizeParam(params),
-      ensd: integerParam(params, 'ensd', 0),
-      batchIndex: batchIndexParam(params),
+      seed: seedOf(o.seed, ctx.services.seed),
+      order: o.order,
+      source: o.source,
+      kernel: o.kernel,
+      variationSeed: o.variationSeed,
+      variationStrength: o.variationStrength,
+      seedResizeFrom: resizeOf(o.seedResizeFrom),
+      ensd: o.ensd,
+      batchIndex: o.batchIndex.length ? o.batchIndex : undefined,
     });
     return { noise };
   },
-};
+});
 
-export const NOISE_NODES: NodeType[] = [SEEDED, NPY, TORCH];
+export const NOISE_NODES: NodeType[] = [SEEDED, NPY, TORCH, NOISE_BROWNIAN];

@@ -4,7 +4,7 @@
  */
 import { DpipeError } from '../core/errors';
 import type { NodeType } from './node';
-import type { NodeTypeInfo } from './types';
+import type { NodeTypeInfo, Params } from './types';
 import { MODEL_NODES } from '../model/nodes';
 import { NOISE_NODES } from '../noise/nodes';
 import { SCHEDULE_NODES } from '../schedules/index';
@@ -41,9 +41,19 @@ export function getNodeType(type: string): NodeType | undefined {
   return nodeTypes().get(type);
 }
 
+/**
+ * Exact model evaluations of the SAMPLER block `type` on `sigmas` with `params` (its entry's count, preset applied;
+ * correctors not included); undefined when the run decides (adaptive step size).
+ */
+export function solverNfe(type: string, sigmas: Float64Array, params: Params = {}): number | undefined {
+  const entry = getNodeType(type)?.solverEntry;
+  if (!entry) throw new DpipeError('E_NODE_TYPE', `${type} is not a solver block of the registry`);
+  return entry.nfe(sigmas, params);
+}
+
 /** The registry as plain JSON (palette, `dpipe blocks --json`, schema generation). */
 export function registryInfo(): NodeTypeInfo[] {
-  return [...nodeTypes().values()].map(({ evaluate: _e, ...info }) => JSON.parse(JSON.stringify(info)) as NodeTypeInfo);
+  return [...nodeTypes().values()].map(({ evaluate: _e, solverEntry: _s, ...info }) => JSON.parse(JSON.stringify(info)) as NodeTypeInfo);
 }
 
 export type { NodeType } from './node';

@@ -242,6 +242,8 @@ export interface SamplerValue {
   readonly info: SolverInfo;
   readonly run: SolverFn<Params>;
   readonly params: Params;
+  /** Exact model evaluations on `sigmas` with these options (correctors not included); undefined: the run decides. */
+  nfe(sigmas: Float64Array): number | undefined;
   readonly corrector?: CorrectorValue;
 }
 

@@ -1,12 +1,14 @@
 /**
  * Run-time overrides of a pipeline's parameters: `--set NODE.PARAM=VALUE`, `--seed N`, `--batch N`. They are
  * applied to a copy of the document, so the pipeline recorded in the run record and in every PNG is the one
- * that ran. Values are checked exactly as the loader checks them (`format/registry.ts`).
+ * that ran. Values are read and checked by the parameter codec (`registry/params.ts`), as the loader and the
+ * editor read them.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { DpipeError } from '../core/errors';
-import { checkParamValue, closestNames, findParam } from '../format/registry';
+import { closestNames, findParam } from '../format/registry';
+import { checkParamValue, decodeParamText, parseParamText, showParamValue, type ParsedParam } from '../registry/params';
 import type { PipelineDoc, PipelineNode } from '../format/types';
 import type { NodeTypeInfo, ParamSpec, ParamValue } from '../registry/types';
 
@@ -41,37 +43,19 @@ export function parseSetArg(arg: string): ParamOverride {
   return { node: m[1], param: m[2], value: m[3] };
 }
 
-/** Converts the text of a `--set` value to the parameter's type; returns the text itself when it cannot. */
+/**
+ * Converts the text of a `--set` value to the parameter's type (the parameter codec's text form); returns the text
+ * itself when it is not of that type, so that `checkParamValue` names what was written.
+ */
 export function coerceParamText(spec: ParamSpec, text: string): unknown {
-  const t = text.trim();
-  switch (spec.type) {
-    case 'number':
-    case 'integer':
-    case 'seed':
-      return t !== '' && Number.isFinite(Number(t)) ? Number(t) : text;
-    case 'boolean':
-      return t === 'true' ? true : t === 'false' ? false : text;
-    case 'numberList': {
-      if (t === '' || t === '[]') return [];
-      const body = t.startsWith('[') && t.endsWith(']') ? t.slice(1, -1) : t;
-      const items = body.split(',').map((s) => s.trim());
-      return items.every((s) => s !== '' && Number.isFinite(Number(s))) ? items.map(Number) : text;
-    }
-    default:
-      // enum, string, file: the text as is; a JSON string literal is unquoted.
-      if (t.startsWith('"') && t.endsWith('"') && t.length >= 2) {
-        try {
-          return JSON.parse(t) as string;
-        } catch {
-          return text;
-        }
-      }
-      return text;
-  }
+  const r = decodeParamText(spec, text);
+  return r.ok ? r.value : text;
 }
 
-function showValue(v: unknown): string {
-  return typeof v === 'string' ? JSON.stringify(v) : Array.isArray(v) ? `[${v.join(', ')}]` : String(v);
+/** An already typed override value, checked. */
+function check(spec: ParamSpec, value: ParamValue): ParsedParam {
+  const why = checkParamValue(spec, value);
+  return why ? { ok: false, error: why } : { ok: true, value };
 }
 
 /**
@@ -89,7 +73,7 @@ export function applyOverrides(
   const warnings: string[] = [];
   const setParam = (node: PipelineNode, name: string, value: ParamValue) => {
     (node.params as Record<string, ParamValue>)[name] = value;
-    applied.push(`${node.id}.${name}=${showValue(value)}`);
+    applied.push(`${node.id}.${name}=${showParamValue(value)}`);
   };
 
   for (const o of overrides.set ?? []) {
@@ -107,13 +91,13 @@ export function applyOverrides(
       const names = info.params.map((p) => p.name);
       throw new DpipeError('E_PARAM', `${what}: ${info.type} has no parameter "${param}"; its parameters are ${names.length ? names.join(', ') : '(none)'}`);
     }
-    const typed = typeof value === 'string' ? coerceParamText(spec, value) : value;
-    const why = checkParamValue(spec, typed);
-    if (why) throw new DpipeError('E_PARAM_VALUE', `${what}: ${param} ${why}`);
+    const parsed = typeof value === 'string' ? parseParamText(spec, value) : check(spec, value);
+    if (!parsed.ok) throw new DpipeError('E_PARAM_VALUE', `${what}: ${param} ${parsed.error}`);
+    const typed = parsed.value;
     if (spec.type === 'file' && spec.mustExist && typed !== '' && !fs.existsSync(path.resolve(baseDir, typed as string))) {
       throw new DpipeError('E_FILE_MISSING', `${what}: ${path.resolve(baseDir, typed as string)} does not exist (paths are relative to the .dpipe file)`);
     }
-    setParam(node, param, typed as ParamValue);
+    setParam(node, param, typed);
   }
 
   const replaceAll = (flag: string, value: number, match: (s: ParamSpec) => boolean) => {

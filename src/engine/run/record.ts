@@ -44,7 +44,7 @@ export interface SampleRecord {
   nfe: number;
   /**
    * Model evaluations planned, announced at the Sample start: the exact count (`exactNfe`: the solver's own
-   * `solverNfe` on this schedule with its preset applied, plus the corrector's evaluations on every step that does
+   * the solver entry's `nfe` on this schedule with its preset applied, plus the corrector's evaluations on every step that does
    * not end at σ = 0), which a completed run's `nfe` equals. Only for a solver that picks its own steps (adaptive,
    * e.g. solver.gotta_go_fast) is it the nominal nfePerStep × steps, and `nfe` says what the run really took.
    */

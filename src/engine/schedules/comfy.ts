@@ -13,10 +13,9 @@ import { DpipeError } from '../core/errors';
 import type { ModelSchedule } from '../core/types';
 import { sigmaToT, tToSigma, roundHalfEven } from '../model/schedule';
 import { defineSchedule, type NodeType } from '../registry/node';
-import type { ParamSpec } from '../registry/types';
-import { readParams } from '../solvers/params';
+import { defineParams } from '../registry/params';
 import { betaPpf } from './betaDist';
-import { finalParam, finish, linspace, sigmaRange, sigmaRangeParams, stepsParam, type FinalMode } from './common';
+import { finalParam, finish, linspace, overRange, sigmaRange, sigmaRangeParams, stepsParam } from './common';
 import { exponentialSigmas } from './kdiffusion';
 
 function need(block: string, model: ModelSchedule | undefined): ModelSchedule {
@@ -164,19 +163,19 @@ export function cosineSigmas(steps: number, sigmaMin: number, sigmaMax: number, 
 
 const STEPS = stepsParam();
 const RANGE0 = sigmaRangeParams(0, 0);
-const NORMAL_PARAMS: ParamSpec[] = [STEPS];
-const BETA_PARAMS: ParamSpec[] = [
+const NORMAL_PARAMS = defineParams(STEPS);
+const BETA_PARAMS = defineParams(
   STEPS,
   { name: 'alpha', type: 'number', default: 0.6, min: 0, exclusiveMin: true, doc: 'α of the Beta distribution (0.6 in the paper and ComfyUI).' },
   { name: 'beta', type: 'number', default: 0.6, min: 0, exclusiveMin: true, doc: 'β of the Beta distribution (0.6).' },
-];
-const LQ_PARAMS: ParamSpec[] = [
+);
+const LQ_PARAMS = defineParams(
   STEPS,
   { name: 'thresholdNoise', type: 'number', default: 0.025, min: 0, exclusiveMin: true, max: 1, doc: 'Noise fraction reached by the linear part (0.025).' },
   { name: 'linearSteps', type: 'integer', default: 0, min: 0, max: 9999, doc: 'Steps of the linear part, fewer than `steps`; 0 = steps/2.' },
-];
-const KL_PARAMS: ParamSpec[] = [STEPS, ...RANGE0];
-const AYS_PARAMS: ParamSpec[] = [
+);
+const KL_PARAMS = defineParams(STEPS, ...RANGE0);
+const AYS_PARAMS = defineParams(
   { name: 'steps', type: 'integer', default: 10, min: 1, max: 1000, doc: 'Number of steps; other than 10, the published levels are interpolated log-linearly.' },
   { name: 'model', type: 'enum', default: 'SD1', options: ['SD1', 'SDXL', 'SVD'], doc: 'Which published schedule (Stable Diffusion 1.5, SDXL, Stable Video Diffusion).' },
   {
@@ -187,9 +186,9 @@ const AYS_PARAMS: ParamSpec[] = [
     optionDocs: { zero: 'the last level becomes 0 (ComfyUI AlignYourStepsScheduler).', sigma_min: 'end at the last published level (σ_min).' },
     doc: 'How the run ends.',
   },
-];
-const COSINE_PARAMS: ParamSpec[] = [STEPS, ...RANGE0, { name: 's', type: 'number', default: 0.008, min: 0, doc: 'Offset s of eq. 17 (0.008).' }, finalParam('zero')];
-const LOGSNR_PARAMS: ParamSpec[] = [STEPS, ...RANGE0, finalParam('zero')];
+);
+const COSINE_PARAMS = defineParams(STEPS, ...RANGE0, { name: 's', type: 'number', default: 0.008, min: 0, doc: 'Offset s of eq. 17 (0.008).' }, finalParam('zero'));
+const LOGSNR_PARAMS = defineParams(STEPS, ...RANGE0, finalParam('zero'));
 
 export const COMFY_SCHEDULES: NodeType[] = [
   defineSchedule({
@@ -199,7 +198,7 @@ export const COMFY_SCHEDULES: NodeType[] = [
     paper: 'k-diffusion (Crowson) DiscreteSchedule.get_sigmas; ComfyUI normal_scheduler.',
     params: NORMAL_PARAMS,
     needsModel: true,
-    sigmas: (p, m) => normalSigmas(need('schedule.normal', m), readParams<{ steps: number }>('schedule.normal', NORMAL_PARAMS, p).steps, false),
+    sigmas: (p, m) => normalSigmas(need('schedule.normal', m), p.steps, false),
   }),
   defineSchedule({
     type: 'schedule.sgm_uniform',
@@ -208,7 +207,7 @@ export const COMFY_SCHEDULES: NodeType[] = [
     paper: 'ComfyUI normal_scheduler(sgm=True); Stability-AI generative-models (sgm) uniform discretization.',
     params: NORMAL_PARAMS,
     needsModel: true,
-    sigmas: (p, m) => normalSigmas(need('schedule.sgm_uniform', m), readParams<{ steps: number }>('schedule.sgm_uniform', NORMAL_PARAMS, p).steps, true),
+    sigmas: (p, m) => normalSigmas(need('schedule.sgm_uniform', m), p.steps, true),
   }),
   defineSchedule({
     type: 'schedule.simple',
@@ -217,7 +216,7 @@ export const COMFY_SCHEDULES: NodeType[] = [
     paper: 'ComfyUI simple_scheduler.',
     params: NORMAL_PARAMS,
     needsModel: true,
-    sigmas: (p, m) => simpleSigmas(modelTable(need('schedule.simple', m)), readParams<{ steps: number }>('schedule.simple', NORMAL_PARAMS, p).steps),
+    sigmas: (p, m) => simpleSigmas(modelTable(need('schedule.simple', m)), p.steps),
   }),
   defineSchedule({
     type: 'schedule.ddim_uniform',
@@ -226,7 +225,7 @@ export const COMFY_SCHEDULES: NodeType[] = [
     paper: 'Song, Meng & Ermon 2021, "Denoising Diffusion Implicit Models", §4.2 (uniform sub-sequence); ComfyUI ddim_scheduler.',
     params: NORMAL_PARAMS,
     needsModel: true,
-    sigmas: (p, m) => ddimUniformSigmas(modelTable(need('schedule.ddim_uniform', m)), readParams<{ steps: number }>('schedule.ddim_uniform', NORMAL_PARAMS, p).steps),
+    sigmas: (p, m) => ddimUniformSigmas(modelTable(need('schedule.ddim_uniform', m)), p.steps),
   }),
   defineSchedule({
     type: 'schedule.beta',
@@ -235,8 +234,7 @@ export const COMFY_SCHEDULES: NodeType[] = [
     paper: 'Lee, Lin, Lee & Chen 2024, "Beta Sampling is All You Need: Efficient Image Generation Strategy for Diffusion Models using Stepwise Spectral Analysis" (arXiv 2407.12173); ComfyUI beta_scheduler.',
     params: BETA_PARAMS,
     needsModel: true,
-    sigmas(p, m) {
-      const o = readParams<{ steps: number; alpha: number; beta: number }>('schedule.beta', BETA_PARAMS, p);
+    sigmas(o, m) {
       return betaSigmas(modelTable(need('schedule.beta', m)), o.steps, o.alpha, o.beta);
     },
   }),
@@ -247,8 +245,7 @@ export const COMFY_SCHEDULES: NodeType[] = [
     paper: 'Genmo 2024, Mochi 1 (genmoai/models, infer.py linear_quadratic_schedule); ComfyUI linear_quadratic_schedule.',
     params: LQ_PARAMS,
     needsModel: true,
-    sigmas(p, m) {
-      const o = readParams<{ steps: number; thresholdNoise: number; linearSteps: number }>('schedule.linear_quadratic', LQ_PARAMS, p);
+    sigmas(o, m) {
       const model = need('schedule.linear_quadratic', m);
       if (o.linearSteps >= o.steps && o.steps > 1) {
         throw new DpipeError('E_PARAM_VALUE', `schedule.linear_quadratic: linearSteps (${o.linearSteps}) must be fewer than steps (${o.steps}), or 0 for steps/2`);
@@ -268,8 +265,7 @@ export const COMFY_SCHEDULES: NodeType[] = [
     paper: 'Sabour, Fidler & Kreis 2024, "Align Your Steps: Optimizing Sampling Schedules in Diffusion Models", §3 / Appendix (closed-form KL-optimal schedule); AUTOMATIC1111 PR #15608, ComfyUI kl_optimal_scheduler.',
     params: KL_PARAMS,
     needsModel: false,
-    sigmas(p, m) {
-      const o = readParams<{ steps: number; sigmaMin: number; sigmaMax: number }>('schedule.kl_optimal', KL_PARAMS, p);
+    sigmas(o, m) {
       const [lo, hi] = sigmaRange('schedule.kl_optimal', o.sigmaMin, o.sigmaMax, m);
       return klOptimalSigmas(o.steps, lo, hi);
     },
@@ -281,8 +277,7 @@ export const COMFY_SCHEDULES: NodeType[] = [
     paper: 'Sabour, Fidler & Kreis 2024, "Align Your Steps: Optimizing Sampling Schedules in Diffusion Models"; levels from NVIDIA\'s AYS how-to page (as listed in ComfyUI nodes_align_your_steps.py).',
     params: AYS_PARAMS,
     needsModel: false,
-    sigmas(p) {
-      const o = readParams<{ steps: number; model: AysModel; end: AysEnd }>('schedule.ays', AYS_PARAMS, p);
+    sigmas(o) {
       return aysSigmas(o.model, o.steps, o.end);
     },
   }),
@@ -293,11 +288,7 @@ export const COMFY_SCHEDULES: NodeType[] = [
     paper: 'Nichol & Dhariwal 2021, "Improved Denoising Diffusion Probabilistic Models", eq. 17.',
     params: COSINE_PARAMS,
     needsModel: false,
-    sigmas(p, m) {
-      const o = readParams<{ steps: number; sigmaMin: number; sigmaMax: number; s: number; final: FinalMode }>('schedule.cosine', COSINE_PARAMS, p);
-      const [lo, hi] = sigmaRange('schedule.cosine', o.sigmaMin, o.sigmaMax, m);
-      return finish(cosineSigmas(o.steps, lo, hi, o.s), o.final, lo);
-    },
+    sigmas: overRange('schedule.cosine', (o, lo, hi) => cosineSigmas(o.steps, lo, hi, o.s)),
   }),
   defineSchedule({
     type: 'schedule.logsnr_uniform',
@@ -306,10 +297,6 @@ export const COMFY_SCHEDULES: NodeType[] = [
     paper: 'Lu et al. 2022, "DPM-Solver: A Fast ODE Solver for Diffusion Probabilistic Model Sampling in Around 10 Steps", §3.3 (uniform logSNR steps).',
     params: LOGSNR_PARAMS,
     needsModel: false,
-    sigmas(p, m) {
-      const o = readParams<{ steps: number; sigmaMin: number; sigmaMax: number; final: FinalMode }>('schedule.logsnr_uniform', LOGSNR_PARAMS, p);
-      const [lo, hi] = sigmaRange('schedule.logsnr_uniform', o.sigmaMin, o.sigmaMax, m);
-      return finish(exponentialSigmas(o.steps, lo, hi), o.final, lo);
-    },
+    sigmas: overRange('schedule.logsnr_uniform', (o, lo, hi) => exponentialSigmas(o.steps, lo, hi)),
   }),
 ];

@@ -5,13 +5,13 @@
  */
 import { DpipeError } from '../core/errors';
 import type { ModelSchedule } from '../core/types';
-import type { ParamSpec } from '../registry/types';
+import { defineParam, defineParams } from '../registry/params';
 
 export const FINAL_MODES = ['zero', 'sigma_min', 'none'] as const;
 export type FinalMode = (typeof FINAL_MODES)[number];
 
-export function finalParam(def: FinalMode, doc = 'How the schedule ends.'): ParamSpec {
-  return {
+export function finalParam(def: FinalMode, doc = 'How the schedule ends.') {
+  return defineParam({
     name: 'final',
     type: 'enum',
     default: def,
@@ -22,18 +22,18 @@ export function finalParam(def: FinalMode, doc = 'How the schedule ends.'): Para
       none: 'append nothing: the run ends at the last computed σ.',
     },
     doc,
-  };
+  });
 }
 
-export function stepsParam(def = 20, doc = 'Number of solver steps.'): ParamSpec {
-  return { name: 'steps', type: 'integer', default: def, min: 1, max: 10000, doc };
+export function stepsParam(def = 20, doc = 'Number of solver steps.') {
+  return defineParam({ name: 'steps', type: 'integer', default: def, min: 1, max: 10000, doc });
 }
 
-export function sigmaRangeParams(defMin: number, defMax: number): ParamSpec[] {
-  return [
+export function sigmaRangeParams(defMin: number, defMax: number) {
+  return defineParams(
     { name: 'sigmaMin', type: 'number', default: defMin, min: 0, doc: `Smallest σ (default ${defMin}); 0 = the connected model's σ_min.` },
     { name: 'sigmaMax', type: 'number', default: defMax, min: 0, doc: `Largest σ (default ${defMax}); 0 = the connected model's σ_max.` },
-  ];
+  );
 }
 
 /** σ_min/σ_max from parameters, 0 meaning "from the model". */
@@ -46,6 +46,20 @@ export function sigmaRange(block: string, sigmaMin: number, sigmaMax: number, mo
   const hi = sigmaMax > 0 ? sigmaMax : need('sigmaMax').sigmaMax;
   if (!(lo > 0 && hi > lo)) throw new DpipeError('E_PARAM_VALUE', `${block}: needs 0 < sigmaMin < sigmaMax; got ${lo}, ${hi}.`);
   return [lo, hi];
+}
+
+/**
+ * The `sigmas` of a schedule over a σ range: the range from the block's sigmaMin/sigmaMax (0 = the connected model's),
+ * `values` on it, then the end chosen by `final` (σ_min being the range's low end).
+ */
+export function overRange<O extends { readonly sigmaMin: number; readonly sigmaMax: number; readonly final: FinalMode }>(
+  block: string,
+  values: (o: O, lo: number, hi: number) => ArrayLike<number>,
+): (o: O, model: ModelSchedule | undefined) => Float64Array {
+  return (o, model) => {
+    const [lo, hi] = sigmaRange(block, o.sigmaMin, o.sigmaMax, model);
+    return finish(values(o, lo, hi), o.final, lo);
+  };
 }
 
 /** The model's σ at each training timestep (ascending); an error naming the block when it has none. */

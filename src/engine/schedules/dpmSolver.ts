@@ -21,8 +21,7 @@
 import { DpipeError } from '../core/errors';
 import type { ModelSchedule } from '../core/types';
 import { defineSchedule, type NodeType } from '../registry/node';
-import type { ParamSpec } from '../registry/types';
-import { readParams } from '../solvers/params';
+import { defineParams } from '../registry/params';
 import { repoSinglestepOrders } from '../solvers/singlestep';
 import { linspace, stepsParam, trainingSigmas } from './common';
 
@@ -109,7 +108,7 @@ export function dpmSolverSigmas(model: ModelSchedule | undefined, steps: number,
   return ts.map((t) => vp.sigmaAt(t));
 }
 
-const PARAMS: ParamSpec[] = [
+const PARAMS = defineParams(
   stepsParam(10, 'Number of steps (for singlestepOrder 2/3: the number of model evaluations).'),
   {
     name: 'skipType',
@@ -122,7 +121,7 @@ const PARAMS: ParamSpec[] = [
   { name: 'singlestepOrder', type: 'integer', default: 0, min: 0, max: 3, doc: '0/1: a grid of `steps` steps (multistep solvers). 2/3: the evaluation points of the repository\'s singlestep DPM-Solver of that order with `steps` evaluations (for solver.dpm_singlestep with stages "dpm-solver").' },
   { name: 'tStart', type: 'number', default: 1, min: 0, exclusiveMin: true, max: 1, advanced: true, doc: 'Start time t_T (1 = the last training step).' },
   { name: 'tEnd', type: 'number', default: 0, min: 0, max: 1, advanced: true, doc: 'End time t_0; 0 = 1/N (the first training step), the repositories\' default for discrete models.' },
-];
+);
 
 export const DPM_SOLVER_SCHEDULES: NodeType[] = [
   defineSchedule({
@@ -132,8 +131,7 @@ export const DPM_SOLVER_SCHEDULES: NodeType[] = [
     paper: 'Lu et al. 2022, "DPM-Solver: A Fast ODE Solver for Diffusion Probabilistic Model Sampling in Around 10 Steps", §3.3 and Appendix D.1 (step size schedules).',
     params: PARAMS,
     needsModel: true,
-    sigmas(params, model) {
-      const p = readParams<{ steps: number; skipType: SkipType; singlestepOrder: number; tStart: number; tEnd: number }>('schedule.dpm_solver', PARAMS, params);
+    sigmas(p, model) {
       return dpmSolverSigmas(model, p.steps, p.skipType, p.singlestepOrder, p.tStart, p.tEnd);
     },
   }),

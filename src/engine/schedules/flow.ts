@@ -14,10 +14,10 @@
  */
 import { DpipeError } from '../core/errors';
 import type { FlowShiftConfig, Latent, ModelSchedule } from '../core/types';
-import type { NodeType } from '../registry/node';
-import type { ModelValue, ParamSpec } from '../registry/types';
+import { defineBlock, type NodeType } from '../registry/node';
+import type { ModelValue } from '../registry/types';
 import { flowShiftMu, flowSigma, shiftFlowT, SIGMA_INFINITY } from '../model/schedule';
-import { readParams } from '../solvers/params';
+import { defineParams } from '../registry/params';
 import { linspace, stepsParam } from './common';
 
 const f32 = Math.fround;
@@ -79,7 +79,7 @@ export function flowSigmas(ts: ArrayLike<number>): Float64Array {
   return out;
 }
 
-const SHIFT_PARAMS: readonly ParamSpec[] = [
+const SHIFT_PARAMS = defineParams(
   { name: 'shift', type: 'number', default: 0, min: 0, max: 100, step: 0.1, doc: 'Static shift s (SD3: 3.0). 0 = the connected model\'s scheduler config, else 1 (no shift).' },
   {
     name: 'dynamic', type: 'enum', default: 'auto', options: ['auto', 'on', 'off'],
@@ -92,7 +92,7 @@ const SHIFT_PARAMS: readonly ParamSpec[] = [
     name: 'timeShiftType', type: 'enum', default: 'auto', options: ['auto', 'exponential', 'linear'], advanced: true,
     doc: 'Form of the dynamic shift: exponential t\' = e^μ/(e^μ + 1/t − 1), linear t\' = μ/(μ + 1/t − 1).',
   },
-];
+);
 
 interface ShiftParams { shift: number; dynamic: 'auto' | 'on' | 'off'; mu: number; shiftTerminal: number; timeShiftType: 'auto' | 'exponential' | 'linear' }
 
@@ -118,7 +118,7 @@ export function resolveShift(block: string, p: ShiftParams, model: ModelSchedule
   return { mu, timeShiftType, shiftTerminal };
 }
 
-const FLOW_MATCH_PARAMS: readonly ParamSpec[] = [
+const FLOW_MATCH_PARAMS = defineParams(
   stepsParam(28, 'Number of solver steps (SD3\'s default: 28).'),
   ...SHIFT_PARAMS,
   {
@@ -129,13 +129,15 @@ const FLOW_MATCH_PARAMS: readonly ParamSpec[] = [
       uniform: 'linspace(1, 1/n, n), shifted once: the σs the Flux pipeline passes to the scheduler.',
     },
   },
-];
+);
 
 const LATENT_IN = { name: 'latent', type: 'LATENT', optional: true, doc: 'The latent to be sampled, for the token count of a dynamic shift.' } as const;
 const MODEL_IN = { name: 'model', type: 'MODEL', optional: true, doc: 'The flow model whose scheduler config gives the shift (settings left at their "auto" value).' } as const;
 
+const STRENGTH_PARAMS = defineParams({ name: 'strength', type: 'number', default: 0.8, min: 0, max: 1, step: 0.05, doc: 'How much of the schedule to run: 1 = all of it, 0.6 = the last 60 % of the steps.' });
+
 export const FLOW_SCHEDULES: NodeType[] = [
-  {
+  defineBlock({
     type: 'schedule.flow_match',
     category: 'Schedule',
     title: 'Flow matching (diffusers)',
@@ -148,14 +150,13 @@ export const FLOW_SCHEDULES: NodeType[] = [
     inputs: [MODEL_IN, LATENT_IN],
     outputs: [{ name: 'sigmas', type: 'SIGMAS', doc: 'Noise levels, descending, ending at 0.' }],
     params: FLOW_MATCH_PARAMS,
-    async evaluate(_ctx, inputs, params) {
-      const p = readParams<ShiftParams & { steps: number; grid: FlowGrid }>('schedule.flow_match', FLOW_MATCH_PARAMS, params);
+    async evaluate(_ctx, inputs, p) {
       const model = inputs.model as ModelValue | undefined;
       const s = resolveShift('schedule.flow_match', p, model?.schedule, inputs.latent as Latent | undefined);
       return { sigmas: flowSigmas(flowMatchTimes(p.steps, s, p.grid, model?.schedule.flowShift?.numTrainTimesteps ?? 1000)) };
     },
-  },
-  {
+  }),
+  defineBlock({
     type: 'schedule.flow_shift',
     category: 'Schedule',
     title: 'Flow time shift',
@@ -167,8 +168,7 @@ export const FLOW_SCHEDULES: NodeType[] = [
     inputs: [{ name: 'sigmas', type: 'SIGMAS', doc: 'The schedule to shift.' }, MODEL_IN, LATENT_IN],
     outputs: [{ name: 'sigmas', type: 'SIGMAS', doc: 'The shifted schedule.' }],
     params: SHIFT_PARAMS,
-    async evaluate(_ctx, inputs, params) {
-      const p = readParams<ShiftParams>('schedule.flow_shift', SHIFT_PARAMS, params);
+    async evaluate(_ctx, inputs, p) {
       const model = inputs.model as ModelValue | undefined;
       const s = resolveShift('schedule.flow_shift', p, model?.schedule, inputs.latent as Latent | undefined);
       const src = inputs.sigmas as Float64Array;
@@ -180,8 +180,8 @@ export const FLOW_SCHEDULES: NodeType[] = [
       }
       return { sigmas: ts.map((t) => (t <= 0 ? 0 : flowSigma(t))) };
     },
-  },
-  {
+  }),
+  defineBlock({
     type: 'schedule.strength',
     category: 'Schedule',
     title: 'Image-to-image strength',
@@ -191,14 +191,13 @@ export const FLOW_SCHEDULES: NodeType[] = [
     paper: 'Meng et al. 2022, "SDEdit: Guided Image Synthesis and Editing with Stochastic Differential Equations"; diffusers StableDiffusionImg2ImgPipeline.get_timesteps.',
     inputs: [{ name: 'sigmas', type: 'SIGMAS', doc: 'The full schedule.' }],
     outputs: [{ name: 'sigmas', type: 'SIGMAS', doc: 'Its last ⌊N·strength⌋ steps.' }],
-    params: [{ name: 'strength', type: 'number', default: 0.8, min: 0, max: 1, step: 0.05, doc: 'How much of the schedule to run: 1 = all of it, 0.6 = the last 60 % of the steps.' }],
-    async evaluate(ctx, inputs, params) {
+    params: STRENGTH_PARAMS,
+    async evaluate(ctx, inputs, { strength }) {
       const src = inputs.sigmas as Float64Array;
-      const strength = params.strength as number;
       const n = src.length - 1;
       const keep = Math.min(Math.floor(n * strength), n);
       if (keep < 1) throw new DpipeError('E_PARAM_VALUE', `schedule.strength "${ctx.nodeId}": strength ${strength} of ${n} steps keeps no step; raise it to at least ${+(1 / n).toPrecision(3)}`);
       return { sigmas: src.slice(n - keep) };
     },
-  },
+  }),
 ];

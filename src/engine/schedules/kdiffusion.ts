@@ -6,9 +6,8 @@
  */
 import { defineSchedule } from '../registry/node';
 import type { NodeType } from '../registry/node';
-import type { ParamSpec } from '../registry/types';
-import { readParams } from '../solvers/params';
-import { finalParam, finish, linspace, sigmaRange, sigmaRangeParams, stepsParam, type FinalMode } from './common';
+import { defineParams } from '../registry/params';
+import { finalParam, finish, linspace, overRange, sigmaRangeParams, stepsParam } from './common';
 
 /** Karras et al. 2022, "Elucidating the Design Space of Diffusion-Based Generative Models", eq. 5. */
 export function karrasSigmas(n: number, sigmaMin: number, sigmaMax: number, rho: number): Float64Array {
@@ -42,23 +41,16 @@ const STEPS = stepsParam();
 const FINAL = finalParam('zero');
 const RANGE = sigmaRangeParams(0.002, 80);
 
-interface Common {
-  steps: number;
-  sigmaMin: number;
-  sigmaMax: number;
-  final: FinalMode;
-}
-
-const KARRAS_PARAMS: ParamSpec[] = [STEPS, ...RANGE, { name: 'rho', type: 'number', default: 7, min: 0, exclusiveMin: true, doc: 'ρ of eq. 5 (7 in the paper); larger puts more steps at low σ.' }, FINAL];
-const EXP_PARAMS: ParamSpec[] = [STEPS, ...RANGE, FINAL];
-const POLY_PARAMS: ParamSpec[] = [STEPS, ...RANGE, { name: 'rho', type: 'number', default: 1, min: 0, exclusiveMin: true, doc: 'Polynomial exponent of the ramp (1 = exponential schedule).' }, FINAL];
-const VP_PARAMS: ParamSpec[] = [
+const KARRAS_PARAMS = defineParams(STEPS, ...RANGE, { name: 'rho', type: 'number', default: 7, min: 0, exclusiveMin: true, doc: 'ρ of eq. 5 (7 in the paper); larger puts more steps at low σ.' }, FINAL);
+const EXP_PARAMS = defineParams(STEPS, ...RANGE, FINAL);
+const POLY_PARAMS = defineParams(STEPS, ...RANGE, { name: 'rho', type: 'number', default: 1, min: 0, exclusiveMin: true, doc: 'Polynomial exponent of the ramp (1 = exponential schedule).' }, FINAL);
+const VP_PARAMS = defineParams(
   STEPS,
   { name: 'betaD', type: 'number', default: 19.9, min: 0, exclusiveMin: true, doc: 'β_d = β_max − β_min of the VP SDE (19.9).' },
   { name: 'betaMin', type: 'number', default: 0.1, min: 0, doc: 'β_min of the VP SDE (0.1).' },
   { name: 'epsS', type: 'number', default: 1e-3, min: 0, exclusiveMin: true, max: 1, doc: 'Smallest time ε_s (1e-3).' },
   FINAL,
-];
+);
 
 export const KDIFFUSION_SCHEDULES: NodeType[] = [
   defineSchedule({
@@ -68,11 +60,7 @@ export const KDIFFUSION_SCHEDULES: NodeType[] = [
     paper: 'Karras, Aittala, Aila, Laine 2022, "Elucidating the Design Space of Diffusion-Based Generative Models", eq. 5.',
     params: KARRAS_PARAMS,
     needsModel: false,
-    sigmas(params, model) {
-      const p = readParams<Common & { rho: number }>('schedule.karras', KARRAS_PARAMS, params);
-      const [lo, hi] = sigmaRange('schedule.karras', p.sigmaMin, p.sigmaMax, model);
-      return finish(karrasSigmas(p.steps, lo, hi, p.rho), p.final, lo);
-    },
+    sigmas: overRange('schedule.karras', (p, lo, hi) => karrasSigmas(p.steps, lo, hi, p.rho)),
   }),
   defineSchedule({
     type: 'schedule.exponential',
@@ -81,11 +69,7 @@ export const KDIFFUSION_SCHEDULES: NodeType[] = [
     paper: 'k-diffusion (Crowson), get_sigmas_exponential; equivalent to the logSNR-uniform steps of Lu et al. 2022 (DPM-Solver) between the same σs.',
     params: EXP_PARAMS,
     needsModel: false,
-    sigmas(params, model) {
-      const p = readParams<Common>('schedule.exponential', EXP_PARAMS, params);
-      const [lo, hi] = sigmaRange('schedule.exponential', p.sigmaMin, p.sigmaMax, model);
-      return finish(exponentialSigmas(p.steps, lo, hi), p.final, lo);
-    },
+    sigmas: overRange('schedule.exponential', (p, lo, hi) => exponentialSigmas(p.steps, lo, hi)),
   }),
   defineSchedule({
     type: 'schedule.polyexponential',
@@ -94,11 +78,7 @@ export const KDIFFUSION_SCHEDULES: NodeType[] = [
     paper: 'k-diffusion (Crowson), get_sigmas_polyexponential.',
     params: POLY_PARAMS,
     needsModel: false,
-    sigmas(params, model) {
-      const p = readParams<Common & { rho: number }>('schedule.polyexponential', POLY_PARAMS, params);
-      const [lo, hi] = sigmaRange('schedule.polyexponential', p.sigmaMin, p.sigmaMax, model);
-      return finish(polyexponentialSigmas(p.steps, lo, hi, p.rho), p.final, lo);
-    },
+    sigmas: overRange('schedule.polyexponential', (p, lo, hi) => polyexponentialSigmas(p.steps, lo, hi, p.rho)),
   }),
   defineSchedule({
     type: 'schedule.vp',
@@ -107,8 +87,7 @@ export const KDIFFUSION_SCHEDULES: NodeType[] = [
     paper: 'Song et al. 2021, "Score-Based Generative Modeling through Stochastic Differential Equations", eq. 32 (VP SDE).',
     params: VP_PARAMS,
     needsModel: false,
-    sigmas(params) {
-      const p = readParams<{ steps: number; betaD: number; betaMin: number; epsS: number; final: FinalMode }>('schedule.vp', VP_PARAMS, params);
+    sigmas(p) {
       const s = vpSigmas(p.steps, p.betaD, p.betaMin, p.epsS);
       return finish(s, p.final, s[s.length - 1]);
     },

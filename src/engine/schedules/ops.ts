@@ -3,10 +3,10 @@
  * concatenate. Each operation is a plain function and a node with SIGMAS inputs.
  */
 import { DpipeError } from '../core/errors';
-import { defineSchedule, type NodeType } from '../registry/node';
-import type { ParamSpec, PortSpec } from '../registry/types';
-import { readParams } from '../solvers/params';
-import { checkDescending, finalParam, finish, type FinalMode } from './common';
+import { defineBlock, defineSchedule, type NodeType } from '../registry/node';
+import type { PortSpec } from '../registry/types';
+import { defineParams } from '../registry/params';
+import { checkDescending, finalParam, finish } from './common';
 
 export const TRUNCATE_MODES = ['drop', 'insert'] as const;
 export type TruncateMode = (typeof TRUNCATE_MODES)[number];
@@ -47,11 +47,11 @@ export function concatSigmas(a: Float64Array, b: Float64Array): Float64Array {
 const IN: PortSpec = { name: 'sigmas', type: 'SIGMAS', doc: 'The schedule to transform.' };
 const OUT: PortSpec = { name: 'sigmas', type: 'SIGMAS', doc: 'The resulting schedule.' };
 
-const EXPLICIT_PARAMS: ParamSpec[] = [
+const EXPLICIT_PARAMS = defineParams(
   { name: 'values', type: 'numberList', default: [14.6146, 6.4745, 3.8636, 2.6946, 1.8841, 1.3943, 0.9642, 0.6523, 0.3977, 0.1501, 0.0292], min: 0, doc: 'σ values, in run order (usually descending).' },
   finalParam('zero'),
-];
-const TRUNCATE_PARAMS: ParamSpec[] = [
+);
+const TRUNCATE_PARAMS = defineParams(
   { name: 'sigma', type: 'number', default: 1, min: 0, exclusiveMin: true, doc: 'σ where the run starts.' },
   {
     name: 'mode',
@@ -61,8 +61,8 @@ const TRUNCATE_PARAMS: ParamSpec[] = [
     optionDocs: { drop: 'keep the schedule\'s values ≤ σ.', insert: 'keep the values ≤ σ and start exactly at σ.' },
     doc: 'Whether the run starts at the first kept value or exactly at σ.',
   },
-];
-const SPLIT_PARAMS: ParamSpec[] = [{ name: 'step', type: 'integer', default: 5, min: 0, doc: 'Split after this many steps.' }];
+);
+const SPLIT_PARAMS = defineParams({ name: 'step', type: 'integer', default: 5, min: 0, doc: 'Split after this many steps.' });
 
 export const SCHEDULE_OP_NODES: NodeType[] = [
   defineSchedule({
@@ -71,13 +71,12 @@ export const SCHEDULE_OP_NODES: NodeType[] = [
     doc: 'σ values typed in (or pasted from a paper), then the end chosen by `final` ("none" to use the list as is; "sigma_min" repeats the last value\'s role: the list\'s smallest value).',
     params: EXPLICIT_PARAMS,
     needsModel: false,
-    sigmas(params) {
-      const p = readParams<{ values: number[]; final: FinalMode }>('schedule.explicit', EXPLICIT_PARAMS, params);
+    sigmas(p) {
       if (p.values.length < 1) throw new DpipeError('E_PARAM_VALUE', 'schedule.explicit: values needs at least one σ.');
       return checkDescending('schedule.explicit', finish(p.values, p.final, Math.min(...p.values)));
     },
   }),
-  {
+  defineBlock({
     type: 'schedule.truncate',
     category: 'Schedule',
     title: 'Truncate at σ',
@@ -85,12 +84,11 @@ export const SCHEDULE_OP_NODES: NodeType[] = [
     inputs: [IN],
     outputs: [OUT],
     params: TRUNCATE_PARAMS,
-    async evaluate(_ctx, inputs, params) {
-      const p = readParams<{ sigma: number; mode: TruncateMode }>('schedule.truncate', TRUNCATE_PARAMS, params);
+    async evaluate(_ctx, inputs, p) {
       return { sigmas: truncateSigmas(inputs.sigmas as Float64Array, p.sigma, p.mode) };
     },
-  },
-  {
+  }),
+  defineBlock({
     type: 'schedule.split',
     category: 'Schedule',
     title: 'Split at step',
@@ -101,12 +99,11 @@ export const SCHEDULE_OP_NODES: NodeType[] = [
       { name: 'low', type: 'SIGMAS', doc: 'σ_step … the end.' },
     ],
     params: SPLIT_PARAMS,
-    async evaluate(_ctx, inputs, params) {
-      const p = readParams<{ step: number }>('schedule.split', SPLIT_PARAMS, params);
+    async evaluate(_ctx, inputs, p) {
       const [high, low] = splitSigmas(inputs.sigmas as Float64Array, p.step);
       return { high, low };
     },
-  },
+  }),
   {
     type: 'schedule.flip',
     category: 'Schedule',

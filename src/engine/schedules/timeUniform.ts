@@ -19,9 +19,8 @@
  */
 import { DpipeError } from '../core/errors';
 import { defineSchedule, type NodeType } from '../registry/node';
-import type { ParamSpec } from '../registry/types';
+import { defineParams } from '../registry/params';
 import { roundHalfEven } from '../model/schedule';
-import { readParams } from '../solvers/params';
 import { finalParam, finish, interpIndex, linspace, stepsParam, trainingSigmas, type FinalMode } from './common';
 
 export const SPACINGS = ['linspace', 'leading', 'trailing'] as const;
@@ -63,7 +62,7 @@ export function timeUniformSigmas(n: number, table: Float64Array, spacing: Spaci
   return finish(ts.map((t) => interpIndex(t, table)), final, table[0]);
 }
 
-const PARAMS: ParamSpec[] = [
+const PARAMS = defineParams(
   stepsParam(),
   {
     name: 'spacing',
@@ -91,7 +90,7 @@ const PARAMS: ParamSpec[] = [
   },
   { name: 'stepsOffset', type: 'integer', default: 0, min: 0, max: 1000, doc: "diffusers' steps_offset for leading spacing (0 in diffusers' classes, 1 in Stable Diffusion's scheduler config)." },
   finalParam('zero'),
-];
+);
 
 export const TIME_UNIFORM_SCHEDULES: NodeType[] = [
   defineSchedule({
@@ -101,8 +100,7 @@ export const TIME_UNIFORM_SCHEDULES: NodeType[] = [
     paper: 'Ho et al. 2020 (DDPM) / Song et al. 2021 (DDIM) uniform timesteps; spacings from Lin et al. 2024, "Common Diffusion Noise Schedules and Sample Steps are Flawed", Table 2. Reproduces diffusers\' set_timesteps.',
     params: PARAMS,
     needsModel: true,
-    sigmas(params, model) {
-      const p = readParams<{ steps: number; spacing: Spacing; convention: Convention; stepsOffset: number; final: FinalMode }>('schedule.time_uniform', PARAMS, params);
+    sigmas(p, model) {
       const table = trainingSigmas('schedule.time_uniform', model);
       return timeUniformSigmas(p.steps, table, p.spacing, p.convention, p.stepsOffset, p.final);
     },

@@ -8,8 +8,8 @@
  */
 import { DpipeError } from '../core/errors';
 import { like } from '../core/latent';
-import type { Latent, SolverContext } from '../core/types';
-import type { ParamSpec } from '../registry/types';
+import type { Denoiser, Latent, SolverContext } from '../core/types';
+import { defineParams, type OptionsOf } from '../registry/params';
 
 /** dx/dσ = (x − D)/σ (k-diffusion `to_d`). */
 export function toD(x: Latent, sigma: number, denoised: Latent): Float64Array {
@@ -111,19 +111,13 @@ export function lagrangeIntegral(ts: readonly number[], j: number, a: number, b:
 }
 
 /** EDM churn parameters (Karras et al. 2022, Algorithm 2: S_churn, S_tmin, S_tmax, S_noise). */
-export interface Churn {
-  readonly sChurn: number;
-  readonly sTmin: number;
-  readonly sTmax: number;
-  readonly sNoise: number;
-}
-
-export const CHURN_PARAMS: readonly ParamSpec[] = [
+export const CHURN_PARAMS = defineParams(
   { name: 'sChurn', type: 'number', default: 0, min: 0, doc: 'S_churn: total noise added back over the run (0 = deterministic ODE solver).' },
   { name: 'sTmin', type: 'number', default: 0, min: 0, advanced: true, doc: 'S_tmin: churn only where σ ≥ S_tmin.' },
   { name: 'sTmax', type: 'number', default: 1e30, min: 0, advanced: true, doc: 'S_tmax: churn only where σ ≤ S_tmax (default: no limit).' },
   { name: 'sNoise', type: 'number', default: 1, min: 0, advanced: true, doc: 'S_noise: scale of the churn noise (1.003 in the paper\'s ImageNet runs).' },
-];
+);
+export type Churn = OptionsOf<typeof CHURN_PARAMS>;
 
 /**
  * Karras et al. 2022, Algorithm 2 lines 4–6: γ = min(S_churn/N, √2 − 1) for S_tmin ≤ σ ≤ S_tmax, σ̂ = σ(1 + γ),
@@ -163,6 +157,39 @@ export async function maybeCorrect(
 ): Promise<Latent> {
   if (!ctx.corrector) return args.xNext;
   return ctx.corrector.correct({ ...args, noise: ctx.noise });
+}
+
+/**
+ * One step σ → σ_next of a sampler run by {@link runSteps}: from x and its x̂0 = D(x; σ), the next x.
+ * `i` is the step index (σ = sigmas[i], σ_next = sigmas[i + 1]).
+ */
+export type StepFn = (x: Latent, denoised: Latent, i: number, sigma: number, sigmaNext: number) => Latent | Promise<Latent>;
+
+/**
+ * The step loop of the solvers that evaluate x̂0 once at the start of each step (k-diffusion writes it
+ * out in every sampler): per step, stop if the run was aborted, evaluate D(x; σ_i) (role `predictor`), let
+ * `step` produce x_{i+1}, then, when `corrector` is true, run the attached corrector hook with the x̂0 history,
+ * and report the step. The samplers keep their own multistep state in the closure.
+ */
+export async function runSteps(model: Denoiser, x0: Latent, sigmas: Float64Array, ctx: SolverContext, corrector: boolean, step: StepFn): Promise<Latent> {
+  let x = x0;
+  const hist: Latent[] = [];
+  const histS: number[] = [];
+  for (let i = 0; i < sigmas.length - 1; i++) {
+    checkAbort(ctx, i, sigmas.length - 1);
+    const s = sigmas[i];
+    const sn = sigmas[i + 1];
+    const denoised = await model(x, s, { step: i, role: 'predictor' });
+    const xPrev = x;
+    x = await step(x, denoised, i, s, sn);
+    if (corrector) {
+      hist.push(denoised);
+      histS.push(s);
+      x = await maybeCorrect(ctx, { model, step: i, sigmas, x: xPrev, xNext: x, history: hist, historySigmas: histS });
+    }
+    emit(ctx, i, sigmas, x, denoised);
+  }
+  return x;
 }
 
 /** Solves the small dense system A·x = b (Gaussian elimination with partial pivoting). */

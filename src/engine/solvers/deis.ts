@@ -13,11 +13,10 @@
  * Order 1 is DDIM. Warm-up uses orders 1, 2 as history grows; lowerOrderFinal as in diffusers ("below15").
  */
 import { defineSolver, type NodeType } from '../registry/node';
-import type { ParamSpec, Params } from '../registry/types';
+import { defineParams, type OptionsOf } from '../registry/params';
 import type { Denoiser, Latent, SolverContext } from '../core/types';
-import { axpy, checkAbort, emit, lagrangeIntegral, requireDecreasing, toD } from './common';
-import { lowerOrderFinalParam, multistepOrder, type LowerOrderFinal } from './dpmpp';
-import { presetParam, readPresetParams, type PresetTable } from './params';
+import { axpy, lagrangeIntegral, requireDecreasing, runSteps, toD } from './common';
+import { lowerOrderFinalParam, multistepOrder } from './dpmpp';
 
 export const DEIS_BASES = ['logrho', 'rho'] as const;
 export type DeisBasis = (typeof DEIS_BASES)[number];
@@ -80,17 +79,7 @@ export function logRhoCoefficients(rhos: readonly number[], rhoNext: number): nu
   });
 }
 
-/**
- * Presets (order stays the block's own choice): diffusers `DEISMultistepScheduler` defaults. No preset for the
- * paper's repository (qsh-zh/deis): its tAB-DEIS fits the polynomial in the VP time t of the model, which a
- * solver working in σ cannot express.
- */
-export const DEIS_PRESETS: PresetTable = {
-  diffusers: { doc: 'diffusers DEISMultistepScheduler (solver_type="logrho", lower_order_final=True);', sets: { basis: 'logrho', lowerOrderFinal: 'below15' } },
-};
-
-export const DEIS_PARAMS: readonly ParamSpec[] = [
-  presetParam(DEIS_PRESETS),
+const DEIS_PARAMS = defineParams(
   { name: 'order', type: 'integer', default: 3, min: 1, max: 3, doc: 'Number of noise predictions in the polynomial (diffusers solver_order; 3 by default).' },
   {
     name: 'basis',
@@ -101,37 +90,49 @@ export const DEIS_PARAMS: readonly ParamSpec[] = [
     doc: 'The variable the noise prediction is extrapolated in.',
   },
   lowerOrderFinalParam('below15'),
-];
+);
 
-export async function deis(model: Denoiser, x: Latent, sigmas: Float64Array, params: Params, ctx: SolverContext): Promise<Latent> {
-  const o = readPresetParams<{ order: number; basis: DeisBasis; lowerOrderFinal: LowerOrderFinal }>('solver.deis', DEIS_PARAMS, params, DEIS_PRESETS);
+async function solveDeis(model: Denoiser, x: Latent, sigmas: Float64Array, o: OptionsOf<typeof DEIS_PARAMS>, ctx: SolverContext): Promise<Latent> {
   requireDecreasing('solver.deis', sigmas);
   const n = sigmas.length - 1;
   const eps: Float64Array[] = []; // most recent first
-  for (let i = 0; i < n; i++) {
-    checkAbort(ctx, i, n);
-    const s = sigmas[i];
-    const t = sigmas[i + 1];
-    const denoised = await model(x, s, { step: i, role: 'predictor' });
-    eps.unshift(toD(x, s, denoised));
+  return runSteps(model, x, sigmas, ctx, false, (xi, denoised, i, s, t) => {
+    eps.unshift(toD(xi, s, denoised));
     if (eps.length > 3) eps.pop();
     const k = multistepOrder(i, n, o.order, o.lowerOrderFinal, false, t);
     const rhos = Array.from({ length: k }, (_, j) => sigmas[i - j]);
     const c = o.basis === 'logrho' ? logRhoCoefficients(rhos, t) : rhos.map((_, j) => lagrangeIntegral(rhos, j, s, t));
-    x = axpy(x, c.map((cj, j) => [cj, eps[j]] as const));
-    emit(ctx, i, sigmas, x, denoised);
-  }
-  return x;
+    return axpy(xi, c.map((cj, j) => [cj, eps[j]] as const));
+  });
 }
 
-export const DEIS_NODES: NodeType[] = [
-  defineSolver({
-    type: 'solver.deis',
-    title: 'DEIS',
-    doc: 'Diffusion exponential integrator sampler: multistep, the last 1–3 noise predictions extrapolated by a polynomial in log ρ (diffusers) or ρ (ρAB/tAB) and integrated exactly. 1 model evaluation per step.',
-    paper: 'Zhang & Chen 2023, "Fast Sampling of Diffusion Models with Exponential Integrator" (ICLR), §4, ρAB-DEIS / tAB-DEIS.',
-    params: DEIS_PARAMS,
-    info: { order: 3, nfePerStep: 1, stochastic: false },
-    run: deis,
-  }),
-];
+/**
+ * Presets (order stays the block's own choice): diffusers `DEISMultistepScheduler` defaults. No preset for the
+ * paper's repository (qsh-zh/deis): its tAB-DEIS fits the polynomial in the VP time t of the model, which a
+ * solver working in σ cannot express.
+ */
+export const DEIS = defineSolver({
+  type: 'solver.deis',
+  title: 'DEIS',
+  doc: 'Diffusion exponential integrator sampler: multistep, the last 1–3 noise predictions extrapolated by a polynomial in log ρ (diffusers) or ρ (ρAB/tAB) and integrated exactly. 1 model evaluation per step.',
+  paper: 'Zhang & Chen 2023, "Fast Sampling of Diffusion Models with Exponential Integrator" (ICLR), §4, ρAB-DEIS / tAB-DEIS.',
+  params: DEIS_PARAMS,
+  presets: {
+    diffusers: { doc: 'diffusers DEISMultistepScheduler (solver_type="logrho", lower_order_final=True);', sets: { basis: 'logrho', lowerOrderFinal: 'below15' } },
+  },
+  order: 3,
+  nfePerStep: 1,
+  stochastic: false,
+  solve: solveDeis,
+  tests: {
+    convergence: [
+      { params: { order: 1, lowerOrderFinal: 'off' }, order: 1, steps: [32, 64, 128, 256], note: 'DDIM' },
+      { params: { order: 2, lowerOrderFinal: 'off' }, order: 2, steps: [32, 64, 128, 256], note: 'log ρ' },
+      { params: { order: 3, lowerOrderFinal: 'off' }, steps: [512, 1024, 2048, 4096], grid: 'warm', note: 'log ρ' },
+      { params: { order: 3, basis: 'rho', lowerOrderFinal: 'off' }, steps: [256, 512, 1024, 2048], note: 'ρAB/tAB' },
+    ],
+  },
+});
+export const deis = DEIS.solverEntry.run;
+
+export const DEIS_NODES: NodeType[] = [DEIS];

@@ -12,10 +12,9 @@
  */
 import { DpipeError } from '../core/errors';
 import { defineSolver, type NodeType } from '../registry/node';
-import type { ParamSpec, Params } from '../registry/types';
+import { defineParams, type OptionsOf } from '../registry/params';
 import type { Denoiser, Latent, SolverContext } from '../core/types';
 import { checkAbort, lambdaOf, sum } from './common';
-import { readParams } from './params';
 import { singlestepUpdate } from './singlestep';
 
 /** First σ and last positive σ of an adaptive solver's schedule; rejects interior points. */
@@ -68,10 +67,9 @@ async function finalDenoise(model: Denoiser, x: Latent, sigma: number, step: num
   return d;
 }
 
-export const FAST_PARAMS: readonly ParamSpec[] = [{ name: 'nfe', type: 'integer', default: 10, min: 1, max: 10000, doc: 'Model evaluations for the ODE part (a final step to σ = 0 adds one).' }];
+const FAST_PARAMS = defineParams({ name: 'nfe', type: 'integer', default: 10, min: 1, max: 10000, doc: 'Model evaluations for the ODE part (a final step to σ = 0 adds one).' });
 
-export async function dpmFast(model: Denoiser, x: Latent, sigmas: Float64Array, params: Params, ctx: SolverContext): Promise<Latent> {
-  const o = readParams<{ nfe: number }>('solver.dpm_fast', FAST_PARAMS, params);
+async function solveDpmFast(model: Denoiser, x: Latent, sigmas: Float64Array, o: OptionsOf<typeof FAST_PARAMS>, ctx: SolverContext): Promise<Latent> {
   const { sigmaMax, sigmaMin, toZero } = adaptiveRange('solver.dpm_fast', sigmas);
   const orders = fastOrders(o.nfe);
   const l0 = lambdaOf(sigmaMax);
@@ -90,17 +88,16 @@ export async function dpmFast(model: Denoiser, x: Latent, sigmas: Float64Array, 
   return toZero ? finalDenoise(model, x, sigmaMin, orders.length, ctx) : x;
 }
 
-export const ADAPTIVE_PARAMS: readonly ParamSpec[] = [
+const ADAPTIVE_PARAMS = defineParams(
   { name: 'order', type: 'integer', default: 3, min: 2, max: 3, doc: 'DPM-Solver-23 (3: third-order steps, second-order error estimate) or -12 (2).' },
   { name: 'rtol', type: 'number', default: 0.05, min: 0, exclusiveMin: true, doc: 'Relative tolerance.' },
   { name: 'atol', type: 'number', default: 0.0078, min: 0, exclusiveMin: true, doc: 'Absolute tolerance (0.0078 ≈ one 8-bit level of data in [−1, 1]).' },
   { name: 'hInit', type: 'number', default: 0.05, min: 0, exclusiveMin: true, doc: 'First step size in λ.' },
   { name: 'acceptSafety', type: 'number', default: 0.81, min: 0, exclusiveMin: true, advanced: true, doc: 'Accept a step when the proposed step-size factor is at least this.' },
   { name: 'maxNfe', type: 'integer', default: 1000, min: 3, advanced: true, doc: 'Stop with E_SOLVER_BUDGET beyond this many model evaluations.' },
-];
+);
 
-export async function dpmAdaptive(model: Denoiser, x: Latent, sigmas: Float64Array, params: Params, ctx: SolverContext): Promise<Latent> {
-  const o = readParams<{ order: number; rtol: number; atol: number; hInit: number; acceptSafety: number; maxNfe: number }>('solver.dpm_adaptive', ADAPTIVE_PARAMS, params);
+async function solveDpmAdaptive(model: Denoiser, x: Latent, sigmas: Float64Array, o: OptionsOf<typeof ADAPTIVE_PARAMS>, ctx: SolverContext): Promise<Latent> {
   const { sigmaMax, sigmaMin, toZero } = adaptiveRange('solver.dpm_adaptive', sigmas);
   let nfe = 0;
   const ref = { i: 0 };
@@ -145,23 +142,45 @@ export async function dpmAdaptive(model: Denoiser, x: Latent, sigmas: Float64Arr
   return toZero ? finalDenoise(model, x, sigmaMin, accepted, ctx) : x;
 }
 
-export const DPM_FAST_NODES: NodeType[] = [
-  defineSolver({
-    type: 'solver.dpm_fast',
-    title: 'DPM-Solver-fast',
-    doc: 'DPM-Solver with a fixed budget: ⌊NFE/3⌋+1 logSNR-uniform steps of order 3 (the last of order 2/1) between the schedule\'s σ_max and σ_min (k-diffusion sample_dpm_fast). Give it a schedule [σ_max, σ_min(, 0)].',
-    paper: 'Lu et al. 2022, "DPM-Solver: A Fast ODE Solver for Diffusion Probabilistic Model Sampling in Around 10 Steps", §3.4 (DPM-Solver-fast).',
-    params: FAST_PARAMS,
-    info: { order: 3, nfePerStep: 3, stochastic: false, adaptive: true },
-    run: dpmFast,
-  }),
-  defineSolver({
-    type: 'solver.dpm_adaptive',
-    title: 'DPM-Solver-adaptive',
-    doc: 'DPM-Solver-12/23 with embedded error estimate and step-size control in λ between the schedule\'s σ_max and σ_min (k-diffusion sample_dpm_adaptive, η = 0). 3 (order 3) or 2 model evaluations per attempted step.',
-    paper: 'Lu et al. 2022, "DPM-Solver: A Fast ODE Solver for Diffusion Probabilistic Model Sampling in Around 10 Steps", Algorithm 4 (adaptive step size).',
-    params: ADAPTIVE_PARAMS,
-    info: { order: 3, nfePerStep: 3, stochastic: false, adaptive: true },
-    run: dpmAdaptive,
-  }),
-];
+const ADAPTIVE_TESTS = 'test/solvers/convergence.test.ts';
+
+export const DPM_FAST = defineSolver({
+  type: 'solver.dpm_fast',
+  title: 'DPM-Solver-fast',
+  doc: 'DPM-Solver with a fixed budget: ⌊NFE/3⌋+1 logSNR-uniform steps of order 3 (the last of order 2/1) between the schedule\'s σ_max and σ_min (k-diffusion sample_dpm_fast). Give it a schedule [σ_max, σ_min(, 0)].',
+  paper: 'Lu et al. 2022, "DPM-Solver: A Fast ODE Solver for Diffusion Probabilistic Model Sampling in Around 10 Steps", §3.4 (DPM-Solver-fast).',
+  params: FAST_PARAMS,
+  order: 3,
+  nfePerStep: 3,
+  nfe: (sigmas, o) => o.nfe + (sigmas[sigmas.length - 1] === 0 ? 1 : 0),
+  stochastic: false,
+  adaptive: true,
+  solve: solveDpmFast,
+  tests: {
+    orderTestedElsewhere: `it chooses its own steps from its \`nfe\` budget: ${ADAPTIVE_TESTS} measures the error falling as NFE^−3`,
+    noGolden: 'no golden run of k-diffusion sample_dpm_fast; its steps are the DPM-Solver-2/3 updates that the golden sample_dpm_2 and dpm-solver singlestep runs verify',
+  },
+});
+
+export const DPM_ADAPTIVE = defineSolver({
+  type: 'solver.dpm_adaptive',
+  title: 'DPM-Solver-adaptive',
+  doc: 'DPM-Solver-12/23 with embedded error estimate and step-size control in λ between the schedule\'s σ_max and σ_min (k-diffusion sample_dpm_adaptive, η = 0). 3 (order 3) or 2 model evaluations per attempted step.',
+  paper: 'Lu et al. 2022, "DPM-Solver: A Fast ODE Solver for Diffusion Probabilistic Model Sampling in Around 10 Steps", Algorithm 4 (adaptive step size).',
+  params: ADAPTIVE_PARAMS,
+  order: 3,
+  nfePerStep: (o) => o.order,
+  nfe: () => undefined,
+  stochastic: false,
+  adaptive: true,
+  solve: solveDpmAdaptive,
+  tests: {
+    orderTestedElsewhere: `adaptive step size: ${ADAPTIVE_TESTS} checks that tighter tolerances cost more evaluations and give smaller errors`,
+    noGolden: 'no golden run of k-diffusion sample_dpm_adaptive; its steps are the DPM-Solver-2/3 updates that the golden sample_dpm_2 and dpm-solver singlestep runs verify',
+  },
+});
+
+export const dpmFast = DPM_FAST.solverEntry.run;
+export const dpmAdaptive = DPM_ADAPTIVE.solverEntry.run;
+
+export const DPM_FAST_NODES: NodeType[] = [DPM_FAST, DPM_ADAPTIVE];

@@ -24,12 +24,10 @@
  * - LuChengTHU/dpm-solver `DPM_Solver.sample(method="multistep", lower_order_final=True)`: "below10"
  *   (fewer than 10 steps: step k of n uses order min(order, n − k)), solver_type "dpmsolver" = midpoint.
  */
-import { DpipeError } from '../core/errors';
 import { defineSolver, type NodeType } from '../registry/node';
-import type { ParamSpec, Params } from '../registry/types';
+import { defineParam, defineParams } from '../registry/params';
 import type { Denoiser, Latent, SolverContext } from '../core/types';
 import { checkAbort, emit, lambdaOf, maybeCorrect, requireDecreasing, sum } from './common';
-import { presetParam, readParams, readPresetParams, type PresetTable } from './params';
 
 export const LOWER_ORDER_FINAL = ['off', 'below15', 'below10', 'always'] as const;
 export type LowerOrderFinal = (typeof LOWER_ORDER_FINAL)[number];
@@ -55,7 +53,7 @@ export type ThirdOrder = (typeof THIRD_ORDER)[number];
  * half the Taylor coefficient: the update is then only second-order accurate (measured: order 2.06 on
  * Gaussian data, test/solvers/convergence.test.ts). "taylor" uses 2φ₃ and is third order (measured 3.1).
  */
-export const thirdOrderParam: ParamSpec = {
+export const thirdOrderParam = defineParam({
   name: 'thirdOrder',
   type: 'enum',
   default: 'reference',
@@ -66,7 +64,7 @@ export const thirdOrderParam: ParamSpec = {
   },
   advanced: true,
   doc: 'Coefficient of the second difference in the third-order update.',
-};
+});
 
 /** The order used at step i of n (0-based), given the solver order and the preset. */
 export function multistepOrder(i: number, n: number, order: number, lof: LowerOrderFinal, eulerAtFinal: boolean, sigmaNext: number): number {
@@ -81,7 +79,7 @@ export function multistepOrder(i: number, n: number, order: number, lof: LowerOr
   return o;
 }
 
-export const lowerOrderFinalParam = (def: LowerOrderFinal): ParamSpec => ({
+export const lowerOrderFinalParam = (def: LowerOrderFinal) => defineParam({
   name: 'lowerOrderFinal',
   type: 'enum',
   default: def,
@@ -95,7 +93,7 @@ export const lowerOrderFinalParam = (def: LowerOrderFinal): ParamSpec => ({
   doc: 'Lower the order in the last steps, which stabilizes few-step runs.',
 });
 
-const solverTypeParam: ParamSpec = {
+const solverTypeParam = defineParam({
   name: 'solverType',
   type: 'enum',
   default: 'midpoint',
@@ -106,9 +104,9 @@ const solverTypeParam: ParamSpec = {
   },
   advanced: true,
   doc: 'How the first difference enters the second-order update.',
-};
+});
 
-const eulerAtFinalParam: ParamSpec = { name: 'eulerAtFinal', type: 'boolean', default: false, advanced: true, doc: 'Make the last step first order (diffusers euler_at_final).' };
+const eulerAtFinalParam = defineParam({ name: 'eulerAtFinal', type: 'boolean', default: false, advanced: true, doc: 'Make the last step first order (diffusers euler_at_final).' });
 
 export async function dpmMultistep(model: Denoiser, x: Latent, sigmas: Float64Array, o: MultistepOptions, ctx: SolverContext, block: string): Promise<Latent> {
   requireDecreasing(block, sigmas);
@@ -197,85 +195,102 @@ export async function dpmMultistep(model: Denoiser, x: Latent, sigmas: Float64Ar
  */
 const MULTISTEP_DIFFUSERS = 'diffusers DPMSolverMultistepScheduler (lower_order_final=True, solver_type="midpoint", euler_at_final=False);';
 const MULTISTEP_REPO = 'LuChengTHU/dpm-solver DPM_Solver.sample(method="multistep", lower_order_final=True, solver_type="dpmsolver");';
-export const DPMPP_2M_PRESETS: PresetTable = {
-  'k-diffusion': { doc: 'k-diffusion sample_dpmpp_2m;', sets: { lowerOrderFinal: 'off', solverType: 'midpoint', eulerAtFinal: false } },
-  diffusers: { doc: MULTISTEP_DIFFUSERS, sets: { lowerOrderFinal: 'below15', solverType: 'midpoint', eulerAtFinal: false } },
-  repo: { doc: MULTISTEP_REPO, sets: { lowerOrderFinal: 'below10', solverType: 'midpoint', eulerAtFinal: false } },
-};
-export const DPMPP_3M_PRESETS: PresetTable = {
-  'k-diffusion': { doc: 'k-diffusion sample_dpmpp_3m_sde with eta=0 (its second-order warm-up step uses φ₂);', sets: { lowerOrderFinal: 'off', solverType: 'heun', eulerAtFinal: false, thirdOrder: 'reference' } },
-  diffusers: { doc: MULTISTEP_DIFFUSERS, sets: { lowerOrderFinal: 'below15', solverType: 'midpoint', eulerAtFinal: false, thirdOrder: 'reference' } },
-  repo: { doc: MULTISTEP_REPO, sets: { lowerOrderFinal: 'below10', solverType: 'midpoint', eulerAtFinal: false, thirdOrder: 'reference' } },
-};
-export const DPM_MULTISTEP_PRESETS: PresetTable = {
-  diffusers: { doc: 'diffusers DPMSolverMultistepScheduler(algorithm_type="dpmsolver") defaults (lower_order_final=True, solver_type="midpoint", euler_at_final=False);', sets: { lowerOrderFinal: 'below15', solverType: 'midpoint', eulerAtFinal: false, thirdOrder: 'reference' } },
-  repo: { doc: 'LuChengTHU/dpm-solver DPM_Solver(algorithm_type="dpmsolver").sample(method="multistep", lower_order_final=True, solver_type="dpmsolver");', sets: { lowerOrderFinal: 'below10', solverType: 'midpoint', eulerAtFinal: false, thirdOrder: 'reference' } },
-};
 
-const DPMPP_2M_PARAMS: readonly ParamSpec[] = [presetParam(DPMPP_2M_PRESETS), lowerOrderFinalParam('off'), solverTypeParam, eulerAtFinalParam];
-const DPMPP_3M_PARAMS: readonly ParamSpec[] = [
-  presetParam(DPMPP_3M_PRESETS),
+const DPMPP_2M_PARAMS = defineParams(lowerOrderFinalParam('off'), solverTypeParam, eulerAtFinalParam);
+const DPMPP_3M_PARAMS = defineParams(
   lowerOrderFinalParam('below15'),
   { ...solverTypeParam, doc: 'How the first difference enters the second-order warm-up step (k-diffusion\'s 3M uses "heun").' },
   eulerAtFinalParam,
   thirdOrderParam,
-];
-const DPM_MULTI_PARAMS: readonly ParamSpec[] = [
-  presetParam(DPM_MULTISTEP_PRESETS),
+);
+const DPM_MULTI_PARAMS = defineParams(
   { name: 'order', type: 'integer', default: 2, min: 1, max: 3, doc: 'Order of the multistep method (1 = DDIM).' },
   lowerOrderFinalParam('below15'),
   solverTypeParam,
   eulerAtFinalParam,
   thirdOrderParam,
-];
+);
+/** The options every multistep block leaves at the DPM-Solver++ defaults unless it has them. */
+const MULTISTEP_BASE = { order: 2, prediction: 'data', solverType: 'midpoint', lowerOrderFinal: 'off', eulerAtFinal: false, thirdOrder: 'reference' } as const;
 
-function make(block: string, specs: readonly ParamSpec[], fixed: Partial<MultistepOptions>, presets: PresetTable) {
-  return (model: Denoiser, x: Latent, sigmas: Float64Array, params: Params, ctx: SolverContext) => {
-    const p = readPresetParams<Partial<MultistepOptions>>(block, specs, params, presets);
-    const o: MultistepOptions = { order: 2, prediction: 'data', solverType: 'midpoint', lowerOrderFinal: 'off', eulerAtFinal: false, thirdOrder: 'reference', ...p, ...fixed };
-    if (![1, 2, 3].includes(o.order)) throw new DpipeError('E_PARAM_VALUE', `${block}: order must be 1, 2 or 3; got ${o.order}.`);
-    return dpmMultistep(model, x, sigmas, o, ctx, block);
-  };
-}
+export const DPMPP_2M = defineSolver({
+  type: 'solver.dpmpp_2m',
+  title: 'DPM-Solver++(2M)',
+  doc: 'Second-order multistep exponential integrator in data prediction; the first step is first order. Presets: k-diffusion (lowerOrderFinal off), diffusers (below15), dpm-solver repo (below10). 1 model evaluation per step.',
+  paper: 'Lu, Zhou, Bao, Chen, Li & Zhu 2022, "DPM-Solver++: Fast Solver for Guided Sampling of Diffusion Probabilistic Models", Algorithm 2.',
+  params: DPMPP_2M_PARAMS,
+  presets: {
+    'k-diffusion': { doc: 'k-diffusion sample_dpmpp_2m;', sets: { lowerOrderFinal: 'off', solverType: 'midpoint', eulerAtFinal: false } },
+    diffusers: { doc: MULTISTEP_DIFFUSERS, sets: { lowerOrderFinal: 'below15', solverType: 'midpoint', eulerAtFinal: false } },
+    repo: { doc: MULTISTEP_REPO, sets: { lowerOrderFinal: 'below10', solverType: 'midpoint', eulerAtFinal: false } },
+  },
+  order: 2,
+  nfePerStep: 1,
+  stochastic: false,
+  acceptsCorrector: true,
+  solve: (model, x, sigmas, o, ctx) => dpmMultistep(model, x, sigmas, { ...MULTISTEP_BASE, ...o, order: 2 }, ctx, 'solver.dpmpp_2m'),
+  tests: { convergence: [{ steps: [16, 32, 64, 128] }] },
+});
 
-export const dpmpp2m = make('solver.dpmpp_2m', DPMPP_2M_PARAMS, { order: 2, prediction: 'data' }, DPMPP_2M_PRESETS);
-export const dpmpp3m = make('solver.dpmpp_3m', DPMPP_3M_PARAMS, { order: 3, prediction: 'data' }, DPMPP_3M_PRESETS);
-export const dpmMultistepNoise = make('solver.dpm_multistep', DPM_MULTI_PARAMS, { prediction: 'noise' }, DPM_MULTISTEP_PRESETS);
+const WARM_3 = { steps: [512, 1024, 2048, 4096], grid: 'warm' } as const;
+export const DPMPP_3M = defineSolver({
+  type: 'solver.dpmpp_3m',
+  title: 'DPM-Solver++(3M)',
+  doc: 'Third-order multistep exponential integrator in data prediction (warm-up with orders 1 and 2). Defaults follow diffusers (lowerOrderFinal below15). Presets: k-diffusion (sample_dpmpp_3m_sde, η = 0), diffusers, dpm-solver repo. 1 model evaluation per step.',
+  paper: 'Lu et al. 2022, "DPM-Solver++: Fast Solver for Guided Sampling of Diffusion Probabilistic Models", §4 (multistep, order 3; LuChengTHU/dpm-solver multistep_dpm_solver_third_update).',
+  params: DPMPP_3M_PARAMS,
+  presets: {
+    'k-diffusion': { doc: 'k-diffusion sample_dpmpp_3m_sde with eta=0 (its second-order warm-up step uses φ₂);', sets: { lowerOrderFinal: 'off', solverType: 'heun', eulerAtFinal: false, thirdOrder: 'reference' } },
+    diffusers: { doc: MULTISTEP_DIFFUSERS, sets: { lowerOrderFinal: 'below15', solverType: 'midpoint', eulerAtFinal: false, thirdOrder: 'reference' } },
+    repo: { doc: MULTISTEP_REPO, sets: { lowerOrderFinal: 'below10', solverType: 'midpoint', eulerAtFinal: false, thirdOrder: 'reference' } },
+  },
+  order: 3,
+  nfePerStep: 1,
+  stochastic: false,
+  acceptsCorrector: true,
+  solve: (model, x, sigmas, o, ctx) => dpmMultistep(model, x, sigmas, { ...MULTISTEP_BASE, ...o, order: 3 }, ctx, 'solver.dpmpp_3m'),
+  tests: {
+    convergence: [
+      { ...WARM_3, params: { lowerOrderFinal: 'off' }, order: 2, note: 'the references\' D2 weight is second-order accurate (thirdOrder)' },
+      { ...WARM_3, params: { lowerOrderFinal: 'off', thirdOrder: 'taylor' } },
+      { steps: WARM_3.steps, params: { lowerOrderFinal: 'off', thirdOrder: 'taylor' }, order: 2, note: 'order-1/2 warm-up on a uniform grid: the starting values keep it second order' },
+    ],
+    // The k-diffusion preset is checked against k-diffusion's 3M SDE sampler at η = 0 (test/solvers/presets.test.ts).
+    presetsWithoutGolden: { 'k-diffusion': 'k-diffusion has no ODE 3M sampler; the preset equals sample_dpmpp_3m_sde at η = 0, whose golden runs solver.dpmpp_3m_sde reproduces (test/solvers/presets.test.ts)' },
+  },
+});
 
-export const DPMPP_MULTISTEP_NODES: NodeType[] = [
-  defineSolver({
-    type: 'solver.dpmpp_2m',
-    title: 'DPM-Solver++(2M)',
-    doc: 'Second-order multistep exponential integrator in data prediction; the first step is first order. Presets: k-diffusion (lowerOrderFinal off), diffusers (below15), dpm-solver repo (below10). 1 model evaluation per step.',
-    paper: 'Lu, Zhou, Bao, Chen, Li & Zhu 2022, "DPM-Solver++: Fast Solver for Guided Sampling of Diffusion Probabilistic Models", Algorithm 2.',
-    params: DPMPP_2M_PARAMS,
-    info: { order: 2, nfePerStep: 1, stochastic: false, acceptsCorrector: true },
-    run: dpmpp2m,
-  }),
-  defineSolver({
-    type: 'solver.dpmpp_3m',
-    title: 'DPM-Solver++(3M)',
-    doc: 'Third-order multistep exponential integrator in data prediction (warm-up with orders 1 and 2). Defaults follow diffusers (lowerOrderFinal below15). Presets: k-diffusion (sample_dpmpp_3m_sde, η = 0), diffusers, dpm-solver repo. 1 model evaluation per step.',
-    paper: 'Lu et al. 2022, "DPM-Solver++: Fast Solver for Guided Sampling of Diffusion Probabilistic Models", §4 (multistep, order 3; LuChengTHU/dpm-solver multistep_dpm_solver_third_update).',
-    params: DPMPP_3M_PARAMS,
-    info: { order: 3, nfePerStep: 1, stochastic: false, acceptsCorrector: true },
-    run: dpmpp3m,
-  }),
-  defineSolver({
-    type: 'solver.dpm_multistep',
-    title: 'DPM-Solver (multistep, noise prediction)',
-    doc: 'Multistep DPM-Solver of orders 1–3 in noise prediction (diffusers DPMSolverMultistepScheduler with algorithm_type="dpmsolver"). Order 1 is DDIM. Presets: diffusers, dpm-solver repo. 1 model evaluation per step.',
-    paper: 'Lu, Zhou, Bao, Chen, Li & Zhu 2022, "DPM-Solver: A Fast ODE Solver for Diffusion Probabilistic Model Sampling in Around 10 Steps", eq. 3.3; multistep form from "DPM-Solver++" (2022), §4.',
-    params: DPM_MULTI_PARAMS,
-    info: { order: 2, nfePerStep: 1, stochastic: false, acceptsCorrector: true },
-    run: dpmMultistepNoise,
-  }),
-];
+export const DPM_MULTISTEP = defineSolver({
+  type: 'solver.dpm_multistep',
+  title: 'DPM-Solver (multistep, noise prediction)',
+  doc: 'Multistep DPM-Solver of orders 1–3 in noise prediction (diffusers DPMSolverMultistepScheduler with algorithm_type="dpmsolver"). Order 1 is DDIM. Presets: diffusers, dpm-solver repo. 1 model evaluation per step.',
+  paper: 'Lu, Zhou, Bao, Chen, Li & Zhu 2022, "DPM-Solver: A Fast ODE Solver for Diffusion Probabilistic Model Sampling in Around 10 Steps", eq. 3.3; multistep form from "DPM-Solver++" (2022), §4.',
+  params: DPM_MULTI_PARAMS,
+  presets: {
+    diffusers: { doc: 'diffusers DPMSolverMultistepScheduler(algorithm_type="dpmsolver") defaults (lower_order_final=True, solver_type="midpoint", euler_at_final=False);', sets: { lowerOrderFinal: 'below15', solverType: 'midpoint', eulerAtFinal: false, thirdOrder: 'reference' } },
+    repo: { doc: 'LuChengTHU/dpm-solver DPM_Solver(algorithm_type="dpmsolver").sample(method="multistep", lower_order_final=True, solver_type="dpmsolver");', sets: { lowerOrderFinal: 'below10', solverType: 'midpoint', eulerAtFinal: false, thirdOrder: 'reference' } },
+  },
+  order: 2,
+  nfePerStep: 1,
+  stochastic: false,
+  acceptsCorrector: true,
+  solve: (model, x, sigmas, o, ctx) => dpmMultistep(model, x, sigmas, { ...MULTISTEP_BASE, ...o, prediction: 'noise' }, ctx, 'solver.dpm_multistep'),
+  tests: {
+    convergence: [
+      { params: { order: 1, lowerOrderFinal: 'off' }, order: 1, steps: [16, 32, 64, 128] },
+      { params: { order: 2, lowerOrderFinal: 'off' }, order: 2, steps: [16, 32, 64, 128] },
+      { ...WARM_3, params: { order: 3, lowerOrderFinal: 'off', thirdOrder: 'taylor' }, order: 3 },
+    ],
+    presetsWithoutGolden: { repo: 'the golden dpm-solver runs are in data prediction (solver.dpmpp_2m / _3m, preset repo); this preset sets the same lowering rule (below10)' },
+  },
+});
+
+export const dpmpp2m = DPMPP_2M.solverEntry.run;
+export const dpmpp3m = DPMPP_3M.solverEntry.run;
+export const dpmMultistepNoise = DPM_MULTISTEP.solverEntry.run;
 
 // ---------------------------------------------------------------------------------------------
 // res_multistep: the second-order multistep exponential integrator of RES.
-
-const RES_PARAMS: readonly ParamSpec[] = [];
 
 /**
  * res_multistep (Zhang, Song & Chen 2023, "Improved Order Analysis and Design of Exponential Integrator
@@ -284,19 +299,22 @@ const RES_PARAMS: readonly ParamSpec[] = [];
  * x' = e^{−h}x + hφ₁(−h)·D_0 + h²φ₂(−h)·(D_0 − D_1)/h_prev. This is DPM-Solver++(2M) with the φ₂ ("heun")
  * weighting and no lowering of the order except at σ = 0, which is how it is run here.
  */
-export const resMultistep = (model: Denoiser, x: Latent, sigmas: Float64Array, params: Params, ctx: SolverContext) => {
-  readParams('solver.res_multistep', RES_PARAMS, params);
-  return dpmMultistep(model, x, sigmas, { order: 2, prediction: 'data', solverType: 'heun', lowerOrderFinal: 'off', eulerAtFinal: false, thirdOrder: 'reference' }, ctx, 'solver.res_multistep');
-};
+export const RES_MULTISTEP = defineSolver({
+  type: 'solver.res_multistep',
+  title: 'RES multistep',
+  doc: 'Second-order multistep exponential integrator of RES (data prediction linear in λ, integrated exactly with φ₁, φ₂); ComfyUI res_multistep. 1 model evaluation per step.',
+  paper: 'Zhang, Song & Chen 2023, "Improved Order Analysis and Design of Exponential Integrator for Diffusion Models Sampling" (RES), multistep variant.',
+  params: [],
+  order: 2,
+  nfePerStep: 1,
+  stochastic: false,
+  acceptsCorrector: true,
+  solve: (model, x, sigmas, _o, ctx) => dpmMultistep(model, x, sigmas, { ...MULTISTEP_BASE, solverType: 'heun' }, ctx, 'solver.res_multistep'),
+  tests: {
+    convergence: [{ steps: [32, 64, 128, 256] }],
+    noGolden: 'no golden run of ComfyUI sample_res_multistep; it is DPM-Solver++(2M) with the φ₂ weighting (solverType "heun"), which the k-diffusion 3M warm-up runs exercise',
+  },
+});
+export const resMultistep = RES_MULTISTEP.solverEntry.run;
 
-DPMPP_MULTISTEP_NODES.push(
-  defineSolver({
-    type: 'solver.res_multistep',
-    title: 'RES multistep',
-    doc: 'Second-order multistep exponential integrator of RES (data prediction linear in λ, integrated exactly with φ₁, φ₂); ComfyUI res_multistep. 1 model evaluation per step.',
-    paper: 'Zhang, Song & Chen 2023, "Improved Order Analysis and Design of Exponential Integrator for Diffusion Models Sampling" (RES), multistep variant.',
-    params: RES_PARAMS,
-    info: { order: 2, nfePerStep: 1, stochastic: false, acceptsCorrector: true },
-    run: resMultistep,
-  }),
-);
+export const DPMPP_MULTISTEP_NODES: NodeType[] = [DPMPP_2M, DPMPP_3M, DPM_MULTISTEP, RES_MULTISTEP];

@@ -14,25 +14,11 @@
  * `noiseDraws` chooses, which matters only for reproducing a run draw for draw.
  */
 import { defineSolver, type NodeType } from '../registry/node';
-import type { ParamSpec, Params } from '../registry/types';
+import { defineParams, type OptionsOf } from '../registry/params';
 import type { Denoiser, Latent, SolverContext } from '../core/types';
-import { ancestralStep, axpy, CHURN_PARAMS, checkAbort, churn, emit, maybeCorrect, toD, type Churn } from './common';
-import { presetParam, readPresetParams, type PresetTable } from './params';
+import { ancestralStep, axpy, CHURN_PARAMS, checkAbort, churn, emit, maybeCorrect, runSteps, toD, type Churn } from './common';
 
-/**
- * Presets. k-diffusion `sample_euler` is this block as it is (churn included). diffusers
- * `EulerDiscreteScheduler.step` (and `DDIMScheduler` with η = 0 on its own σs) churns after the model was
- * evaluated at the un-churned state, which dpipe does not reproduce: its preset fixes churn off.
- */
-export const EULER_PRESETS: PresetTable = {
-  'k-diffusion': { doc: 'k-diffusion sample_euler;', sets: {} },
-  diffusers: { doc: 'diffusers EulerDiscreteScheduler / DDIMScheduler (η = 0) without churn (diffusers evaluates the model before churning);', sets: { sChurn: 0 } },
-};
-
-export const EULER_PARAMS: readonly ParamSpec[] = [presetParam(EULER_PRESETS), ...CHURN_PARAMS];
-
-export async function euler(model: Denoiser, x: Latent, sigmas: Float64Array, params: Params, ctx: SolverContext): Promise<Latent> {
-  const o = readPresetParams<Churn>('solver.euler', EULER_PARAMS, params, EULER_PRESETS);
+async function solveEuler(model: Denoiser, x: Latent, sigmas: Float64Array, o: Churn, ctx: SolverContext): Promise<Latent> {
   const steps = sigmas.length - 1;
   const history: Latent[] = [];
   const historySigmas: number[] = [];
@@ -51,16 +37,36 @@ export async function euler(model: Denoiser, x: Latent, sigmas: Float64Array, pa
   return x;
 }
 
+export const EULER = defineSolver({
+  type: 'solver.euler',
+  title: 'Euler (DDIM)',
+  doc: 'First-order Euler steps on the probability-flow ODE; identical to deterministic DDIM. Optional EDM churn (S_churn > 0) makes it stochastic. Presets: k-diffusion (sample_euler), diffusers (EulerDiscreteScheduler, DDIMScheduler η = 0; churn off). 1 model evaluation per step.',
+  paper: 'Karras et al. 2022, "Elucidating the Design Space of Diffusion-Based Generative Models", Algorithm 2 (Euler part); Song, Meng & Ermon 2021, "Denoising Diffusion Implicit Models", eq. 12 (η = 0).',
+  params: CHURN_PARAMS,
+  /**
+   * k-diffusion `sample_euler` is this block as it is (churn included). diffusers `EulerDiscreteScheduler.step`
+   * (and `DDIMScheduler` with η = 0 on its own σs) churns after the model was evaluated at the un-churned state,
+   * which dpipe does not reproduce: its preset fixes churn off.
+   */
+  presets: {
+    'k-diffusion': { doc: 'k-diffusion sample_euler;', sets: {} },
+    diffusers: { doc: 'diffusers EulerDiscreteScheduler / DDIMScheduler (η = 0) without churn (diffusers evaluates the model before churning);', sets: { sChurn: 0 } },
+  },
+  order: 1,
+  nfePerStep: 1,
+  stochastic: false,
+  acceptsCorrector: true,
+  ddimStep: { sChurn: 0 },
+  solve: solveEuler,
+  tests: { convergence: [{ steps: [16, 32, 64, 128] }] },
+});
+/** Euler on raw options (defaults filled in, checked, preset applied). */
+export const euler = EULER.solverEntry.run;
+
 export const NOISE_DRAWS = ['k-diffusion', 'diffusers'] as const;
 export type NoiseDraws = (typeof NOISE_DRAWS)[number];
 
-export const EULER_ANCESTRAL_PRESETS: PresetTable = {
-  'k-diffusion': { doc: 'k-diffusion sample_euler_ancestral (no draw where σ_next = 0);', sets: { noiseDraws: 'k-diffusion' } },
-  diffusers: { doc: 'diffusers EulerAncestralDiscreteScheduler (η and s_noise fixed at 1, a draw on every step);', sets: { eta: 1, sNoise: 1, noiseDraws: 'diffusers' } },
-};
-
-export const EULER_ANCESTRAL_PARAMS: readonly ParamSpec[] = [
-  presetParam(EULER_ANCESTRAL_PRESETS),
+const EULER_ANCESTRAL_PARAMS = defineParams(
   { name: 'eta', type: 'number', default: 1, min: 0, doc: 'η: 1 = DDPM ancestral sampling, 0 = deterministic Euler; in between interpolates (DDIM η).' },
   { name: 'sNoise', type: 'number', default: 1, min: 0, doc: 'Scale of the added noise (k-diffusion s_noise).' },
   {
@@ -75,45 +81,33 @@ export const EULER_ANCESTRAL_PARAMS: readonly ParamSpec[] = [
     advanced: true,
     doc: 'When noise is drawn; the result differs only in which per-step draw each step uses.',
   },
-];
+);
 
-export async function eulerAncestral(model: Denoiser, x: Latent, sigmas: Float64Array, params: Params, ctx: SolverContext): Promise<Latent> {
-  const o = readPresetParams<{ eta: number; sNoise: number; noiseDraws: NoiseDraws }>('solver.euler_ancestral', EULER_ANCESTRAL_PARAMS, params, EULER_ANCESTRAL_PRESETS);
-  const steps = sigmas.length - 1;
-  for (let i = 0; i < steps; i++) {
-    checkAbort(ctx, i, steps);
-    const sigma = sigmas[i];
-    const sigmaNext = sigmas[i + 1];
-    const denoised = await model(x, sigma, { step: i, role: 'predictor' });
+async function solveEulerAncestral(model: Denoiser, x: Latent, sigmas: Float64Array, o: OptionsOf<typeof EULER_ANCESTRAL_PARAMS>, ctx: SolverContext): Promise<Latent> {
+  return runSteps(model, x, sigmas, ctx, false, (xi, denoised, _i, sigma, sigmaNext) => {
     const [down, up] = ancestralStep(sigma, sigmaNext, o.eta);
-    const d = toD(x, sigma, denoised);
-    x = axpy(x, [[down - sigma, d]]);
-    if (sigmaNext > 0 || o.noiseDraws === 'diffusers') {
-      const z = ctx.noise(sigma, sigmaNext);
-      x = axpy(x, [[o.sNoise * up, z]]);
-    }
-    emit(ctx, i, sigmas, x, denoised);
-  }
-  return x;
+    const d = toD(xi, sigma, denoised);
+    const next = axpy(xi, [[down - sigma, d]]);
+    return sigmaNext > 0 || o.noiseDraws === 'diffusers' ? axpy(next, [[o.sNoise * up, ctx.noise(sigma, sigmaNext)]]) : next;
+  });
 }
 
-export const EULER_NODES: NodeType[] = [
-  defineSolver({
-    type: 'solver.euler',
-    title: 'Euler (DDIM)',
-    doc: 'First-order Euler steps on the probability-flow ODE; identical to deterministic DDIM. Optional EDM churn (S_churn > 0) makes it stochastic. Presets: k-diffusion (sample_euler), diffusers (EulerDiscreteScheduler, DDIMScheduler η = 0; churn off). 1 model evaluation per step.',
-    paper: 'Karras et al. 2022, "Elucidating the Design Space of Diffusion-Based Generative Models", Algorithm 2 (Euler part); Song, Meng & Ermon 2021, "Denoising Diffusion Implicit Models", eq. 12 (η = 0).',
-    params: EULER_PARAMS,
-    info: { order: 1, nfePerStep: 1, stochastic: false, acceptsCorrector: true, ddimStep: { sChurn: 0 } },
-    run: euler,
-  }),
-  defineSolver({
-    type: 'solver.euler_ancestral',
-    title: 'Euler ancestral',
-    doc: 'Euler step to σ_down, then fresh noise σ_up·z (η = 1: DDPM ancestral sampling). Presets: k-diffusion (no draw at a final σ = 0) and diffusers (η = 1, a draw every step). 1 model evaluation per step.',
-    paper: 'Ho, Jain & Abbeel 2020, "Denoising Diffusion Probabilistic Models", Algorithm 2; ancestral split as in Song et al. 2021 (DDIM) eq. 16; k-diffusion sample_euler_ancestral.',
-    params: EULER_ANCESTRAL_PARAMS,
-    info: { order: 1, nfePerStep: 1, stochastic: true },
-    run: eulerAncestral,
-  }),
-];
+export const EULER_ANCESTRAL = defineSolver({
+  type: 'solver.euler_ancestral',
+  title: 'Euler ancestral',
+  doc: 'Euler step to σ_down, then fresh noise σ_up·z (η = 1: DDPM ancestral sampling). Presets: k-diffusion (no draw at a final σ = 0) and diffusers (η = 1, a draw every step). 1 model evaluation per step.',
+  paper: 'Ho, Jain & Abbeel 2020, "Denoising Diffusion Probabilistic Models", Algorithm 2; ancestral split as in Song et al. 2021 (DDIM) eq. 16; k-diffusion sample_euler_ancestral.',
+  params: EULER_ANCESTRAL_PARAMS,
+  presets: {
+    'k-diffusion': { doc: 'k-diffusion sample_euler_ancestral (no draw where σ_next = 0);', sets: { noiseDraws: 'k-diffusion' } },
+    diffusers: { doc: 'diffusers EulerAncestralDiscreteScheduler (η and s_noise fixed at 1, a draw on every step);', sets: { eta: 1, sNoise: 1, noiseDraws: 'diffusers' } },
+  },
+  order: 1,
+  nfePerStep: 1,
+  stochastic: true,
+  solve: solveEulerAncestral,
+  tests: { weakOrder: [{ steps: [40, 80, 160], note: 'Euler–Maruyama type' }] },
+});
+export const eulerAncestral = EULER_ANCESTRAL.solverEntry.run;
+
+export const EULER_NODES: NodeType[] = [EULER, EULER_ANCESTRAL];

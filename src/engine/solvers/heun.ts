@@ -5,22 +5,11 @@
  * steps ending at 0 costs 2n − 1 model evaluations. Reproduces k-diffusion `sample_heun` and diffusers
  * `HeunDiscreteScheduler`.
  */
-import { defineSolver, type NodeType } from '../registry/node';
-import type { ParamSpec, Params } from '../registry/types';
+import { defineSolver, stagedNfe, type NodeType } from '../registry/node';
 import type { Denoiser, Latent, SolverContext } from '../core/types';
 import { axpy, CHURN_PARAMS, checkAbort, churn, emit, toD, type Churn } from './common';
-import { presetParam, readPresetParams, type PresetTable } from './params';
 
-/** Presets: k-diffusion `sample_heun` is this block as it is; diffusers `HeunDiscreteScheduler` has no churn. */
-export const HEUN_PRESETS: PresetTable = {
-  'k-diffusion': { doc: 'k-diffusion sample_heun;', sets: {} },
-  diffusers: { doc: 'diffusers HeunDiscreteScheduler (no churn);', sets: { sChurn: 0 } },
-};
-
-export const HEUN_PARAMS: readonly ParamSpec[] = [presetParam(HEUN_PRESETS), ...CHURN_PARAMS];
-
-export async function heun(model: Denoiser, x: Latent, sigmas: Float64Array, params: Params, ctx: SolverContext): Promise<Latent> {
-  const o = readPresetParams<Churn>('solver.heun', HEUN_PARAMS, params, HEUN_PRESETS);
+async function solveHeun(model: Denoiser, x: Latent, sigmas: Float64Array, o: Churn, ctx: SolverContext): Promise<Latent> {
   const steps = sigmas.length - 1;
   for (let i = 0; i < steps; i++) {
     checkAbort(ctx, i, steps);
@@ -42,14 +31,24 @@ export async function heun(model: Denoiser, x: Latent, sigmas: Float64Array, par
   return x;
 }
 
-export const HEUN_NODES: NodeType[] = [
-  defineSolver({
-    type: 'solver.heun',
-    title: 'Heun (EDM)',
-    doc: "Heun's 2nd-order method (trapezoidal corrector on an Euler predictor) with optional EDM churn. Presets: k-diffusion (sample_heun), diffusers (HeunDiscreteScheduler, no churn). 2 model evaluations per step, 1 on a final step to σ = 0.",
-    paper: 'Karras, Aittala, Aila, Laine 2022, "Elucidating the Design Space of Diffusion-Based Generative Models", Algorithms 1 and 2.',
-    params: HEUN_PARAMS,
-    info: { order: 2, nfePerStep: 2, stochastic: false },
-    run: heun,
-  }),
-];
+export const HEUN = defineSolver({
+  type: 'solver.heun',
+  title: 'Heun (EDM)',
+  doc: "Heun's 2nd-order method (trapezoidal corrector on an Euler predictor) with optional EDM churn. Presets: k-diffusion (sample_heun), diffusers (HeunDiscreteScheduler, no churn). 2 model evaluations per step, 1 on a final step to σ = 0.",
+  paper: 'Karras, Aittala, Aila, Laine 2022, "Elucidating the Design Space of Diffusion-Based Generative Models", Algorithms 1 and 2.',
+  params: CHURN_PARAMS,
+  /** k-diffusion `sample_heun` is this block as it is; diffusers `HeunDiscreteScheduler` has no churn. */
+  presets: {
+    'k-diffusion': { doc: 'k-diffusion sample_heun;', sets: {} },
+    diffusers: { doc: 'diffusers HeunDiscreteScheduler (no churn);', sets: { sChurn: 0 } },
+  },
+  order: 2,
+  nfePerStep: 2,
+  nfe: (sigmas) => stagedNfe(sigmas, 2),
+  stochastic: false,
+  solve: solveHeun,
+  tests: { convergence: [{ steps: [16, 32, 64, 128] }] },
+});
+export const heun = HEUN.solverEntry.run;
+
+export const HEUN_NODES: NodeType[] = [HEUN];

@@ -6,46 +6,43 @@
  * scipy.integrate.quad) and diffusers `LMSDiscreteScheduler`. Warm-up uses orders 1, 2, … as history grows.
  */
 import { defineSolver, type NodeType } from '../registry/node';
-import type { ParamSpec, Params } from '../registry/types';
+import { defineParams, type OptionsOf } from '../registry/params';
 import type { Denoiser, Latent, SolverContext } from '../core/types';
-import { axpy, checkAbort, emit, lagrangeIntegral, toD } from './common';
-import { presetParam, readPresetParams, type PresetTable } from './params';
+import { axpy, lagrangeIntegral, runSteps, toD } from './common';
 
-/** Presets: both references integrate the same Lagrange polynomial in σ; `order` is their own parameter. */
-export const LMS_PRESETS: PresetTable = {
-  'k-diffusion': { doc: 'k-diffusion sample_lms;', sets: {} },
-  diffusers: { doc: 'diffusers LMSDiscreteScheduler;', sets: {} },
-};
+const LMS_PARAMS = defineParams({ name: 'order', type: 'integer', default: 4, min: 1, max: 6, doc: 'Number of past derivatives used (4 in k-diffusion and diffusers).' });
 
-export const LMS_PARAMS: readonly ParamSpec[] = [presetParam(LMS_PRESETS), { name: 'order', type: 'integer', default: 4, min: 1, max: 6, doc: 'Number of past derivatives used (4 in k-diffusion and diffusers).' }];
-
-export async function lms(model: Denoiser, x: Latent, sigmas: Float64Array, params: Params, ctx: SolverContext): Promise<Latent> {
-  const o = readPresetParams<{ order: number }>('solver.lms', LMS_PARAMS, params, LMS_PRESETS);
-  const n = sigmas.length - 1;
+async function solveLms(model: Denoiser, x: Latent, sigmas: Float64Array, o: OptionsOf<typeof LMS_PARAMS>, ctx: SolverContext): Promise<Latent> {
   const ds: Float64Array[] = [];
-  for (let i = 0; i < n; i++) {
-    checkAbort(ctx, i, n);
-    const denoised = await model(x, sigmas[i], { step: i, role: 'predictor' });
-    ds.push(toD(x, sigmas[i], denoised));
+  return runSteps(model, x, sigmas, ctx, false, (xi, denoised, i, s, sn) => {
+    ds.push(toD(xi, s, denoised));
     if (ds.length > o.order) ds.shift();
     const k = Math.min(i + 1, o.order);
     const nodes = Array.from({ length: k }, (_, j) => sigmas[i - j]);
     const terms: [number, Float64Array][] = [];
-    for (let j = 0; j < k; j++) terms.push([lagrangeIntegral(nodes, j, sigmas[i], sigmas[i + 1]), ds[ds.length - 1 - j]]);
-    x = axpy(x, terms);
-    emit(ctx, i, sigmas, x, denoised);
-  }
-  return x;
+    for (let j = 0; j < k; j++) terms.push([lagrangeIntegral(nodes, j, s, sn), ds[ds.length - 1 - j]]);
+    return axpy(xi, terms);
+  });
 }
 
-export const LMS_NODES: NodeType[] = [
-  defineSolver({
-    type: 'solver.lms',
-    title: 'LMS (linear multistep)',
-    doc: 'Variable-step Adams–Bashforth in σ on dx/dσ = (x − D)/σ using the last `order` derivatives (k-diffusion sample_lms, diffusers LMSDiscreteScheduler). 1 model evaluation per step.',
-    paper: 'Adams–Bashforth linear multistep method (e.g. Hairer, Nørsett & Wanner, "Solving ODEs I", §III.1) as in k-diffusion sample_lms (Crowson) and Karras et al. 2022.',
-    params: LMS_PARAMS,
-    info: { order: 4, nfePerStep: 1, stochastic: false },
-    run: lms,
-  }),
-];
+export const LMS = defineSolver({
+  type: 'solver.lms',
+  title: 'LMS (linear multistep)',
+  doc: 'Variable-step Adams–Bashforth in σ on dx/dσ = (x − D)/σ using the last `order` derivatives (k-diffusion sample_lms, diffusers LMSDiscreteScheduler). 1 model evaluation per step.',
+  paper: 'Adams–Bashforth linear multistep method (e.g. Hairer, Nørsett & Wanner, "Solving ODEs I", §III.1) as in k-diffusion sample_lms (Crowson) and Karras et al. 2022.',
+  params: LMS_PARAMS,
+  /** Both references integrate the same Lagrange polynomial in σ; `order` is their own parameter. */
+  presets: {
+    'k-diffusion': { doc: 'k-diffusion sample_lms;', sets: {} },
+    diffusers: { doc: 'diffusers LMSDiscreteScheduler;', sets: {} },
+  },
+  order: 4,
+  nfePerStep: 1,
+  stochastic: false,
+  solve: solveLms,
+  // The warm grid keeps the order-1..3 warm-up from limiting the measured order.
+  tests: { convergence: [{ steps: [256, 512, 1024, 2048], grid: 'warm' }] },
+});
+export const lms = LMS.solverEntry.run;
+
+export const LMS_NODES: NodeType[] = [LMS];

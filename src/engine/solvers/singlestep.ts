@@ -19,11 +19,10 @@
  *   with lower_order_final ([1, 2, 1, 2, …, 1, 1] / [1, 2, 3, …]); every stage update uses `solverType`.
  * A step ending at σ = 0 ends with a first-order update (the higher-order terms are undefined at λ = ∞).
  */
-import { defineSolver, type NodeType } from '../registry/node';
-import type { ParamSpec, Params } from '../registry/types';
+import { defineSolver, stagedNfe, stepsOf, type NodeType } from '../registry/node';
+import { defineParam, defineParams } from '../registry/params';
 import type { Denoiser, EvalRole, Latent, SolverContext } from '../core/types';
 import { checkAbort, emit, lambdaOf, requireDecreasing, sum } from './common';
-import { presetParam, readPresetParams, type PresetTable } from './params';
 import type { SolverType } from './dpmpp';
 
 export type Prediction = 'data' | 'noise';
@@ -210,16 +209,16 @@ export async function dpmSinglestep(model: Denoiser, x: Latent, sigmas: Float64A
   return x;
 }
 
-const ORDER: ParamSpec = { name: 'order', type: 'integer', default: 3, min: 1, max: 3, doc: 'Order of each step (model evaluations per step in "interior" stages).' };
-const PREDICTION: ParamSpec = {
+const ORDER = defineParam({ name: 'order', type: 'integer', default: 3, min: 1, max: 3, doc: 'Order of each step (model evaluations per step in "interior" stages).' });
+const PREDICTION = defineParam({
   name: 'prediction',
   type: 'enum',
   default: 'noise',
   options: ['noise', 'data'],
   optionDocs: { noise: 'DPM-Solver (ε integrals, Lu et al. 2022a).', data: 'DPM-Solver++ (x̂0 integrals, Lu et al. 2022b).' },
   doc: 'Which model output the exponential integrator integrates.',
-};
-const SOLVER_TYPE: ParamSpec = {
+});
+const SOLVER_TYPE = defineParam({
   name: 'solverType',
   type: 'enum',
   default: 'midpoint',
@@ -227,8 +226,8 @@ const SOLVER_TYPE: ParamSpec = {
   optionDocs: { midpoint: 'the papers\' DPM-Solver-2/-3 forms (repo "dpmsolver", diffusers "midpoint").', heun: 'Taylor forms with D1/D2 (repo "taylor", diffusers "heun").' },
   advanced: true,
   doc: 'Form of the final update of each step.',
-};
-const STAGES_PARAM: ParamSpec = {
+});
+const STAGES_PARAM = defineParam({
   name: 'stages',
   type: 'enum',
   default: 'interior',
@@ -239,8 +238,11 @@ const STAGES_PARAM: ParamSpec = {
     diffusers: 'the schedule\'s points are the stages, grouped [1,2,…] as diffusers DPMSolverSinglestepScheduler does.',
   },
   doc: 'Where the intermediate stages lie.',
-};
-const R1: ParamSpec = { name: 'r1', type: 'number', default: 0.5, min: 0, exclusiveMin: true, max: 1, advanced: true, doc: 'Order 2, "interior": stage position r₁ in (0, 1] of the step in λ (½ in the paper).' };
+});
+const R1 = defineParam({ name: 'r1', type: 'number', default: 0.5, min: 0, exclusiveMin: true, max: 1, advanced: true, doc: 'Order 2, "interior": stage position r₁ in (0, 1] of the step in λ (½ in the paper).' });
+
+const SINGLESTEP_BASE: SinglestepOptions = { order: 3, prediction: 'noise', solverType: 'midpoint', stages: 'interior', r1: 0.5 };
+const STEPS_16 = [16, 32, 64, 128];
 
 /**
  * Presets (order and prediction stay the block's own choice):
@@ -250,59 +252,73 @@ const R1: ParamSpec = { name: 'r1', type: 'number', default: 0.5, min: 0, exclus
  * - repo: LuChengTHU/dpm-solver `DPM_Solver.sample(method="singlestep", solver_type="dpmsolver")` on the grid of
  *   schedule.dpm_solver with singlestepOrder = order.
  */
-export const DPM_SINGLESTEP_PRESETS: PresetTable = {
-  'k-diffusion': { doc: 'k-diffusion DPMSolver (sample_dpm_fast steps, sample_dpm_2), = dpm-solver method="singlestep_fixed";', sets: { stages: 'interior', solverType: 'midpoint', r1: 0.5 } },
-  diffusers: { doc: 'diffusers DPMSolverSinglestepScheduler (solver_type="midpoint", lower_order_final=True);', sets: { stages: 'diffusers', solverType: 'midpoint' } },
-  repo: { doc: 'LuChengTHU/dpm-solver DPM_Solver.sample(method="singlestep", solver_type="dpmsolver"), with schedule.dpm_solver singlestepOrder = order;', sets: { stages: 'dpm-solver', solverType: 'midpoint' } },
-};
-/** DPM-Solver++(2S): k-diffusion sample_dpmpp_2s_ancestral (η = 0) and the repository's singlestep_fixed agree. */
-export const DPMPP_2S_PRESETS: PresetTable = {
-  'k-diffusion': { doc: 'k-diffusion sample_dpmpp_2s_ancestral with eta=0;', sets: { r1: 0.5 } },
-  repo: { doc: 'LuChengTHU/dpm-solver DPM_Solver(algorithm_type="dpmsolver++").sample(method="singlestep_fixed", order=2, solver_type="dpmsolver");', sets: { r1: 0.5 } },
-};
+export const DPM_SINGLESTEP = defineSolver({
+  type: 'solver.dpm_singlestep',
+  title: 'DPM-Solver (singlestep 1/2/3)',
+  doc: 'Singlestep DPM-Solver-1/2/3 (noise prediction) or DPM-Solver++ (data prediction): each step evaluates the model at intermediate stages. Presets: k-diffusion / the papers (stages interior: `order` evaluations per step), dpm-solver repository (stages dpm-solver, with schedule.dpm_solver singlestepOrder), diffusers (stages diffusers); in the last two every schedule point costs one evaluation.',
+  paper: 'Lu et al. 2022, "DPM-Solver: A Fast ODE Solver for Diffusion Probabilistic Model Sampling in Around 10 Steps", Algorithms 1–2; Lu et al. 2022, "DPM-Solver++", Algorithm 1.',
+  params: defineParams(ORDER, PREDICTION, SOLVER_TYPE, STAGES_PARAM, R1),
+  presets: {
+    'k-diffusion': { doc: 'k-diffusion DPMSolver (sample_dpm_fast steps, sample_dpm_2), = dpm-solver method="singlestep_fixed";', sets: { stages: 'interior', solverType: 'midpoint', r1: 0.5 } },
+    diffusers: { doc: 'diffusers DPMSolverSinglestepScheduler (solver_type="midpoint", lower_order_final=True);', sets: { stages: 'diffusers', solverType: 'midpoint' } },
+    repo: { doc: 'LuChengTHU/dpm-solver DPM_Solver.sample(method="singlestep", solver_type="dpmsolver"), with schedule.dpm_solver singlestepOrder = order;', sets: { stages: 'dpm-solver', solverType: 'midpoint' } },
+  },
+  order: 3,
+  nfePerStep: (o) => (o.stages === 'interior' ? o.order : 1),
+  nfe: (sigmas, o) => (o.stages === 'interior' ? stagedNfe(sigmas, o.order) : stepsOf(sigmas)),
+  stochastic: false,
+  solve: (model, x, sigmas, o, ctx) => dpmSinglestep(model, x, sigmas, o, ctx, 'solver.dpm_singlestep'),
+  tests: {
+    convergence: [
+      { params: { order: 1 }, order: 1, steps: STEPS_16 },
+      { params: { order: 2 }, order: 2, steps: STEPS_16 },
+      { params: { order: 3 }, steps: STEPS_16 },
+      { params: { order: 3, prediction: 'data', solverType: 'heun' }, steps: STEPS_16 },
+      { params: { order: 2, prediction: 'data', stages: 'diffusers' }, order: 2, steps: STEPS_16 },
+      { params: { order: 3, stages: 'dpm-solver' }, steps: [32, 62, 122, 242], note: 'n % 3 = 2: the last group is order 2' },
+    ],
+    presetsWithoutGolden: { 'k-diffusion': 'k-diffusion runs these steps inside sample_dpm_2 (golden kd_edm_dpm_2_*, reproduced by solver.dpm_2) and sample_dpm_fast / sample_dpm_adaptive' },
+  },
+});
 
-const SINGLESTEP_PARAMS: readonly ParamSpec[] = [presetParam(DPM_SINGLESTEP_PRESETS), ORDER, PREDICTION, SOLVER_TYPE, STAGES_PARAM, R1];
-const DPM2_PARAMS: readonly ParamSpec[] = [R1];
-const DPMPP2S_PARAMS: readonly ParamSpec[] = [presetParam(DPMPP_2S_PRESETS), R1];
+export const DPM_2 = defineSolver({
+  type: 'solver.dpm_2',
+  title: 'DPM-Solver-2 (k-diffusion DPM2)',
+  doc: 'DPM-Solver-2 in noise prediction with the stage at the log-σ midpoint: in σ terms an Euler step to the midpoint and the full step with the midpoint\'s derivative (k-diffusion sample_dpm_2). The step to σ = 0 is Euler. 2 model evaluations per step.',
+  paper: 'Lu et al. 2022, "DPM-Solver: A Fast ODE Solver for Diffusion Probabilistic Model Sampling in Around 10 Steps", Algorithm 1 (r₁ = ½); k-diffusion sample_dpm_2.',
+  params: defineParams(R1),
+  order: 2,
+  nfePerStep: 2,
+  nfe: (sigmas) => stagedNfe(sigmas, 2),
+  stochastic: false,
+  solve: (model, x, sigmas, o, ctx) => dpmSinglestep(model, x, sigmas, { ...SINGLESTEP_BASE, ...o, order: 2 }, ctx, 'solver.dpm_2'),
+  tests: { convergence: [{ steps: STEPS_16 }] },
+});
 
-function run(block: string, specs: readonly ParamSpec[], fixed: Partial<SinglestepOptions>, presets: PresetTable = {}) {
-  return (model: Denoiser, x: Latent, sigmas: Float64Array, params: Params, ctx: SolverContext) => {
-    const p = readPresetParams<Partial<SinglestepOptions>>(block, specs, params, presets);
-    const o: SinglestepOptions = { order: 3, prediction: 'noise', solverType: 'midpoint', stages: 'interior', r1: 0.5, ...p, ...fixed };
-    return dpmSinglestep(model, x, sigmas, o, ctx, block);
-  };
-}
+export const DPMPP_2S = defineSolver({
+  type: 'solver.dpmpp_2s',
+  title: 'DPM-Solver++(2S)',
+  doc: 'Second-order singlestep DPM-Solver++ (data prediction, stage at r₁ = ½ of the step in λ); k-diffusion sample_dpmpp_2s_ancestral with η = 0. The step to σ = 0 is first order. 2 model evaluations per step.',
+  paper: 'Lu, Zhou, Bao, Chen, Li & Zhu 2022, "DPM-Solver++: Fast Solver for Guided Sampling of Diffusion Probabilistic Models", Algorithm 1.',
+  params: defineParams(R1),
+  /** DPM-Solver++(2S): k-diffusion sample_dpmpp_2s_ancestral (η = 0) and the repository's singlestep_fixed agree. */
+  presets: {
+    'k-diffusion': { doc: 'k-diffusion sample_dpmpp_2s_ancestral with eta=0;', sets: { r1: 0.5 } },
+    repo: { doc: 'LuChengTHU/dpm-solver DPM_Solver(algorithm_type="dpmsolver++").sample(method="singlestep_fixed", order=2, solver_type="dpmsolver");', sets: { r1: 0.5 } },
+  },
+  order: 2,
+  nfePerStep: 2,
+  nfe: (sigmas) => stagedNfe(sigmas, 2),
+  stochastic: false,
+  solve: (model, x, sigmas, o, ctx) => dpmSinglestep(model, x, sigmas, { ...SINGLESTEP_BASE, ...o, order: 2, prediction: 'data' }, ctx, 'solver.dpmpp_2s'),
+  tests: {
+    convergence: [{ steps: STEPS_16 }],
+    noGolden: 'k-diffusion has no ODE 2S sampler: the golden runs of sample_dpmpp_2s_ancestral are reproduced by solver.dpmpp_2s_ancestral, whose step at η = 0 is this one',
+  },
+});
 
-export const dpmSinglestepSolver = run('solver.dpm_singlestep', SINGLESTEP_PARAMS, {}, DPM_SINGLESTEP_PRESETS);
-export const dpm2 = run('solver.dpm_2', DPM2_PARAMS, { order: 2, prediction: 'noise', solverType: 'midpoint', stages: 'interior' });
-export const dpmpp2s = run('solver.dpmpp_2s', DPMPP2S_PARAMS, { order: 2, prediction: 'data', solverType: 'midpoint', stages: 'interior' }, DPMPP_2S_PRESETS);
+export const dpmSinglestepSolver = DPM_SINGLESTEP.solverEntry.run;
+export const dpm2 = DPM_2.solverEntry.run;
+export const dpmpp2s = DPMPP_2S.solverEntry.run;
 
-export const SINGLESTEP_NODES: NodeType[] = [
-  defineSolver({
-    type: 'solver.dpm_singlestep',
-    title: 'DPM-Solver (singlestep 1/2/3)',
-    doc: 'Singlestep DPM-Solver-1/2/3 (noise prediction) or DPM-Solver++ (data prediction): each step evaluates the model at intermediate stages. Presets: k-diffusion / the papers (stages interior: `order` evaluations per step), dpm-solver repository (stages dpm-solver, with schedule.dpm_solver singlestepOrder), diffusers (stages diffusers); in the last two every schedule point costs one evaluation.',
-    paper: 'Lu et al. 2022, "DPM-Solver: A Fast ODE Solver for Diffusion Probabilistic Model Sampling in Around 10 Steps", Algorithms 1–2; Lu et al. 2022, "DPM-Solver++", Algorithm 1.',
-    params: SINGLESTEP_PARAMS,
-    info: { order: 3, nfePerStep: 3, stochastic: false },
-    run: dpmSinglestepSolver,
-  }),
-  defineSolver({
-    type: 'solver.dpm_2',
-    title: 'DPM-Solver-2 (k-diffusion DPM2)',
-    doc: 'DPM-Solver-2 in noise prediction with the stage at the log-σ midpoint: in σ terms an Euler step to the midpoint and the full step with the midpoint\'s derivative (k-diffusion sample_dpm_2). The step to σ = 0 is Euler. 2 model evaluations per step.',
-    paper: 'Lu et al. 2022, "DPM-Solver: A Fast ODE Solver for Diffusion Probabilistic Model Sampling in Around 10 Steps", Algorithm 1 (r₁ = ½); k-diffusion sample_dpm_2.',
-    params: DPM2_PARAMS,
-    info: { order: 2, nfePerStep: 2, stochastic: false },
-    run: dpm2,
-  }),
-  defineSolver({
-    type: 'solver.dpmpp_2s',
-    title: 'DPM-Solver++(2S)',
-    doc: 'Second-order singlestep DPM-Solver++ (data prediction, stage at r₁ = ½ of the step in λ); k-diffusion sample_dpmpp_2s_ancestral with η = 0. The step to σ = 0 is first order. 2 model evaluations per step.',
-    paper: 'Lu, Zhou, Bao, Chen, Li & Zhu 2022, "DPM-Solver++: Fast Solver for Guided Sampling of Diffusion Probabilistic Models", Algorithm 1.',
-    params: DPMPP2S_PARAMS,
-    info: { order: 2, nfePerStep: 2, stochastic: false },
-    run: dpmpp2s,
-  }),
-];
+export const SINGLESTEP_NODES: NodeType[] = [DPM_SINGLESTEP, DPM_2, DPMPP_2S];

@@ -23,12 +23,12 @@
  * (one evaluation per step) and corrects with the predictor's data-prediction history.
  */
 import { DpipeError } from '../core/errors';
-import { defineSolver, type NodeType } from '../registry/node';
-import type { CorrectorValue, ParamSpec, Params } from '../registry/types';
+import { defineCorrector, defineSolver, type NodeType, type OrderCase } from '../registry/node';
+import { defineParams, readParams, type OptionsOf } from '../registry/params';
+import type { Params } from '../registry/types';
 import type { CorrectorArgs, CorrectorHook, Denoiser, Latent, SolverContext } from '../core/types';
 import { checkAbort, emit, lambdaOf, phi, requireDecreasing, solveLinear, sum } from './common';
-import { lowerOrderFinalParam, multistepOrder, type LowerOrderFinal } from './dpmpp';
-import { presetParam, readParams, readPresetParams, type PresetTable } from './params';
+import { lowerOrderFinalParam, multistepOrder } from './dpmpp';
 
 export const UNIPC_VARIANTS = ['bh1', 'bh2'] as const;
 export type UniPCVariant = (typeof UNIPC_VARIANTS)[number];
@@ -98,27 +98,7 @@ export function uniC(x: Latent, sigmaS: number, sigmaT: number, m0: Latent, prev
 export const ZERO_FINAL = ['error', 'ddim'] as const;
 export type ZeroFinal = (typeof ZERO_FINAL)[number];
 
-export interface UniPCOptions {
-  readonly order: number;
-  readonly variant: UniPCVariant;
-  readonly prediction: Prediction;
-  readonly corrector: boolean;
-  readonly disableCorrector: readonly number[];
-  readonly lowerOrderFinal: LowerOrderFinal;
-  readonly zeroFinal: ZeroFinal;
-}
-
-/**
- * Presets (order, variant and prediction stay the block's own choice). wl-zhao/UniPC and diffusers agree at the
- * solver level; they differ in the time grid and the model's time input (examples/presets).
- */
-export const UNIPC_PRESETS: PresetTable = {
-  diffusers: { doc: 'diffusers UniPCMultistepScheduler (lower_order_final=True, disable_corrector=[]; B(h) = h to σ = 0 is NaN there, an error here);', sets: { corrector: true, disableCorrector: [], lowerOrderFinal: 'always', zeroFinal: 'error' } },
-  repo: { doc: 'wl-zhao/UniPC UniPC.sample(method="multistep", lower_order_final=True);', sets: { corrector: true, disableCorrector: [], lowerOrderFinal: 'always', zeroFinal: 'error' } },
-};
-
-export const UNIPC_PARAMS: readonly ParamSpec[] = [
-  presetParam(UNIPC_PRESETS),
+const UNIPC_PARAMS = defineParams(
   { name: 'order', type: 'integer', default: 2, min: 1, max: 3, doc: 'Order p of UniP (UniC then has order p + 1). 2 for guided sampling, 3 unconditional (the paper\'s advice).' },
   {
     name: 'variant',
@@ -152,10 +132,10 @@ export const UNIPC_PARAMS: readonly ParamSpec[] = [
     advanced: true,
     doc: 'What to do on a step to σ = 0 with B(h) = h, where the update is 0·∞.',
   },
-];
+);
+export type UniPCOptions = OptionsOf<typeof UNIPC_PARAMS>;
 
-export async function unipc(model: Denoiser, x: Latent, sigmas: Float64Array, params: Params, ctx: SolverContext): Promise<Latent> {
-  const o = readPresetParams<UniPCOptions>('solver.unipc', UNIPC_PARAMS, params, UNIPC_PRESETS);
+async function solveUnipc(model: Denoiser, x: Latent, sigmas: Float64Array, o: UniPCOptions, ctx: SolverContext): Promise<Latent> {
   requireDecreasing('solver.unipc', sigmas);
   const n = sigmas.length - 1;
   const toPred = (xx: Latent, s: number, d: Latent) => (o.prediction === 'data' ? d : sum(xx, [[1 / s, xx], [-1 / s, d]]));
@@ -202,22 +182,42 @@ export async function unipc(model: Denoiser, x: Latent, sigmas: Float64Array, pa
   return x;
 }
 
-export const UNIPC_NODES: NodeType[] = [
-  defineSolver({
-    type: 'solver.unipc',
-    title: 'UniPC',
-    doc: 'Unified predictor-corrector: UniP-p multistep predictor with the UniC corrector built in (no extra model evaluation). B(h) = h (bh1) or e^h − 1 (bh2), orders 1–3. Presets: wl-zhao/UniPC (repo) and diffusers UniPCMultistepScheduler. 1 model evaluation per step.',
-    paper: 'Zhao, Bai, Rao, Zhou & Lu 2023, "UniPC: A Unified Predictor-Corrector Framework for Fast Sampling of Diffusion Models", Algorithms 1–3.',
-    params: UNIPC_PARAMS,
-    info: { order: 3, nfePerStep: 1, stochastic: false, noStepToZero: { variant: 'bh1', zeroFinal: 'error' } },
-    run: unipc,
-  }),
+// UniP-p has order p, UniC raises it to p + 1 (Zhao et al. 2023, Theorem 3.1/3.2).
+const UNIPC_ORDERS: OrderCase<UniPCOptions>[] = [
+  ...([1, 2, 3] as const).flatMap((p) => UNIPC_VARIANTS.map((variant) => ({ params: { order: p, variant, lowerOrderFinal: 'off' as const }, order: p + 1, steps: [32, 64, 128, 256], grid: 'warm' as const }))),
+  { params: { order: 1, corrector: false, lowerOrderFinal: 'off' }, order: 1, steps: [32, 64, 128, 256], note: 'UniP-1' },
+  { params: { order: 2, corrector: false, lowerOrderFinal: 'off' }, order: 2, steps: [32, 64, 128, 256], note: 'UniP-2' },
+  { params: { order: 3, corrector: false, lowerOrderFinal: 'off' }, order: 3, steps: [256, 512, 1024, 2048], grid: 'warm', note: 'UniP-3' },
+  { params: { order: 3, prediction: 'noise', lowerOrderFinal: 'off' }, order: 4, steps: [32, 64, 128, 256], grid: 'warm' },
 ];
+
+/**
+ * Presets (order, variant and prediction stay the block's own choice). wl-zhao/UniPC and diffusers agree at the
+ * solver level; they differ in the time grid and the model's time input (examples/presets).
+ */
+export const UNIPC = defineSolver({
+  type: 'solver.unipc',
+  title: 'UniPC',
+  doc: 'Unified predictor-corrector: UniP-p multistep predictor with the UniC corrector built in (no extra model evaluation). B(h) = h (bh1) or e^h − 1 (bh2), orders 1–3. Presets: wl-zhao/UniPC (repo) and diffusers UniPCMultistepScheduler. 1 model evaluation per step.',
+  paper: 'Zhao, Bai, Rao, Zhou & Lu 2023, "UniPC: A Unified Predictor-Corrector Framework for Fast Sampling of Diffusion Models", Algorithms 1–3.',
+  params: UNIPC_PARAMS,
+  presets: {
+    diffusers: { doc: 'diffusers UniPCMultistepScheduler (lower_order_final=True, disable_corrector=[]; B(h) = h to σ = 0 is NaN there, an error here);', sets: { corrector: true, disableCorrector: [], lowerOrderFinal: 'always', zeroFinal: 'error' } },
+    repo: { doc: 'wl-zhao/UniPC UniPC.sample(method="multistep", lower_order_final=True);', sets: { corrector: true, disableCorrector: [], lowerOrderFinal: 'always', zeroFinal: 'error' } },
+  },
+  order: 3,
+  nfePerStep: 1,
+  stochastic: false,
+  noStepToZero: { variant: 'bh1', zeroFinal: 'error' },
+  solve: solveUnipc,
+  tests: { convergence: UNIPC_ORDERS },
+});
+export const unipc = UNIPC.solverEntry.run;
 
 // ---------------------------------------------------------------------------------------------
 // UniC as a CORRECTOR block.
 
-export const UNIC_PARAMS: readonly ParamSpec[] = [
+export const UNIC_PARAMS = defineParams(
   { name: 'order', type: 'integer', default: 2, min: 1, max: 3, doc: 'Number of data predictions used (UniC-p, p ≤ the predictor\'s history); the corrected state has order p + 1.' },
   {
     name: 'variant',
@@ -227,11 +227,13 @@ export const UNIC_PARAMS: readonly ParamSpec[] = [
     optionDocs: { bh1: 'B(h) = h.', bh2: 'B(h) = e^h − 1.' },
     doc: 'The B(h) of the UniC coefficients.',
   },
-];
+);
+
+/** The UniC hook on raw options (defaults filled in, checked). */
+export const makeUniC = (params: Params): CorrectorHook => uniCHook(readParams('corrector.unic', UNIC_PARAMS, params));
 
 /** The UniC hook: evaluates D at the predicted state and corrects it with the predictor's history. */
-export function makeUniC(params: Params): CorrectorHook {
-  const o = readParams<{ order: number; variant: UniPCVariant }>('corrector.unic', UNIC_PARAMS, params);
+function uniCHook(o: OptionsOf<typeof UNIC_PARAMS>): CorrectorHook {
   return {
     id: 'corrector.unic',
     async correct(a: CorrectorArgs): Promise<Latent> {
@@ -251,18 +253,16 @@ export function makeUniC(params: Params): CorrectorHook {
   };
 }
 
-export const UNIC_CORRECTOR_NODE: NodeType = {
+export const UNIC_CORRECTOR_NODE = defineCorrector({
   type: 'corrector.unic',
-  category: 'Corrector',
   title: 'UniC',
   doc: 'The UniPC corrector after any predictor that keeps a data-prediction history (Euler, DPM-Solver++ 2M/3M, …): evaluates the model at the predicted state and replaces it by the UniC-p combination, raising the order by one. 1 model evaluation per step (solver.unipc has it built in for free).',
   paper: 'Zhao, Bai, Rao, Zhou & Lu 2023, "UniPC: A Unified Predictor-Corrector Framework for Fast Sampling of Diffusion Models", §3.1 and Algorithm 2 (UniC-p).',
-  inputs: [],
-  outputs: [{ name: 'corrector', type: 'CORRECTOR', doc: 'UniC, to attach to a solver.' }],
   params: UNIC_PARAMS,
-  async evaluate(_ctx, _inputs, params) {
-    const p = readParams<Params>('corrector.unic', UNIC_PARAMS, params);
-    const corrector: CorrectorValue = { type: 'corrector.unic', params: p, nfePerStep: 1, make: () => makeUniC(p) };
-    return { corrector };
-  },
-};
+  output: 'UniC, to attach to a solver.',
+  follows: 'deterministic',
+  nfePerStep: 1,
+  make: uniCHook,
+});
+
+export const UNIPC_NODES: NodeType[] = [UNIPC, UNIC_CORRECTOR_NODE];

@@ -10,11 +10,12 @@ import { DpipeError } from '../core/errors';
 import type { Latent } from '../core/types';
 import { decodePngRgb } from '../run/png';
 import { LATENT_SPACES, latentInSpace, sigmaEnd } from '../nodes/output';
-import type { NodeType } from '../registry/node';
-import type { NoiseValue, ParamSpec } from '../registry/types';
-import { ENCODE_MODES, TILING_MODES, vaeDecode, vaeEncode, type EncodeMode, type TilingMode, type VaeValue } from './vae';
+import { defineBlock, type NodeType } from '../registry/node';
+import { defineParams } from '../registry/params';
+import type { NoiseValue } from '../registry/types';
+import { ENCODE_MODES, TILING_MODES, vaeDecode, vaeEncode, type VaeValue } from './vae';
 
-const DECODE_PARAMS: readonly ParamSpec[] = [
+const DECODE_PARAMS = defineParams(
   {
     name: 'tiling', type: 'enum', default: 'auto', options: TILING_MODES,
     doc: 'Decode in overlapping tiles (diffusers\' tiled VAE decoding), for images too large to decode at once.',
@@ -34,9 +35,9 @@ const DECODE_PARAMS: readonly ParamSpec[] = [
       vp: 'x/√(1+σ_end²): what diffusers\' VP-space schedulers (DDIM, PNDM, DPM-Solver, UniPC, DEIS) hand the VAE when they end at σ_min. Needs the `sigmas` input.',
     },
   },
-];
+);
 
-export const VAE_DECODE: NodeType = {
+export const VAE_DECODE = defineBlock({
   type: 'vae.decode',
   category: 'Latent',
   title: 'VAE decode',
@@ -51,12 +52,12 @@ export const VAE_DECODE: NodeType = {
   ],
   outputs: [{ name: 'image', type: 'LATENT', doc: 'The images, [B, 3, H, W] in [−1, 1].' }],
   params: DECODE_PARAMS,
-  async check(ctx, inputs, params) {
+  async check(ctx, inputs, o) {
     // What decoding would meet before it runs the decoder: the decoder, the channels, σ_end for "vp"; a stand-in image.
     const v = inputs.vae as VaeValue;
     const x = inputs.latent as Latent | undefined;
     if (!v.decoder) throw new DpipeError('E_MODEL_FOLDER', `model folder ${v.dir} has no vae_decoder/model.onnx: it cannot decode latents to images`);
-    if (params.space === 'vp') sigmaEnd(ctx, inputs.sigmas as Float64Array | undefined);
+    if (o.space === 'vp') sigmaEnd(ctx, inputs.sigmas as Float64Array | undefined);
     if (!x) return {};
     if (x.shape.length !== 4 || x.shape[1] !== v.latentChannels) {
       throw new DpipeError('E_SHAPE', `vae.decode "${ctx.nodeId}": the latent has shape [${x.shape.join(',')}]; the VAE decodes [B, ${v.latentChannels}, h, w]`);
@@ -64,20 +65,15 @@ export const VAE_DECODE: NodeType = {
     const [B, , h, w] = x.shape;
     return { image: { shape: [B, 3, h * v.scale, w * v.scale], data: new Float64Array(B * 3 * h * v.scale * w * v.scale) } };
   },
-  async evaluate(ctx, inputs, params) {
+  async evaluate(ctx, inputs, o) {
     const x = inputs.latent as Latent;
-    const latent = params.space === 'vp' ? latentInSpace(x, sigmaEnd(ctx, inputs.sigmas as Float64Array | undefined), 'vp') : x;
-    const image = await vaeDecode(inputs.vae as VaeValue, latent, {
-      tiling: params.tiling as TilingMode,
-      tileSize: params.tileSize as number,
-      overlap: params.overlap as number,
-      signal: ctx.services.signal,
-    });
+    const latent = o.space === 'vp' ? latentInSpace(x, sigmaEnd(ctx, inputs.sigmas as Float64Array | undefined), 'vp') : x;
+    const image = await vaeDecode(inputs.vae as VaeValue, latent, { tiling: o.tiling, tileSize: o.tileSize, overlap: o.overlap, signal: ctx.services.signal });
     return { image };
   },
-};
+});
 
-const ENCODE_PARAMS: readonly ParamSpec[] = [
+const ENCODE_PARAMS = defineParams(
   {
     name: 'mode', type: 'enum', default: 'mean', options: ENCODE_MODES,
     doc: 'Which latent of the encoder\'s distribution to use.',
@@ -86,9 +82,9 @@ const ENCODE_PARAMS: readonly ParamSpec[] = [
       sample: 'A draw mean + σ·z, z from the NOISE input (diffusers\' default for image-to-image).',
     },
   },
-];
+);
 
-export const VAE_ENCODE: NodeType = {
+export const VAE_ENCODE = defineBlock({
   type: 'vae.encode',
   category: 'Latent',
   title: 'VAE encode',
@@ -104,19 +100,19 @@ export const VAE_ENCODE: NodeType = {
   ],
   outputs: [{ name: 'latent', type: 'LATENT', doc: 'Latents [B, C, H/8, W/8] as the denoiser sees them.' }],
   params: ENCODE_PARAMS,
-  async evaluate(ctx, inputs, params) {
+  async evaluate(ctx, inputs, { mode }) {
     const noise = inputs.noise as NoiseValue | undefined;
-    const latent = await vaeEncode(inputs.vae as VaeValue, inputs.image as Latent, params.mode as EncodeMode, noise ? (shape) => noise.initial(shape) : undefined, ctx.services.signal);
+    const latent = await vaeEncode(inputs.vae as VaeValue, inputs.image as Latent, mode, noise ? (shape) => noise.initial(shape) : undefined, ctx.services.signal);
     return { latent };
   },
-};
+});
 
-const IMAGE_PARAMS: readonly ParamSpec[] = [
+const IMAGE_PARAMS = defineParams(
   { name: 'file', type: 'file', default: '', extensions: ['.png'], mustExist: true, doc: 'A PNG image, relative to the .dpipe file. Its sides must be multiples of 8 for a VAE.' },
   { name: 'batch', type: 'integer', default: 1, min: 1, max: 4096, doc: 'Copies of the image in the batch (the CLI\'s --batch overrides it).' },
-];
+);
 
-export const IMAGE_LOAD: NodeType = {
+export const IMAGE_LOAD = defineBlock({
   type: 'image.load',
   category: 'Latent',
   title: 'Load image',
@@ -124,8 +120,8 @@ export const IMAGE_LOAD: NodeType = {
   inputs: [],
   outputs: [{ name: 'image', type: 'LATENT', doc: 'The image, [B, 3, H, W] in [−1, 1].' }],
   params: IMAGE_PARAMS,
-  async evaluate(ctx, _inputs, params) {
-    const file = params.file as string;
+  async evaluate(ctx, _inputs, o) {
+    const file = o.file;
     if (!file) throw new DpipeError('E_PARAM_VALUE', `image.load "${ctx.nodeId}": set "file" to a PNG image`);
     const abs = path.resolve(ctx.baseDir, file);
     let bytes: Uint8Array;
@@ -135,12 +131,12 @@ export const IMAGE_LOAD: NodeType = {
       throw new DpipeError('E_FILE_MISSING', `image.load "${ctx.nodeId}": ${abs} cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
     }
     const img = decodePngRgb(bytes, abs);
-    const batch = ctx.services.batch ?? (params.batch as number);
+    const batch = ctx.services.batch ?? o.batch;
     const n = img.data.length;
     const data = new Float64Array(n * batch);
     for (let b = 0; b < batch; b++) for (let i = 0; i < n; i++) data[b * n + i] = 2 * img.data[i] - 1;
     return { image: { shape: [batch, 3, img.height, img.width], data } };
   },
-};
+});
 
 export const VAE_NODES: NodeType[] = [VAE_DECODE, VAE_ENCODE, IMAGE_LOAD];

@@ -14,35 +14,21 @@
  *   no noise (diffusers adds its `fixed_large` noise on the last strided step too; set the schedule's last σ
  *   to σ(0) to get that).
  */
-import type { SolverFn } from '../../core/types';
+import type { Denoiser, Latent, SolverContext } from '../../core/types';
 import { combine } from '../../core/latent';
-import type { NodeType } from '../../registry/node';
-import { defineSolver } from '../../registry/node';
-import type { Params, ParamSpec } from '../../registry/types';
-import { presetParam, readParams, readPresetParams, type PresetTable } from '../params';
-import { S_NOISE_PARAM, addNoise, runSteps } from './util';
+import { defineSolver, type NodeType } from '../../registry/node';
+import { defineParams, type OptionsOf } from '../../registry/params';
+import { S_NOISE_PARAM, WEAK_STEPS, addNoise, runSteps } from './util';
 
-/**
- * Presets (η stays the block's own): diffusers `DDIMScheduler.step(eta=η)` and the paper's repository
- * (ermongroup/ddim `generalized_steps`) both draw on every step when η > 0 and have no noise scale.
- */
-export const DDIM_ETA_PRESETS: PresetTable = {
-  diffusers: { doc: 'diffusers DDIMScheduler.step(eta=η) (no s_noise);', sets: { sNoise: 1 } },
-  repo: { doc: 'ermongroup/ddim generalized_steps with eta=η;', sets: { sNoise: 1 } },
-};
-
-const P_DDIM: readonly ParamSpec[] = [
-  presetParam(DDIM_ETA_PRESETS),
+const P_DDIM = defineParams(
   {
     name: 'eta', type: 'number', default: 1, min: 0, max: 1, step: 0.05,
     doc: 'DDIM η (Song et al. 2021, Eq. 16): 1 (default here) = the DDPM posterior variance, 0 = deterministic DDIM (diffusers\' DDIMScheduler.step default; the same as solver.euler). Values in between interpolate.',
   },
   S_NOISE_PARAM,
-];
-interface ODdim { eta: number; sNoise: number }
+);
 
-export const ddimEta: SolverFn<Params> = async (model, x0, sigmas, options, ctx) => {
-  const o = readPresetParams<ODdim>('solver.ddim_eta', P_DDIM, options, DDIM_ETA_PRESETS);
+const solveDdimEta = async (model: Denoiser, x0: Latent, sigmas: Float64Array, o: OptionsOf<typeof P_DDIM>, ctx: SolverContext): Promise<Latent> => {
   return runSteps(model, x0, sigmas, ctx, true, (x, denoised, _i, s, sn) => {
     const up = o.eta * sn * Math.sqrt(Math.max(0, 1 - (sn * sn) / (s * s)));
     const down = Math.sqrt(Math.max(0, sn * sn - up * up));
@@ -52,7 +38,7 @@ export const ddimEta: SolverFn<Params> = async (model, x0, sigmas, options, ctx)
   });
 };
 
-const P_DDPM: readonly ParamSpec[] = [
+const P_DDPM = defineParams(
   {
     name: 'variance', type: 'enum', default: 'fixed_small', options: ['fixed_small', 'fixed_large'],
     optionDocs: {
@@ -62,11 +48,9 @@ const P_DDPM: readonly ParamSpec[] = [
     doc: 'The reverse-process variance (Ho et al. 2020, §3.2; diffusers `variance_type`).',
   },
   S_NOISE_PARAM,
-];
-interface ODdpm { variance: 'fixed_small' | 'fixed_large'; sNoise: number }
+);
 
-export const ddpm: SolverFn<Params> = async (model, x0, sigmas, options, ctx) => {
-  const o = readParams<ODdpm>('solver.ddpm', P_DDPM, options);
+const solveDdpm = async (model: Denoiser, x0: Latent, sigmas: Float64Array, o: OptionsOf<typeof P_DDPM>, ctx: SolverContext): Promise<Latent> => {
   return runSteps(model, x0, sigmas, ctx, true, (x, denoised, _i, s, sn) => {
     const ratio = (sn * sn) / (s * s); // posterior-mean weight of x
     x = combine(x, [[ratio, x], [1 - ratio, denoised]]);
@@ -80,23 +64,50 @@ export const ddpm: SolverFn<Params> = async (model, x0, sigmas, options, ctx) =>
   });
 };
 
-export const DDPM_NODES: NodeType[] = [
-  defineSolver({
-    type: 'solver.ddpm',
-    title: 'DDPM (ancestral)',
-    doc: 'The DDPM ancestral sampler on any (strided) schedule: posterior mean of q(x_prev | x_t, x̂0) plus fresh noise with the posterior variance (fixed_small) or β_t (fixed_large); no noise on the step to σ = 0. Matches diffusers `DDPMScheduler` (variance_type fixed_small / fixed_large) step for step.',
-    paper: 'Ho, Jain & Abbeel 2020, "Denoising Diffusion Probabilistic Models", Alg. 2 and §3.2.',
-    params: P_DDPM,
-    info: { order: 1, nfePerStep: 1, stochastic: true, acceptsCorrector: true },
-    run: ddpm,
-  }),
-  defineSolver({
-    type: 'solver.ddim_eta',
-    title: 'DDIM (η)',
-    doc: 'DDIM with stochasticity η: x̂0 + σ_down·ε̂ + σ_up·z, σ_up = η·σ_next·√(1 − σ_next²/σ²). η = 0 is deterministic DDIM, η = 1 the DDPM posterior. Reproduces diffusers `DDIMScheduler.step(eta=η)` (noise drawn on every step when η > 0).',
-    paper: 'Song, Meng & Ermon 2021, "Denoising Diffusion Implicit Models", Eq. 12 and Eq. 16.',
-    params: P_DDIM,
-    info: { order: 1, nfePerStep: 1, stochastic: true, acceptsCorrector: true, ddimStep: { eta: 0 } },
-    run: ddimEta,
-  }),
-];
+export const DDPM = defineSolver({
+  type: 'solver.ddpm',
+  title: 'DDPM (ancestral)',
+  doc: 'The DDPM ancestral sampler on any (strided) schedule: posterior mean of q(x_prev | x_t, x̂0) plus fresh noise with the posterior variance (fixed_small) or β_t (fixed_large); no noise on the step to σ = 0. Matches diffusers `DDPMScheduler` (variance_type fixed_small / fixed_large) step for step.',
+  paper: 'Ho, Jain & Abbeel 2020, "Denoising Diffusion Probabilistic Models", Alg. 2 and §3.2.',
+  params: P_DDPM,
+  order: 1,
+  nfePerStep: 1,
+  stochastic: true,
+  acceptsCorrector: true,
+  solve: solveDdpm,
+  tests: {
+    weakOrder: [{ steps: WEAK_STEPS, note: 'fixed_small' }],
+    noGolden: 'no golden run of diffusers DDPMScheduler; test/stochastic/ddpm.test.ts checks it step for step against DDPMScheduler.step written in VP space',
+  },
+});
+
+/**
+ * Presets (η stays the block's own): diffusers `DDIMScheduler.step(eta=η)` and the paper's repository
+ * (ermongroup/ddim `generalized_steps`) both draw on every step when η > 0 and have no noise scale.
+ */
+export const DDIM_ETA = defineSolver({
+  type: 'solver.ddim_eta',
+  title: 'DDIM (η)',
+  doc: 'DDIM with stochasticity η: x̂0 + σ_down·ε̂ + σ_up·z, σ_up = η·σ_next·√(1 − σ_next²/σ²). η = 0 is deterministic DDIM, η = 1 the DDPM posterior. Reproduces diffusers `DDIMScheduler.step(eta=η)` (noise drawn on every step when η > 0).',
+  paper: 'Song, Meng & Ermon 2021, "Denoising Diffusion Implicit Models", Eq. 12 and Eq. 16.',
+  params: P_DDIM,
+  presets: {
+    diffusers: { doc: 'diffusers DDIMScheduler.step(eta=η) (no s_noise);', sets: { sNoise: 1 } },
+    repo: { doc: 'ermongroup/ddim generalized_steps with eta=η;', sets: { sNoise: 1 } },
+  },
+  order: 1,
+  nfePerStep: 1,
+  stochastic: true,
+  acceptsCorrector: true,
+  ddimStep: { eta: 0 },
+  solve: solveDdimEta,
+  tests: {
+    weakOrder: [{ steps: WEAK_STEPS, params: { eta: 0.5 } }],
+    presetsWithoutGolden: { repo: 'no golden run of ermongroup/ddim; its generalized_steps step is the diffusers one (same η, no s_noise), which df_ddim_* reproduce' },
+  },
+});
+
+export const ddpm = DDPM.solverEntry.run;
+export const ddimEta = DDIM_ETA.solverEntry.run;
+
+export const DDPM_NODES: NodeType[] = [DDPM, DDIM_ETA];

@@ -20,14 +20,12 @@
  * `ctx.noise(σ_i, σ_j)` with the interval it covers (k-diffusion's noise_sampler contract), so a Brownian
  * tree source gives consistent paths across step counts.
  */
-import type { Latent, SolverFn } from '../../core/types';
+import type { Denoiser, Latent, SolverContext } from '../../core/types';
 import { combine } from '../../core/latent';
-import type { NodeType } from '../../registry/node';
-import { defineSolver } from '../../registry/node';
-import type { Params, ParamSpec } from '../../registry/types';
-import { presetParam, readParams, readPresetParams, type PresetTable } from '../params';
-import { lowerOrderFinalParam, multistepOrder, type LowerOrderFinal } from '../dpmpp';
-import { ETA_PARAM, S_NOISE_PARAM, addNoise, oneMinusExp, runSteps } from './util';
+import { defineSolver, stagedNfe, type NodeType } from '../../registry/node';
+import { defineParams, type OptionsOf } from '../../registry/params';
+import { lowerOrderFinalParam, multistepOrder } from '../dpmpp';
+import { ETA_PARAM, S_NOISE_PARAM, WEAK_STEPS, addNoise, oneMinusExp, runSteps } from './util';
 import { ancestralStep } from '../common';
 
 const sigmaFn = (t: number): number => Math.exp(-t);
@@ -36,11 +34,9 @@ const tFn = (sigma: number): number => -Math.log(sigma);
 // ---------------------------------------------------------------------------------------------
 // DPM-Solver++(2S) ancestral
 
-const P_2SA: readonly ParamSpec[] = [ETA_PARAM, S_NOISE_PARAM];
-interface O2SA { eta: number; sNoise: number }
+const P_2SA = defineParams(ETA_PARAM, S_NOISE_PARAM);
 
-export const dpmpp2sAncestral: SolverFn<Params> = async (model, x0, sigmas, options, ctx) => {
-  const o = readParams<O2SA>('solver.dpmpp_2s_ancestral', P_2SA, options);
+const solveDpmpp2sAncestral = async (model: Denoiser, x0: Latent, sigmas: Float64Array, o: OptionsOf<typeof P_2SA>, ctx: SolverContext): Promise<Latent> => {
   return runSteps(model, x0, sigmas, ctx, false, async (x, denoised, i, s, sn) => {
     const [down, up] = ancestralStep(s, sn, o.eta);
     if (down === 0) {
@@ -63,14 +59,12 @@ export const dpmpp2sAncestral: SolverFn<Params> = async (model, x0, sigmas, opti
 // ---------------------------------------------------------------------------------------------
 // DPM-Solver++ SDE (k-diffusion sample_dpmpp_sde)
 
-const P_SDE: readonly ParamSpec[] = [
+const P_SDE = defineParams(
   ETA_PARAM, S_NOISE_PARAM,
   { name: 'r', type: 'number', default: 0.5, min: 0.01, max: 1, exclusiveMin: false, doc: 'Position of the intermediate stage in λ (fraction r of the step; k-diffusion default ½).' },
-];
-interface OSDE { eta: number; sNoise: number; r: number }
+);
 
-export const dpmppSde: SolverFn<Params> = async (model, x0, sigmas, options, ctx) => {
-  const o = readParams<OSDE>('solver.dpmpp_sde', P_SDE, options);
+const solveDpmppSde = async (model: Denoiser, x0: Latent, sigmas: Float64Array, o: OptionsOf<typeof P_SDE>, ctx: SolverContext): Promise<Latent> => {
   return runSteps(model, x0, sigmas, ctx, false, async (x, denoised, i, s, sn) => {
     if (sn === 0) return denoised; // Euler step to σ = 0
     const t = tFn(s);
@@ -96,18 +90,7 @@ export const dpmppSde: SolverFn<Params> = async (model, x0, sigmas, options, ctx
 // ---------------------------------------------------------------------------------------------
 // DPM-Solver++(2M) SDE
 
-/**
- * Presets: k-diffusion `sample_dpmpp_2m_sde` (η and s_noise are its own arguments) and diffusers
- * `DPMSolverMultistepScheduler(algorithm_type="sde-dpmsolver++")`, which has neither (η = 1, s_noise = 1) and
- * lowers the last step's order below 15 steps (lower_order_final=True).
- */
-export const DPMPP_2M_SDE_PRESETS: PresetTable = {
-  'k-diffusion': { doc: 'k-diffusion sample_dpmpp_2m_sde (solver_type="midpoint");', sets: { solverType: 'midpoint', lowerOrderFinal: 'off' } },
-  diffusers: { doc: 'diffusers DPMSolverMultistepScheduler(algorithm_type="sde-dpmsolver++") defaults (solver_type="midpoint", lower_order_final=True; no η or s_noise);', sets: { eta: 1, sNoise: 1, solverType: 'midpoint', lowerOrderFinal: 'below15' } },
-};
-
-const P_2MSDE: readonly ParamSpec[] = [
-  presetParam(DPMPP_2M_SDE_PRESETS),
+const P_2MSDE = defineParams(
   ETA_PARAM, S_NOISE_PARAM,
   {
     name: 'solverType', type: 'enum', default: 'midpoint', options: ['midpoint', 'heun'],
@@ -118,11 +101,9 @@ const P_2MSDE: readonly ParamSpec[] = [
     doc: 'How the second-order difference term is weighted (k-diffusion/diffusers `solver_type`).',
   },
   lowerOrderFinalParam('off'),
-];
-interface O2MSDE { eta: number; sNoise: number; solverType: 'midpoint' | 'heun'; lowerOrderFinal: LowerOrderFinal }
+);
 
-export const dpmpp2mSde: SolverFn<Params> = async (model, x0, sigmas, options, ctx) => {
-  const o = readPresetParams<O2MSDE>('solver.dpmpp_2m_sde', P_2MSDE, options, DPMPP_2M_SDE_PRESETS);
+const solveDpmpp2mSde = async (model: Denoiser, x0: Latent, sigmas: Float64Array, o: OptionsOf<typeof P_2MSDE>, ctx: SolverContext): Promise<Latent> => {
   let old: Latent | undefined;
   let hLast = 0;
   return runSteps(model, x0, sigmas, ctx, true, (x, denoised, i, s, sn) => {
@@ -151,11 +132,9 @@ export const dpmpp2mSde: SolverFn<Params> = async (model, x0, sigmas, options, c
 // ---------------------------------------------------------------------------------------------
 // DPM-Solver++(3M) SDE
 
-const P_3MSDE: readonly ParamSpec[] = [ETA_PARAM, S_NOISE_PARAM];
-interface O3MSDE { eta: number; sNoise: number }
+const P_3MSDE = defineParams(ETA_PARAM, S_NOISE_PARAM);
 
-export const dpmpp3mSde: SolverFn<Params> = async (model, x0, sigmas, options, ctx) => {
-  const o = readParams<O3MSDE>('solver.dpmpp_3m_sde', P_3MSDE, options);
+const solveDpmpp3mSde = async (model: Denoiser, x0: Latent, sigmas: Float64Array, o: OptionsOf<typeof P_3MSDE>, ctx: SolverContext): Promise<Latent> => {
   let d1: Latent | undefined;
   let d2: Latent | undefined;
   let h1: number | undefined;
@@ -201,41 +180,79 @@ export const dpmpp3mSde: SolverFn<Params> = async (model, x0, sigmas, options, c
 
 const PAPER = 'Lu et al. 2022, "DPM-Solver++: Fast Solver for Guided Sampling of Diffusion Probabilistic Models" (arXiv:2211.01095)';
 
-export const DPMPP_SDE_NODES: NodeType[] = [
-  defineSolver({
-    type: 'solver.dpmpp_2s_ancestral',
-    title: 'DPM-Solver++(2S) ancestral',
-    doc: 'Each step: a DPM-Solver++(2S) step (midpoint in λ, 2 model evaluations) to σ_down, then fresh noise σ_up (ancestral split with η). The step to σ = 0 is a single Euler step. Reproduces k-diffusion `sample_dpmpp_2s_ancestral`.',
-    paper: `${PAPER}, Alg. 1 (2S) with k-diffusion's ancestral split.`,
-    params: P_2SA,
-    info: { order: 2, nfePerStep: 2, stochastic: true },
-    run: dpmpp2sAncestral,
-  }),
-  defineSolver({
-    type: 'solver.dpmpp_sde',
-    title: 'DPM-Solver++ SDE',
-    doc: 'k-diffusion\'s stochastic DPM-Solver++: two stages per step (intermediate λ at fraction r), each followed by its ancestral noise; two noise draws and two model evaluations per step. The step to σ = 0 is a single Euler step. Reproduces k-diffusion `sample_dpmpp_sde`.',
-    paper: `${PAPER}; k-diffusion sample_dpmpp_sde.`,
-    params: P_SDE,
-    info: { order: 2, nfePerStep: 2, stochastic: true },
-    run: dpmppSde,
-  }),
-  defineSolver({
-    type: 'solver.dpmpp_2m_sde',
-    title: 'DPM-Solver++(2M) SDE',
-    doc: 'Second-order multistep SDE-DPM-Solver++ with stochasticity η (η = 0: DPM-Solver++(2M) ODE). First step and the step to σ = 0 are first order. Presets: k-diffusion `sample_dpmpp_2m_sde` and diffusers `DPMSolverMultistepScheduler(algorithm_type="sde-dpmsolver++")`.',
-    paper: `${PAPER}, §5 (SDE-DPM-Solver++(2M)).`,
-    params: P_2MSDE,
-    info: { order: 2, nfePerStep: 1, stochastic: true, acceptsCorrector: true },
-    run: dpmpp2mSde,
-  }),
-  defineSolver({
-    type: 'solver.dpmpp_3m_sde',
-    title: 'DPM-Solver++(3M) SDE',
-    doc: 'Third-order multistep SDE-DPM-Solver++ with stochasticity η (warm-up with first and second order). Reproduces k-diffusion `sample_dpmpp_3m_sde`.',
-    paper: `${PAPER}; k-diffusion sample_dpmpp_3m_sde.`,
-    params: P_3MSDE,
-    info: { order: 3, nfePerStep: 1, stochastic: true, acceptsCorrector: true },
-    run: dpmpp3mSde,
-  }),
-];
+export const DPMPP_2S_ANCESTRAL = defineSolver({
+  type: 'solver.dpmpp_2s_ancestral',
+  title: 'DPM-Solver++(2S) ancestral',
+  doc: 'Each step: a DPM-Solver++(2S) step (midpoint in λ, 2 model evaluations) to σ_down, then fresh noise σ_up (ancestral split with η). The step to σ = 0 is a single Euler step. Reproduces k-diffusion `sample_dpmpp_2s_ancestral`.',
+  paper: `${PAPER}, Alg. 1 (2S) with k-diffusion's ancestral split.`,
+  params: P_2SA,
+  order: 2,
+  nfePerStep: 2,
+  nfe: (sigmas) => stagedNfe(sigmas, 2),
+  stochastic: true,
+  solve: solveDpmpp2sAncestral,
+  tests: { weakOrder: [{ steps: WEAK_STEPS }] },
+});
+
+export const DPMPP_SDE = defineSolver({
+  type: 'solver.dpmpp_sde',
+  title: 'DPM-Solver++ SDE',
+  doc: 'k-diffusion\'s stochastic DPM-Solver++: two stages per step (intermediate λ at fraction r), each followed by its ancestral noise; two noise draws and two model evaluations per step. The step to σ = 0 is a single Euler step. Reproduces k-diffusion `sample_dpmpp_sde`.',
+  paper: `${PAPER}; k-diffusion sample_dpmpp_sde.`,
+  params: P_SDE,
+  order: 2,
+  nfePerStep: 2,
+  nfe: (sigmas) => stagedNfe(sigmas, 2),
+  stochastic: true,
+  solve: solveDpmppSde,
+  tests: {
+    weakOrder: [
+      { steps: WEAK_STEPS, brownian: true, note: 'Brownian-path noise, what it is built for' },
+      { steps: WEAK_STEPS, order: 1, note: 'i.i.d. noise: its two draws per step do not overlap' },
+    ],
+  },
+});
+
+/**
+ * Presets: k-diffusion `sample_dpmpp_2m_sde` (η and s_noise are its own arguments) and diffusers
+ * `DPMSolverMultistepScheduler(algorithm_type="sde-dpmsolver++")`, which has neither (η = 1, s_noise = 1) and
+ * lowers the last step's order below 15 steps (lower_order_final=True).
+ */
+export const DPMPP_2M_SDE = defineSolver({
+  type: 'solver.dpmpp_2m_sde',
+  title: 'DPM-Solver++(2M) SDE',
+  doc: 'Second-order multistep SDE-DPM-Solver++ with stochasticity η (η = 0: DPM-Solver++(2M) ODE). First step and the step to σ = 0 are first order. Presets: k-diffusion `sample_dpmpp_2m_sde` and diffusers `DPMSolverMultistepScheduler(algorithm_type="sde-dpmsolver++")`.',
+  paper: `${PAPER}, §5 (SDE-DPM-Solver++(2M)).`,
+  params: P_2MSDE,
+  presets: {
+    'k-diffusion': { doc: 'k-diffusion sample_dpmpp_2m_sde (solver_type="midpoint");', sets: { solverType: 'midpoint', lowerOrderFinal: 'off' } },
+    diffusers: { doc: 'diffusers DPMSolverMultistepScheduler(algorithm_type="sde-dpmsolver++") defaults (solver_type="midpoint", lower_order_final=True; no η or s_noise);', sets: { eta: 1, sNoise: 1, solverType: 'midpoint', lowerOrderFinal: 'below15' } },
+  },
+  order: 2,
+  nfePerStep: 1,
+  stochastic: true,
+  acceptsCorrector: true,
+  solve: solveDpmpp2mSde,
+  tests: { weakOrder: [{ steps: WEAK_STEPS, note: 'midpoint' }, { steps: WEAK_STEPS, params: { solverType: 'heun' } }] },
+});
+
+export const DPMPP_3M_SDE = defineSolver({
+  type: 'solver.dpmpp_3m_sde',
+  title: 'DPM-Solver++(3M) SDE',
+  doc: 'Third-order multistep SDE-DPM-Solver++ with stochasticity η (warm-up with first and second order). Reproduces k-diffusion `sample_dpmpp_3m_sde`.',
+  paper: `${PAPER}; k-diffusion sample_dpmpp_3m_sde.`,
+  params: P_3MSDE,
+  order: 3,
+  nfePerStep: 1,
+  stochastic: true,
+  acceptsCorrector: true,
+  solve: solveDpmpp3mSde,
+  tests: { weakOrder: [{ steps: WEAK_STEPS, order: 2, note: 'the first- and second-order warm-up bounds it by 2 on a uniform-in-λ grid' }] },
+});
+
+export const dpmpp2sAncestral = DPMPP_2S_ANCESTRAL.solverEntry.run;
+export const dpmppSde = DPMPP_SDE.solverEntry.run;
+export const dpmpp2mSde = DPMPP_2M_SDE.solverEntry.run;
+export const dpmpp3mSde = DPMPP_3M_SDE.solverEntry.run;
+
+export const DPMPP_SDE_NODES: NodeType[] = [DPMPP_2S_ANCESTRAL, DPMPP_SDE, DPMPP_2M_SDE, DPMPP_3M_SDE];

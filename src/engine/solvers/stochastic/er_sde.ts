@@ -15,13 +15,11 @@
  * (QinpengCui/ER-SDE-Solver `er_sde_solver.py`: 100 points; ComfyUI's `sample_er_sde`: 200).
  * φ(σ) = σ is the probability-flow ODE (DDIM at order 1), φ(σ) = σ² the original reverse SDE (DDPM posterior).
  */
-import type { Latent, SolverFn } from '../../core/types';
+import type { Denoiser, Latent, SolverContext } from '../../core/types';
 import { combine } from '../../core/latent';
-import type { NodeType } from '../../registry/node';
-import { defineSolver } from '../../registry/node';
-import type { Params, ParamSpec } from '../../registry/types';
-import { readParams } from '../params';
-import { S_NOISE_PARAM, addNoise, runSteps } from './util';
+import { defineSolver, type NodeType } from '../../registry/node';
+import { defineParams, type OptionsOf } from '../../registry/params';
+import { S_NOISE_PARAM, WEAK_STEPS, addNoise, runSteps } from './util';
 
 /** The noise scale functions of the reference code (`customized_func`, func_type 1–7; paper App. A.8). */
 export const NOISE_SCALES = {
@@ -35,10 +33,10 @@ export const NOISE_SCALES = {
 } as const;
 export type NoiseScaleName = keyof typeof NOISE_SCALES;
 
-const P_ER: readonly ParamSpec[] = [
+const P_ER = defineParams(
   { name: 'order', type: 'integer', default: 3, min: 1, max: 3, doc: 'ER-SDE-Solver-1, -2 or -3 (Taylor order in σ; the first steps use lower orders until the history exists).' },
   {
-    name: 'noiseScale', type: 'enum', default: 'sde5', options: Object.keys(NOISE_SCALES),
+    name: 'noiseScale', type: 'enum', default: 'sde5', options: Object.keys(NOISE_SCALES) as NoiseScaleName[],
     optionDocs: {
       ode: 'φ(σ) = σ: the probability-flow ODE (no noise).',
       sde: 'φ(σ) = σ²: the original reverse-time SDE.',
@@ -52,8 +50,7 @@ const P_ER: readonly ParamSpec[] = [
   },
   { name: 'integrationPoints', type: 'integer', default: 100, min: 2, max: 100000, doc: 'Points of the Riemann sums for the order-2/3 integrals (reference code 100, ComfyUI 200).' },
   S_NOISE_PARAM,
-];
-interface OER { order: number; noiseScale: NoiseScaleName; integrationPoints: number; sNoise: number }
+);
 
 /**
  * Left Riemann sums over N points from σ_t upward of ∫_{σ_t}^{σ_s} dσ/φ(σ) and ∫_{σ_t}^{σ_s} (σ − σ_s)/φ(σ) dσ,
@@ -72,8 +69,7 @@ export function erIntegrals(phi: (x: number) => number, s: number, sn: number, N
   return [sInt, sdInt];
 }
 
-export const erSde: SolverFn<Params> = async (model, x0, sigmas, options, ctx) => {
-  const o = readParams<OER>('solver.er_sde', P_ER, options);
+const solveErSde = async (model: Denoiser, x0: Latent, sigmas: Float64Array, o: OptionsOf<typeof P_ER>, ctx: SolverContext): Promise<Latent> => {
   const phi = NOISE_SCALES[o.noiseScale];
   const N = o.integrationPoints;
   let old: Latent | undefined;
@@ -109,14 +105,26 @@ export const erSde: SolverFn<Params> = async (model, x0, sigmas, options, ctx) =
   });
 };
 
-export const ER_SDE_NODES: NodeType[] = [
-  defineSolver({
-    type: 'solver.er_sde',
-    title: 'ER-SDE-Solver',
-    doc: 'Extended reverse-time SDE solver of order 1–3 with a choice of noise scale function φ (φ(σ)=σ is the ODE, σ² the reverse SDE; the default σ(e^{σ^0.3}+10) is the paper\'s). One model evaluation per step; the step to σ = 0 returns x̂0. Follows the reference code (QinpengCui/ER-SDE-Solver, VE solvers) and ComfyUI\'s `sample_er_sde` (integrationPoints 200).',
-    paper: 'Cui et al. 2023, "Elucidating the Solution Space of Extended Reverse-Time SDE for Diffusion Models" (arXiv:2309.06169), ER-SDE-Solver-1/2/3 (Alg. 1–3, VE).',
-    params: P_ER,
-    info: { order: 3, nfePerStep: 1, stochastic: true, acceptsCorrector: true },
-    run: erSde,
-  }),
-];
+export const ER_SDE = defineSolver({
+  type: 'solver.er_sde',
+  title: 'ER-SDE-Solver',
+  doc: 'Extended reverse-time SDE solver of order 1–3 with a choice of noise scale function φ (φ(σ)=σ is the ODE, σ² the reverse SDE; the default σ(e^{σ^0.3}+10) is the paper\'s). One model evaluation per step; the step to σ = 0 returns x̂0. Follows the reference code (QinpengCui/ER-SDE-Solver, VE solvers) and ComfyUI\'s `sample_er_sde` (integrationPoints 200).',
+  paper: 'Cui et al. 2023, "Elucidating the Solution Space of Extended Reverse-Time SDE for Diffusion Models" (arXiv:2309.06169), ER-SDE-Solver-1/2/3 (Alg. 1–3, VE).',
+  params: P_ER,
+  order: 3,
+  nfePerStep: 1,
+  stochastic: true,
+  acceptsCorrector: true,
+  solve: solveErSde,
+  tests: {
+    weakOrder: [
+      { steps: WEAK_STEPS, params: { order: 1 }, order: 1, note: 'Euler–Maruyama type' },
+      { steps: WEAK_STEPS, params: { order: 2, integrationPoints: 20000 }, order: 2 },
+      { steps: WEAK_STEPS, params: { order: 3, integrationPoints: 20000 }, order: 2, note: 'the first- and second-order warm-up bounds it by 2 on a uniform-in-λ grid' },
+    ],
+    noGolden: 'no golden run of the reference code; test/stochastic/er_sde.test.ts checks it against the paper\'s closed forms and ComfyUI\'s sample_er_sde written out',
+  },
+});
+export const erSde = ER_SDE.solverEntry.run;
+
+export const ER_SDE_NODES: NodeType[] = [ER_SDE];

@@ -22,22 +22,19 @@
  * exponent 0.9, ε_rel 0.01); the model output at the start of an attempt is reused after a rejection
  * (same x, same t), which saves evaluations and changes no number.
  */
-import type { Latent, SolverFn } from '../../core/types';
+import type { Denoiser, Latent, SolverContext } from '../../core/types';
 import { DpipeError } from '../../core/errors';
-import type { NodeType } from '../../registry/node';
-import { defineSolver } from '../../registry/node';
-import type { Params, ParamSpec } from '../../registry/types';
-import { readParams } from '../params';
+import { defineSolver, type NodeType } from '../../registry/node';
+import { defineParams, type OptionsOf } from '../../registry/params';
 
-const P_GGF: readonly ParamSpec[] = [
+const P_GGF = defineParams(
   { name: 'relTol', type: 'number', default: 0.01, min: 0, exclusiveMin: true, max: 10, doc: 'ε_rel, relative tolerance (authors\' code default 0.01; the paper also uses 0.02–0.5 for speed).' },
   { name: 'absTol', type: 'number', default: 0.0078, min: 0, exclusiveMin: true, max: 10, doc: 'ε_abs, absolute tolerance (paper: 0.0078 for data in [−1, 1]).' },
   { name: 'hInit', type: 'number', default: 0.01, min: 0, exclusiveMin: true, max: 1, doc: 'Initial step in SDE time t ∈ [0, 1].' },
   { name: 'safety', type: 'number', default: 0.9, min: 0, exclusiveMin: true, max: 1, doc: 'θ, safety factor of the step-size update.' },
   { name: 'exponent', type: 'number', default: 0.9, min: 0, exclusiveMin: true, max: 2, doc: 'r, exponent of the step-size update h ← θ·h·E₂^{−r}.' },
   { name: 'maxEvaluations', type: 'integer', default: 5000, min: 2, max: 1000000, doc: 'Budget of model evaluations per batch item; a run that needs more stops with E_SOLVER_BUDGET.' },
-];
-interface OGGF { relTol: number; absTol: number; hInit: number; safety: number; exponent: number; maxEvaluations: number }
+);
 
 /** The ends [σ_max, σ_min] and whether to finish with a denoising step; rejects schedules with interior points. */
 export function adaptiveEnds(block: string, sigmas: Float64Array): { sigmaMax: number; sigmaMin: number; denoise: boolean } {
@@ -69,8 +66,7 @@ interface ItemState {
 
 const T_END = 1e-6;
 
-export const gottaGoFast: SolverFn<Params> = async (model, x0, sigmas, options, ctx) => {
-  const o = readParams<OGGF>('solver.gotta_go_fast', P_GGF, options);
+const solveGottaGoFast = async (model: Denoiser, x0: Latent, sigmas: Float64Array, o: OptionsOf<typeof P_GGF>, ctx: SolverContext): Promise<Latent> => {
   const { sigmaMax, sigmaMin, denoise } = adaptiveEnds('solver.gotta_go_fast', sigmas);
   const L = Math.log(sigmaMax / sigmaMin);
   const sig = (t: number) => sigmaMin * Math.exp(L * t);
@@ -157,14 +153,23 @@ export const gottaGoFast: SolverFn<Params> = async (model, x0, sigmas, options, 
   return gather((it) => it.x.data);
 };
 
-export const GGF_NODES: NodeType[] = [
-  defineSolver({
-    type: 'solver.gotta_go_fast',
-    title: 'Gotta Go Fast (adaptive SDE)',
-    doc: 'Adaptive-step reverse-SDE solver: Euler–Maruyama vs stochastic improved Euler with the same noise, error control with absolute/relative tolerances, per batch item (progress: one step event each time the slowest item moves on). It picks its own steps: connect a schedule holding only [σ_max, σ_min] (a final 0 adds the denoising step). NFE depends on the tolerances (about 2 per attempted step); the run reports the count.',
-    paper: 'Jolicoeur-Martineau et al. 2021, "Gotta Go Fast When Generating Data with Score-Based Models", Alg. 1.',
-    params: P_GGF,
-    info: { order: 1, nfePerStep: 2, stochastic: true, adaptive: true },
-    run: gottaGoFast,
-  }),
-];
+export const GOTTA_GO_FAST = defineSolver({
+  type: 'solver.gotta_go_fast',
+  title: 'Gotta Go Fast (adaptive SDE)',
+  doc: 'Adaptive-step reverse-SDE solver: Euler–Maruyama vs stochastic improved Euler with the same noise, error control with absolute/relative tolerances, per batch item (progress: one step event each time the slowest item moves on). It picks its own steps: connect a schedule holding only [σ_max, σ_min] (a final 0 adds the denoising step). NFE depends on the tolerances (about 2 per attempted step); the run reports the count.',
+  paper: 'Jolicoeur-Martineau et al. 2021, "Gotta Go Fast When Generating Data with Score-Based Models", Alg. 1.',
+  params: P_GGF,
+  order: 1,
+  nfePerStep: 2,
+  nfe: () => undefined,
+  stochastic: true,
+  adaptive: true,
+  solve: solveGottaGoFast,
+  tests: {
+    orderTestedElsewhere: 'adaptive (it picks its own steps): test/stochastic/gotta_go_fast.test.ts checks the exact terminal variance on Gaussian data and that a tighter tolerance costs more evaluations',
+    noGolden: 'no golden run of the authors\' code; test/stochastic/gotta_go_fast.test.ts checks the terminal law, the denoising step and the per-item step events',
+  },
+});
+export const gottaGoFast = GOTTA_GO_FAST.solverEntry.run;
+
+export const GGF_NODES: NodeType[] = [GOTTA_GO_FAST];

@@ -9,24 +9,21 @@
  * {σ_min: [N_restart + 1, K, σ_max]}); ComfyUI's automatic restart list (which also rebuilds the main
  * schedule for ≥ 20 steps) is not reproduced: the main schedule is the one connected.
  */
-import type { Latent, SolverFn } from '../../core/types';
+import type { Denoiser, Latent, SolverContext } from '../../core/types';
 import { combine } from '../../core/latent';
-import type { NodeType } from '../../registry/node';
-import { defineSolver } from '../../registry/node';
-import type { Params, ParamSpec } from '../../registry/types';
+import { defineSolver, type NodeType } from '../../registry/node';
+import { defineParams, type OptionsOf } from '../../registry/params';
 import { DpipeError } from '../../core/errors';
-import { readParams } from '../params';
 import { S_NOISE_PARAM } from './util';
 import { checkAbort, emit } from '../common';
 
-const P_RESTART: readonly ParamSpec[] = [
+const P_RESTART = defineParams(
   { name: 'restartSigmaMin', type: 'number', default: 0.1, min: 0, exclusiveMin: true, doc: 'Lower end σ_min of the restart interval (snapped to the nearest σ of the schedule). 0.1 as ComfyUI\'s preset for Stable Diffusion.' },
   { name: 'restartSigmaMax', type: 'number', default: 2, min: 0, exclusiveMin: true, doc: 'Upper end σ_max of the restart interval (snapped to the nearest σ of the schedule); 2 as ComfyUI\'s preset.' },
   { name: 'restartSteps', type: 'integer', default: 9, min: 1, max: 1000, doc: 'N_restart: Heun steps of each restart back down from σ_max to σ_min (on a Karras ρ = 7 sub-schedule).' },
   { name: 'restartTimes', type: 'integer', default: 1, min: 0, max: 100, doc: 'K: how many times the interval is restarted (0 = plain Heun).' },
   S_NOISE_PARAM,
-];
-interface ORestart { restartSigmaMin: number; restartSigmaMax: number; restartSteps: number; restartTimes: number; sNoise: number }
+);
 
 function karras(n: number, sigmaMin: number, sigmaMax: number, rho = 7): number[] {
   const a = sigmaMax ** (1 / rho);
@@ -40,8 +37,7 @@ function nearest(sigmas: Float64Array, v: number): number {
   return best;
 }
 
-export const restart: SolverFn<Params> = async (model, x0, sigmas, options, ctx) => {
-  const o = readParams<ORestart>('solver.restart', P_RESTART, options);
+const solveRestart = async (model: Denoiser, x0: Latent, sigmas: Float64Array, o: OptionsOf<typeof P_RESTART>, ctx: SolverContext): Promise<Latent> => {
   if (o.restartSigmaMin >= o.restartSigmaMax) {
     throw new DpipeError('E_PARAM_VALUE', `solver.restart: restartSigmaMin (${o.restartSigmaMin}) must be below restartSigmaMax (${o.restartSigmaMax}).`);
   }
@@ -84,8 +80,7 @@ export const restart: SolverFn<Params> = async (model, x0, sigmas, options, ctx)
  * schedule, plus restartTimes × restartSteps Heun steps back down to the interval's lower end when the snapped
  * interval is not empty.
  */
-export function restartNfe(sigmas: Float64Array, options: Params): number {
-  const o = readParams<ORestart>('solver.restart', P_RESTART, options);
+function restartNfe(sigmas: Float64Array, o: OptionsOf<typeof P_RESTART>): number {
   const heunCost = (to: number): number => (to === 0 ? 1 : 2);
   let nfe = 0;
   for (let i = 0; i + 1 < sigmas.length; i++) nfe += heunCost(sigmas[i + 1]);
@@ -95,14 +90,22 @@ export function restartNfe(sigmas: Float64Array, options: Params): number {
   return nfe;
 }
 
-export const RESTART_NODES: NodeType[] = [
-  defineSolver({
-    type: 'solver.restart',
-    title: 'Restart sampling',
-    doc: 'Heun (EDM) steps along the schedule; at the restart interval\'s lower end, K times: noise forward to its upper end and Heun back down in N_restart steps. Costs 2 NFE per Heun step (1 for the step to σ = 0) plus 2·N_restart·K. Use i.i.d. (seeded) noise: a Brownian-tree source returns the same increment for every restart of the same interval.',
-    paper: 'Xu et al. 2023, "Restart Sampling for Improving Generative Processes" (NeurIPS), Alg. 1; ComfyUI sample_restart.',
-    params: P_RESTART,
-    info: { order: 2, nfePerStep: 2, stochastic: true },
-    run: restart,
-  }),
-];
+export const RESTART = defineSolver({
+  type: 'solver.restart',
+  title: 'Restart sampling',
+  doc: 'Heun (EDM) steps along the schedule; at the restart interval\'s lower end, K times: noise forward to its upper end and Heun back down in N_restart steps. Costs 2 NFE per Heun step (1 for the step to σ = 0) plus 2·N_restart·K. Use i.i.d. (seeded) noise: a Brownian-tree source returns the same increment for every restart of the same interval.',
+  paper: 'Xu et al. 2023, "Restart Sampling for Improving Generative Processes" (NeurIPS), Alg. 1; ComfyUI sample_restart.',
+  params: P_RESTART,
+  order: 2,
+  nfePerStep: 2,
+  nfe: restartNfe,
+  stochastic: true,
+  solve: solveRestart,
+  tests: {
+    orderTestedElsewhere: 'test/stochastic/restart.test.ts: with restartTimes 0 it is EDM Heun number for number (Heun\'s order is measured), and each restart jumps and integrates back as Alg. 1 says',
+    noGolden: 'no golden run of ComfyUI sample_restart; test/stochastic/restart.test.ts checks Alg. 1 step by step',
+  },
+});
+export const restart = RESTART.solverEntry.run;
+
+export const RESTART_NODES: NodeType[] = [RESTART];

@@ -20,14 +20,13 @@
  * (τ = 1 for training timesteps 200 ≤ t ≤ 800, else 0) on SD1's schedule is `tauSigmaRange` ≈ [σ(200), σ(800)] (rounded outwards so float32 tables are inside)
  * = [0.5716, 5.1111].
  */
-import type { Latent, SolverFn } from '../../core/types';
+import type { Denoiser, Latent, SolverContext } from '../../core/types';
 import { combine } from '../../core/latent';
-import type { NodeType } from '../../registry/node';
-import { defineSolver } from '../../registry/node';
-import type { Params, ParamSpec } from '../../registry/types';
+import { defineSolver, type NodeType } from '../../registry/node';
+import { defineParams, type OptionsOf } from '../../registry/params';
 import { DpipeError } from '../../core/errors';
-import { presetParam, readPresetParams, type PresetTable } from '../params';
 import { checkAbort, emit } from '../common';
+import { WEAK_STEPS } from './util';
 
 /** ∫_a^b e^{k u}·u^m du in closed form (m ≤ 3 in practice; any m ≥ 0 works). */
 export function expPolyIntegral(m: number, a: number, b: number, k: number): number {
@@ -72,17 +71,7 @@ export function saCoefficients(lambdaS: number, lambdaT: number, lambdas: readon
   return basis.map((poly) => poly.reduce((acc, c, j) => acc + c * expPolyIntegral(deg - j, lambdaS, lambdaT, k), 0));
 }
 
-/**
- * Preset: diffusers `SASolverScheduler` defaults (lower_order_final=True, no s_noise). The orders and τ stay
- * the block's own; diffusers' default tau_func (τ = 1 for training timesteps 200–800) depends on the model's
- * schedule, so `tauSigmaRange` is set by hand ([0.5716, 5.1111] for Stable Diffusion's scaled_linear betas).
- */
-export const SA_SOLVER_PRESETS: PresetTable = {
-  diffusers: { doc: 'diffusers SASolverScheduler(algorithm_type="data_prediction", lower_order_final=True); set tauSigmaRange to [σ(200), σ(800)] of the model for its default tau_func;', sets: { lowerOrderFinal: true, sNoise: 1 } },
-};
-
-const P_SA: readonly ParamSpec[] = [
-  presetParam(SA_SOLVER_PRESETS),
+const P_SA = defineParams(
   { name: 'predictorOrder', type: 'integer', default: 2, min: 1, max: 4, doc: 'Order of the SA-Predictor (number of past model outputs used; diffusers default 2).' },
   { name: 'correctorOrder', type: 'integer', default: 2, min: 0, max: 4, doc: 'Order of the SA-Corrector (diffusers default 2); 0 turns the corrector off.' },
   { name: 'tau', type: 'number', default: 1, min: 0, max: 2, step: 0.05, doc: 'Stochasticity τ inside the τ window (0 = ODE / deterministic Adams, 1 = the reverse SDE).' },
@@ -92,8 +81,7 @@ const P_SA: readonly ParamSpec[] = [
   },
   { name: 'lowerOrderFinal', type: 'boolean', default: true, doc: 'Lower the orders on the last steps so they never look past the end (diffusers `lower_order_final`, default true).' },
   { name: 'sNoise', type: 'number', default: 1, min: 0, max: 2, step: 0.001, doc: 'Scale of the noise draws (1 = the paper).' },
-];
-interface OSA { predictorOrder: number; correctorOrder: number; tau: number; tauSigmaRange: number[]; lowerOrderFinal: boolean; sNoise: number }
+);
 
 /** One SA step from (σ_s, x_s) to σ_t with model outputs `outs` at λs `lambdas` (most recent first). */
 export function saStep(
@@ -121,8 +109,7 @@ export function saStep(
   return combine(x, terms);
 }
 
-export const saSolver: SolverFn<Params> = async (model, x0, sigmas, options, ctx) => {
-  const o = readPresetParams<OSA>('solver.sa_solver', P_SA, options, SA_SOLVER_PRESETS);
+const solveSaSolver = async (model: Denoiser, x0: Latent, sigmas: Float64Array, o: OptionsOf<typeof P_SA>, ctx: SolverContext): Promise<Latent> => {
   if (o.tauSigmaRange.length !== 0 && (o.tauSigmaRange.length !== 2 || o.tauSigmaRange[0] > o.tauSigmaRange[1])) {
     throw new DpipeError('E_PARAM_VALUE', `solver.sa_solver: tauSigmaRange must be empty or [σ_lo, σ_hi] with σ_lo ≤ σ_hi; got [${o.tauSigmaRange.join(', ')}].`);
   }
@@ -171,14 +158,32 @@ export const saSolver: SolverFn<Params> = async (model, x0, sigmas, options, ctx
   return x;
 };
 
-export const SA_SOLVER_NODES: NodeType[] = [
-  defineSolver({
-    type: 'solver.sa_solver',
-    title: 'SA-Solver',
-    doc: 'Stochastic Adams predictor–corrector (data prediction) with stochasticity τ in a σ window: an Adams–Bashforth step over the last model outputs, then, once the next model output is known, an Adams–Moulton correction of that step with the same noise (no extra NFE). A final step to σ = 0 returns x̂0 (diffusers ends at σ(t=0) > 0 instead). Reproduces diffusers `SASolverScheduler`.',
-    paper: 'Xue et al. 2023, "SA-Solver: Stochastic Adams Solver for Fast Sampling of Diffusion Models" (NeurIPS), Alg. 1 (SA-Predictor) and Alg. 2 (SA-Corrector), Eq. 14 and 17.',
-    params: P_SA,
-    info: { order: 2, nfePerStep: 1, stochastic: true },
-    run: saSolver,
-  }),
-];
+/**
+ * Preset: diffusers `SASolverScheduler` defaults (lower_order_final=True, no s_noise). The orders and τ stay
+ * the block's own; diffusers' default tau_func (τ = 1 for training timesteps 200–800) depends on the model's
+ * schedule, so `tauSigmaRange` is set by hand ([0.5716, 5.1111] for Stable Diffusion's scaled_linear betas).
+ */
+export const SA_SOLVER = defineSolver({
+  type: 'solver.sa_solver',
+  title: 'SA-Solver',
+  doc: 'Stochastic Adams predictor–corrector (data prediction) with stochasticity τ in a σ window: an Adams–Bashforth step over the last model outputs, then, once the next model output is known, an Adams–Moulton correction of that step with the same noise (no extra NFE). A final step to σ = 0 returns x̂0 (diffusers ends at σ(t=0) > 0 instead). Reproduces diffusers `SASolverScheduler`.',
+  paper: 'Xue et al. 2023, "SA-Solver: Stochastic Adams Solver for Fast Sampling of Diffusion Models" (NeurIPS), Alg. 1 (SA-Predictor) and Alg. 2 (SA-Corrector), Eq. 14 and 17.',
+  params: P_SA,
+  presets: {
+    diffusers: { doc: 'diffusers SASolverScheduler(algorithm_type="data_prediction", lower_order_final=True); set tauSigmaRange to [σ(200), σ(800)] of the model for its default tau_func;', sets: { lowerOrderFinal: true, sNoise: 1 } },
+  },
+  order: 2,
+  nfePerStep: 1,
+  stochastic: true,
+  solve: solveSaSolver,
+  tests: {
+    weakOrder: [
+      { steps: WEAK_STEPS, note: '(2, 2), τ = 1' },
+      { steps: WEAK_STEPS, params: { predictorOrder: 3, correctorOrder: 3 }, note: '(3, 3), τ = 1: the warm-up bounds it by 2' },
+      { steps: WEAK_STEPS, params: { predictorOrder: 1, correctorOrder: 0 }, order: 1, note: '(1, 0), τ = 1: DDPM' },
+    ],
+  },
+});
+export const saSolver = SA_SOLVER.solverEntry.run;
+
+export const SA_SOLVER_NODES: NodeType[] = [SA_SOLVER];
