@@ -7,6 +7,7 @@ import { blocksCommand } from './blocks';
 import { demoCommand } from './demo';
 import { evalCommand } from './eval';
 import { fitCommand } from './fit';
+import { importCommand } from './import';
 import { inspectCommand } from './inspect';
 import { newCommand } from './new';
 import { referenceCommand } from './reference';
@@ -17,6 +18,7 @@ import { validateCommand } from './validate';
 export const COMMANDS: readonly Command[] = [
   runCommand,
   newCommand,
+  importCommand,
   validateCommand,
   inspectCommand,
   blocksCommand,

@@ -30,6 +30,10 @@ export const ERROR_CODES = {
   E_SOLVER_BUDGET: 'An adaptive solver needed more model evaluations than its budget allows.',
   E_PROVIDER: 'The execution provider cannot be used on this machine.',
   E_MODEL_FOLDER: 'A model folder is incomplete or its parts do not fit together.',
+  // import / export (interop/)
+  E_IMPORT: "A setting of another tool (ComfyUI, A1111, diffusers) that dpipe does not reproduce, or a file it cannot read.",
+  W_IMPORT: 'An imported setting that runs, but not bit for bit as in the other tool, or needs your attention (warning).',
+  E_EXPORT: 'A block with no equivalent in the export target.',
   E_INTERNAL: 'An internal error.',
 } as const;
 

@@ -36,8 +36,8 @@ export interface ComfyImportOptions {
   readonly modelPath?: string;
   /** The model folder's kind when known: ComfyUI import reproduces discrete (SD 1.x/2.x/SDXL) models only. */
   readonly modelKind?: 'discrete' | 'flow';
-  /** LoadImage: image name in ComfyUI's input folder → path for image.load (relative to the .dpipe file). */
-  readonly images?: Readonly<Record<string, string>>;
+  /** LoadImage: the image file image.load reads (relative to the .dpipe file), instead of the name in ComfyUI's input folder. */
+  readonly image?: string;
   /** Shown in the pipeline's description ("workflow.json"). */
   readonly sourceName?: string;
 }
@@ -311,8 +311,8 @@ class Translator {
       const name = this.str(n, 'image');
       if (name !== undefined) {
         this.images.push(name);
-        const file = this.opts.images?.[name] ?? name;
-        if (!this.opts.images?.[name]) this.warn(`${this.name(n)} reads "${name}" from ComfyUI's input folder; the pipeline reads ${file} beside the .dpipe file (copy the image there or change the path)`, n.inputs.image?.pointer);
+        const file = this.opts.image ?? name;
+        if (!this.opts.image) this.warn(`${this.name(n)} reads "${name}" from ComfyUI's input folder; the pipeline reads ${file} beside the .dpipe file (copy the image there or change the path)`, n.inputs.image?.pointer);
         const id = this.b.add('image_in', 'image.load', { file });
         out = `${id}.image`;
       }
@@ -464,6 +464,8 @@ class Translator {
         if (this.loader(this.source(n, 'model'), this.slot(n, 'model'), 'MODEL') === undefined || name === undefined || s === undefined || denoise === undefined) return undefined;
         if (denoise <= 0) return this.error(`${this.name(n)}: denoise 0 gives an empty schedule`, n.inputs.denoise.pointer);
         const total = denoise < 1 ? Math.trunc(s / denoise) : s;
+        this.summary.scheduler ??= name;
+        this.summary.steps ??= s;
         const chain = this.schedulerBlock(name, total, n.inputs.scheduler.pointer);
         return chain && total > s ? this.op(chain, 'denoise', 'schedule.last_steps', { steps: s }) : chain;
       }

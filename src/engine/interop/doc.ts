@@ -16,6 +16,8 @@ export interface BlockSpec {
   readonly params: Params;
 }
 
+const ORDER = ['model', 'cond', 'guider', 'schedule', 'solver', 'corrector', 'noise', 'image.load', 'vae.encode', 'latent', 'sample', 'vae.decode', 'output'];
+
 export class DocBuilder {
   readonly nodes: PipelineNode[] = [];
   readonly edges: PipelineEdge[] = [];
@@ -44,8 +46,14 @@ export class DocBuilder {
     this.nodes[i] = { ...this.nodes[i], params: { ...this.nodes[i].params, ...params } };
   }
 
+  /** The document, blocks in reading order (model, conditioning, guidance, schedule, solver, noise, latent, sample, decode, output). */
   doc(metadata: PipelineMetadata): PipelineDoc {
-    return { dpipe: 1, metadata, nodes: [...this.nodes], edges: [...this.edges] };
+    const rank = (n: PipelineNode) => {
+      const i = ORDER.findIndex((p) => n.type === p || n.type.startsWith(`${p}.`));
+      return i < 0 ? ORDER.length : i;
+    };
+    const nodes = this.nodes.map((n, i) => ({ n, i })).sort((a, b) => rank(a.n) - rank(b.n) || a.i - b.i).map((x) => x.n);
+    return { dpipe: 1, metadata, nodes, edges: [...this.edges] };
   }
 }
 
