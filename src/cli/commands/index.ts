@@ -6,6 +6,7 @@ import type { Command } from '../command';
 import { blocksCommand } from './blocks';
 import { demoCommand } from './demo';
 import { evalCommand } from './eval';
+import { exportCommand } from './export';
 import { fitCommand } from './fit';
 import { importCommand } from './import';
 import { inspectCommand } from './inspect';
@@ -19,6 +20,7 @@ export const COMMANDS: readonly Command[] = [
   runCommand,
   newCommand,
   importCommand,
+  exportCommand,
   validateCommand,
   inspectCommand,
   blocksCommand,

@@ -11,12 +11,13 @@
  * from the "RNG" field) scaled by σ₀ (A1111 multiplies the noise by the first σ) → VAE decode → PNG. The model is
  * called with the fractional timestep of k-diffusion's CompVisDenoiser (A1111's default, quantization off).
  */
-import type { PipelineDoc } from '../format/types';
+import type { PipelineDoc, PipelineNode } from '../format/types';
 import type { ParamValue } from '../registry/types';
 import { betaPpf } from '../schedules/betaDist';
 import { loglinearInterp } from '../schedules/comfy';
 import { discreteSigmas, DEFAULT_DISCRETE } from '../model/schedule';
-import { DocBuilder, type BlockSpec } from './doc';
+import { DocBuilder, feeding, fullParams, type BlockSpec } from './doc';
+import { differences, paramDiff } from './signature';
 import type { InteropIssue } from './issues';
 
 export interface InfotextField {
@@ -422,4 +423,147 @@ export function importInfotext(text: string, opts: A1111ImportOptions = {}): A11
   });
   if (!opts.modelPath) issues.push({ severity: 'warning', message: `the model folder path is empty: set model.folder's path to the ONNX export of ${model1 ? `"${model1}"` : 'the model'} before running (dpipe import --model DIR)` });
   return { doc, issues, infotext: info, needsImage };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Export: a pipeline as an infotext, verified by importing it back.
+
+export interface InfotextExport {
+  readonly text?: string;
+  readonly issues: InteropIssue[];
+}
+
+function exportFail(doc: PipelineDoc, node: PipelineNode | undefined, message: string): InfotextExport {
+  return { issues: [{ severity: 'error', message, nodeId: node?.id, pointer: node ? `/nodes/${doc.nodes.indexOf(node)}` : undefined }] };
+}
+
+const fmt = (v: number) => String(+v.toPrecision(12));
+
+/**
+ * The infotext A1111 would write for the run this pipeline makes, when A1111 makes the same run: one Sample block
+ * with classifier-free guidance on two prompts, a k-diffusion sampler and schedule A1111 has, A1111's noise
+ * (noise.torch, order "a1111"), one image from an empty latent. The text is imported back and compared with the
+ * pipeline block by block; blocks with no A1111 equivalent are named.
+ */
+export function exportInfotext(doc: PipelineDoc): InfotextExport {
+  const byId = new Map(doc.nodes.map((n) => [n.id, n]));
+  const src = (to: string) => {
+    const from = feeding(doc, to);
+    return from ? byId.get(from.split('.')[0]) : undefined;
+  };
+  const samples = doc.nodes.filter((n) => n.type === 'sample');
+  if (samples.length !== 1) return exportFail(doc, samples[1], `an A1111 infotext describes one sampling run; the pipeline has ${samples.length} Sample blocks`);
+  const sample = samples[0];
+  const guider = src(`${sample.id}.guider`);
+  const solver = src(`${sample.id}.sampler`);
+  const noise = src(`${sample.id}.noise`);
+  const latent = src(`${sample.id}.latent`);
+  if (!guider || guider.type !== 'guider.cfg') return exportFail(doc, guider, `${guider?.type ?? 'no guider'}: A1111 guides with classifier-free guidance (guider.cfg)`);
+  const g = fullParams(guider);
+  const positive = src(`${guider.id}.positive`);
+  const negative = src(`${guider.id}.negative`);
+  if (positive?.type !== 'cond.prompt') return exportFail(doc, positive ?? guider, 'A1111\'s prompt is a cond.prompt block');
+  if (negative && negative.type !== 'cond.prompt') return exportFail(doc, negative, 'A1111\'s negative prompt is a cond.prompt block');
+  if (!noise || noise.type !== 'noise.torch' || fullParams(noise).order !== 'a1111') return exportFail(doc, noise, `${noise ? `${noise.type} "${noise.id}"` : 'no noise'}: A1111's noise is noise.torch with order "a1111"`);
+  if (!solver) return exportFail(doc, sample, 'the Sample block has no solver');
+  if (!latent || latent.type !== 'latent.empty') return exportFail(doc, latent ?? sample, 'the export writes txt2img infotexts: the Sample block starts from latent.empty');
+  const lp = fullParams(latent);
+  if (!lp.height || !lp.width) return exportFail(doc, latent, 'latent.empty: set its height and width (the infotext\'s Size)');
+  if (lp.batch !== 1) return exportFail(doc, latent, `an infotext describes one image; latent.empty has batch ${lp.batch}`);
+  const np = fullParams(noise);
+  const sp = fullParams(solver);
+  const model = doc.nodes.find((n) => n.type === 'model.folder');
+  const imported = doc.metadata.imported as { from?: string; model?: string; modelHash?: string } | undefined;
+  const modelName = imported?.from === 'a1111' && imported.model ? imported.model : model ? String(model.params.path ?? '').split('/').filter(Boolean).pop() ?? '' : '';
+
+  const fields = (sampler: string, schedule: string, steps: number, extra: Record<string, string>) => {
+    const out: Record<string, string> = { Steps: String(steps), Sampler: sampler };
+    if (schedule !== 'Automatic') out['Schedule type'] = schedule;
+    out['CFG scale'] = fmt(g.scale as number);
+    out.Seed = String(np.seed);
+    out.Size = `${(lp.width as number) * 8}x${(lp.height as number) * 8}`;
+    if (imported?.modelHash) out['Model hash'] = imported.modelHash;
+    if (modelName) out.Model = modelName;
+    if ((np.variationStrength as number) > 0) {
+      out['Variation seed'] = String(np.variationSeed);
+      out['Variation seed strength'] = fmt(np.variationStrength as number);
+    }
+    const resize = np.seedResizeFrom as number[];
+    if (resize.length === 2) out['Seed resize from'] = `${resize[1] * 8}x${resize[0] * 8}`;
+    Object.assign(out, extra);
+    if ((np.ensd as number) > 0) out.ENSD = String(np.ensd);
+    if (np.source === 'cpu') out.RNG = 'CPU';
+    else out.RNG = 'NV';
+    out.Version = 'v1.10.1';
+    const q = (v: string) => (/[,:"\n]/.test(v) ? JSON.stringify(v) : v);
+    const lines = [String(positive.params.text ?? '')];
+    if (negative && String(negative.params.text ?? '') !== '') lines.push(`Negative prompt: ${String(negative.params.text)}`);
+    lines.push(Object.entries(out).map(([k, v]) => `${k}: ${q(v)}`).join(', '));
+    return lines.join('\n');
+  };
+
+  // The candidates: each A1111 sampler with the solver's η / churn, each schedule label, with the step count the
+  // chain has; the first whose import computes the same blocks wins.
+  const roots = [sample.id, ...doc.nodes.filter((n) => n.type === 'vae.decode').map((n) => n.id)];
+  const modelPath = typeof model?.params.path === 'string' ? model.params.path : '';
+  const eta = typeof sp.eta === 'number' ? sp.eta : 1;
+  const extras: Record<string, string> = {};
+  if (eta !== 1) extras.Eta = fmt(eta);
+  if (solver.type === 'solver.euler' || solver.type === 'solver.heun') {
+    if (sp.sChurn) extras['Sigma churn'] = fmt(sp.sChurn as number);
+    if (sp.sTmin) extras['Sigma tmin'] = fmt(sp.sTmin as number);
+    if ((sp.sTmax as number) < 1e30) extras['Sigma tmax'] = fmt(sp.sTmax as number);
+    if (sp.sNoise !== 1) extras['Sigma noise'] = fmt(sp.sNoise as number);
+  }
+  const gen = (() => {
+    let at = feeding(doc, `${sample.id}.sigmas`);
+    let last: PipelineNode | undefined;
+    while (at) {
+      last = byId.get(at.split('.')[0]);
+      at = last?.type.startsWith('schedule.') ? feeding(doc, `${last.id}.sigmas`) : undefined;
+    }
+    return last;
+  })();
+  const gp = gen ? fullParams(gen) : {};
+  if (typeof gp.sigmaMin === 'number' && gp.sigmaMin > 0 && gen?.type !== 'schedule.explicit') extras['Schedule min sigma'] = fmt(gp.sigmaMin);
+  if (typeof gp.sigmaMax === 'number' && gp.sigmaMax > 0) extras['Schedule max sigma'] = fmt(gp.sigmaMax);
+  if (gen?.type === 'schedule.karras' && gp.rho !== 7) extras['Schedule rho'] = fmt(gp.rho as number);
+  if (gen?.type === 'schedule.polyexponential' && gp.rho !== 1) extras['Schedule rho'] = fmt(gp.rho as number);
+  const stepsOf = (n: number) => [n, n - 1, n - 2];
+  const genSteps = typeof gp.steps === 'number' ? gp.steps : Array.isArray(gp.values) ? (gp.values as number[]).length : 0;
+  const nfe = typeof sp.nfe === 'number' ? sp.nfe : 0;
+  const family = undefined;
+  let firstDiff: { node: PipelineNode; closest?: PipelineNode }[] | undefined;
+  for (const [name, entry] of Object.entries(A1111_SAMPLERS)) {
+    if ('unsupported' in entry) continue;
+    const probe = entry.solver(eta, { sChurn: 0, sTmin: 0, sTmax: 1e30, sNoise: 1 });
+    if (probe.type !== solver.type) continue;
+    for (const schedule of A1111_SCHEDULES) {
+      for (const steps of entry.ends === 'fast' ? [nfe] : entry.ends ? [10] : stepsOf(genSteps)) {
+        if (steps < 1) continue;
+        for (const discard of [false, true]) {
+          const extra = discard && !entry.discard ? { ...extras, 'Discard penultimate sigma': 'True' } : extras;
+          const text = fields(name, schedule, steps, extra);
+          const back = importInfotext(text, { modelPath, family });
+          if (!back.doc) continue;
+          const diffs = differences(doc, roots, back.doc);
+          if (!diffs.length) {
+            const issues: InteropIssue[] = [];
+            if (np.source !== 'cpu') issues.push({ severity: 'warning', message: `noise.torch "${noise.id}" draws from A1111's NV generator: the infotext says "RNG: NV" (A1111's setting "Random number generator source: NV")`, nodeId: noise.id });
+            return { text, issues };
+          }
+          if (!firstDiff || diffs.length < firstDiff.length) firstDiff = diffs;
+        }
+        if (entry.ends) break;
+      }
+      if (entry.ends) break;
+    }
+  }
+  if (!firstDiff) return exportFail(doc, solver, `${solver.type} "${solver.id}": no A1111 sampler runs this solver with these options`);
+  return {
+    issues: firstDiff.map((d) => {
+      const diff = paramDiff(d.node, d.closest);
+      return { severity: 'error' as const, message: `${d.node.type} "${d.node.id}" has no A1111 equivalent${diff ? `: ${diff}` : ''}`, nodeId: d.node.id, pointer: `/nodes/${doc.nodes.indexOf(d.node)}` };
+    }),
+  };
 }
