@@ -65,7 +65,7 @@ export function activate(context: vscode.ExtensionContext): void {
     },
   });
 
-  registerCommands(context, { extensionUri: context.extensionUri, editors, documents, runs, settings: () => settings, showLog: () => channel.show(true) });
+  registerCommands(context, { extensionUri: context.extensionUri, editors, documents, runs, settings: () => settings, showLog: () => channel.show(true), log });
   InspectorPanels.register(context, { log, settings: () => settings, lastRunOf: (u) => runs.outDirOf(u), activePipeline: () => editors?.activeSession?.document.uri });
 
   context.subscriptions.push(
