@@ -442,11 +442,20 @@ try {
     if (await ok.isVisible()) await ok.click();
     else await page.keyboard.press('Enter');
   };
-  await paletteInput.fill(comfySource);
-  await accept();
+  // The dialog fills in its start folder asynchronously and may overwrite a path typed too early: retry until it moves on.
+  const dialogTitle = async () => (await palette.locator('.quick-input-title').innerText().catch(() => '')).trim();
+  let accepted = false;
+  for (let attempt = 0; attempt < 4 && !accepted; attempt++) {
+    await paletteInput.fill(comfySource);
+    await accept();
+    await sleep(1200);
+    accepted = !(await palette.isVisible()) || /model folder/i.test(await dialogTitle());
+  }
+  check(accepted, 'the open dialog took the ComfyUI prompt');
   // The model folder picker (the prompt loads v1-5-pruned-emaonly.safetensors): cancel it.
-  await sleep(1500);
-  if (/model folder/i.test(await palette.innerText().catch(() => ''))) await page.keyboard.press('Escape');
+  const folderTitle = await dialogTitle();
+  check(/model folder \(ONNX export\) for "v1-5-pruned-emaonly\.safetensors"/.test(folderTitle), `the model folder picker names the checkpoint ("${folderTitle}")`);
+  await page.keyboard.press('Escape');
   // The save dialog proposes comfyui-default-api.dpipe beside the source.
   await paletteInput.waitFor({ state: 'visible', timeout: 15_000 });
   for (let i = 0; i < 50 && !(await paletteInput.inputValue()).endsWith('.dpipe'); i++) await sleep(100);

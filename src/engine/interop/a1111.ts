@@ -421,7 +421,7 @@ export function importInfotext(text: string, opts: A1111ImportOptions = {}): A11
     description: `Imported from ${opts.sourceName ?? 'an A1111/Forge infotext'} by dpipe import${model1 ? `; A1111 used the model "${model1}"${f.has('Model hash') ? ` (hash ${f.get('Model hash')!.value})` : ''}, of which the model folder must be the ONNX export` : ''}. Same schedule and sampler, same initial noise (A1111's per-image generators, RNG ${rngValue}), the model called with fractional timesteps as A1111's CompVisDenoiser.`,
     imported: { from: 'a1111', ...(model1 ? { model: model1 } : {}), ...(f.has('Model hash') ? { modelHash: f.get('Model hash')!.value } : {}) },
   });
-  if (!opts.modelPath) issues.push({ severity: 'warning', message: `the model folder path is empty: set model.folder's path to the ONNX export of ${model1 ? `"${model1}"` : 'the model'} before running (dpipe import --model DIR)` });
+  if (!opts.modelPath) issues.push({ severity: 'warning', message: `the model folder path is empty: set model.folder's path to the ONNX export of ${model1 ? `"${model1}"` : 'the model'} before running (dpipe import --model DIR, or the folder picker of "Import Pipeline…")` });
   return { doc, issues, infotext: info, needsImage };
 }
 

@@ -827,7 +827,7 @@ export async function importComfyGraph(graph: ComfyGraph, opts: ComfyImportOptio
     await t.resolve();
   }
   const errors = t.issues.some((i) => i.severity === 'error');
-  if (!errors && !opts.modelPath) t.warn(`the model folder path is empty: set model.folder's path to the ONNX export of ${t.checkpoints.length ? `"${t.checkpoints[0]}"` : 'the workflow\'s checkpoint'} before running (dpipe import --model DIR)`);
+  if (!errors && !opts.modelPath) t.warn(`the model folder path is empty: set model.folder's path to the ONNX export of ${t.checkpoints.length ? `"${t.checkpoints[0]}"` : 'the workflow\'s checkpoint'} before running (dpipe import --model DIR, or the folder picker of "Import Pipeline…")`);
   const s = t.summary;
   const what = [s.sampler, s.scheduler].filter(Boolean).join(' / ');
   const metadata = {
