@@ -12,6 +12,9 @@ import { nodeTypes } from '../src/engine/registry';
 import { checkOverride, looksLikeOverride, paramChoices, runBothAndCompare, sharedSeed, valueText, type CompareSide } from './compare';
 import { instantiateTemplate, listTemplates } from './templates';
 import { pipelineFromImage } from './fromImage';
+import { importableImage, importForHost, logLines, suggestedTarget, summary } from './import';
+import { writeNewFile as writeNew } from '../src/engine/run/files';
+import type { Logger } from './log';
 import { VIEW_TYPE, type PipelineEditorProvider } from './editorProvider';
 import type { PipelineDocuments } from './documents';
 import type { RunService } from './runService';
@@ -29,6 +32,7 @@ export const COMMANDS = {
   validate: 'dpipe.validate',
   revealOutputs: 'dpipe.revealOutputs',
   openFromImage: 'dpipe.openFromImage',
+  importPipeline: 'dpipe.importPipeline',
   openInspector: 'dpipe.openInspector',
   openAsText: 'dpipe.openAsText',
   openGraph: 'dpipe.openGraph',
@@ -41,6 +45,7 @@ export interface CommandDeps {
   readonly documents: PipelineDocuments;
   readonly runs: RunService;
   readonly showLog: () => void;
+  readonly log?: Logger;
   settings(): DpipeSettings;
   readonly trust: WorkspaceTrust;
 }
@@ -121,7 +126,8 @@ export function registerCommands(context: vscode.ExtensionContext, deps: Command
   });
   reg(COMMANDS.newPipeline, () => newPipeline(deps));
   reg(COMMANDS.newFromModelFolder, (arg) => newFromModelFolder(arg instanceof vscode.Uri ? arg : undefined));
-  reg(COMMANDS.openFromImage, (arg) => openFromImage(arg instanceof vscode.Uri ? arg : undefined, deps.trust));
+  reg(COMMANDS.openFromImage, (arg) => openFromImage(deps, arg instanceof vscode.Uri ? arg : undefined));
+  reg(COMMANDS.importPipeline, (arg) => importPipeline(deps, arg instanceof vscode.Uri ? arg : undefined));
   // COMMANDS.openInspector is registered by InspectorPanels.register (extension/inspector/panel.ts).
   reg(COMMANDS.showLog, () => deps.showLog());
 }
@@ -308,16 +314,25 @@ async function newFromModelFolder(arg: vscode.Uri | undefined): Promise<void> {
   await vscode.commands.executeCommand('vscode.openWith', target, VIEW_TYPE);
 }
 
-/** Opens the pipeline a dpipe PNG carries as a new, unsaved .dpipe beside the pipeline it came from. */
-async function openFromImage(arg: vscode.Uri | undefined, trust: WorkspaceTrust): Promise<void> {
+/**
+ * Opens the pipeline a dpipe PNG carries as a new, unsaved .dpipe beside the pipeline it came from. A ComfyUI or
+ * A1111 PNG (no dpipe pipeline, but the other tool's settings) is offered to "Import Pipeline…".
+ */
+async function openFromImage(deps: CommandDeps, arg: vscode.Uri | undefined): Promise<void> {
   const uri =
     arg ??
     (await vscode.window.showOpenDialog({ title: 'dpipe: Open Pipeline from Image', canSelectMany: false, filters: { 'PNG images': ['png'] } }))?.[0];
   if (!uri) return;
   const bytes = await vscode.workspace.fs.readFile(uri);
-  const found = pipelineFromImage(bytes, uri.fsPath, (f) => vscode.workspace.textDocuments.some((d) => d.uri.fsPath === f), trust.mayTouch);
+  const found = pipelineFromImage(bytes, uri.fsPath, (f) => vscode.workspace.textDocuments.some((d) => d.uri.fsPath === f), deps.trust.mayTouch);
   if (!found) {
-    void vscode.window.showErrorMessage(`dpipe: ${path.basename(uri.fsPath)} carries no pipeline (only PNGs written by dpipe do).`);
+    const other = importableImage(bytes);
+    if (other) {
+      const pick = await vscode.window.showInformationMessage(`dpipe: ${path.basename(uri.fsPath)} was made by ${other}, not dpipe. Import its settings as a pipeline?`, 'Import…');
+      if (pick) await importPipeline(deps, uri);
+      return;
+    }
+    void vscode.window.showErrorMessage(`dpipe: ${path.basename(uri.fsPath)} carries no pipeline (only PNGs written by dpipe do, or ComfyUI / A1111 PNGs, which "Import Pipeline…" reads).`);
     return;
   }
   const target = found.file;
@@ -327,4 +342,79 @@ async function openFromImage(arg: vscode.Uri | undefined, trust: WorkspaceTrust)
   edit.insert(doc.uri, new vscode.Position(0, 0), content);
   await vscode.workspace.applyEdit(edit);
   await vscode.commands.executeCommand('vscode.openWith', doc.uri, VIEW_TYPE);
+}
+
+/**
+ * "dpipe: Import Pipeline…": a ComfyUI workflow / API prompt / PNG, an A1111 PNG or infotext, or a diffusers
+ * scheduler_config.json as a .dpipe. Asks for the model folder standing for the file's checkpoint (and the input
+ * image of an img2img infotext), then where to save; refusals are listed in the log and nothing is written.
+ */
+async function importPipeline(deps: CommandDeps, arg: vscode.Uri | undefined): Promise<void> {
+  const title = 'dpipe: Import Pipeline';
+  const uri =
+    arg ??
+    (await vscode.window.showOpenDialog({
+      title,
+      canSelectMany: false,
+      openLabel: 'Import',
+      filters: { 'ComfyUI, A1111 or diffusers files': ['json', 'png', 'txt'], 'All files': ['*'] },
+    }))?.[0];
+  if (!uri) return;
+  const bytes = await vscode.workspace.fs.readFile(uri);
+  const probe = await importForHost({ bytes, source: uri.fsPath, target: uri.fsPath });
+  const report = (outcome: Awaited<ReturnType<typeof importForHost>>) => {
+    deps.log?.info(`import ${uri.fsPath}: ${outcome.errors.length} error(s), ${outcome.warnings.length} warning(s)`);
+    for (const line of logLines(outcome)) deps.log?.info(`  ${line}`);
+  };
+  if (probe.errors.length && !probe.needsModel && !probe.needsImage) {
+    report(probe);
+    const pick = await vscode.window.showErrorMessage(`dpipe: ${summary(probe, uri.fsPath)}`, 'Show Log');
+    if (pick) deps.showLog();
+    return;
+  }
+  let modelFolder: string | undefined;
+  if (probe.modelNames.length || probe.needsModel) {
+    const names = probe.modelNames.map((m) => `"${m}"`).join(', ');
+    const picked = await vscode.window.showOpenDialog({
+      title: `${title}: the model folder (ONNX export) for ${names || 'this scheduler config'}`,
+      canSelectFiles: false,
+      canSelectFolders: true,
+      canSelectMany: false,
+      openLabel: 'Use this model folder',
+    });
+    modelFolder = picked?.[0]?.fsPath;
+    if (!modelFolder && probe.needsModel) return;
+  }
+  let image: string | undefined;
+  if (probe.needsImage) {
+    image = (await vscode.window.showOpenDialog({ title: `${title}: the input image (img2img)`, canSelectMany: false, filters: { 'PNG images': ['png'] } }))?.[0]?.fsPath;
+    if (!image) return;
+  }
+  const ws = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
+  const base = ws && !uri.fsPath.startsWith(ws) ? path.join(ws, path.basename(uri.fsPath)) : uri.fsPath;
+  const target = await vscode.window.showSaveDialog({
+    title,
+    defaultUri: vscode.Uri.file(suggestedTarget(base, (f) => existsSync(f))),
+    filters: { 'dpipe pipeline': ['dpipe'] },
+  });
+  if (!target) return;
+  const outcome = await importForHost({ bytes, source: uri.fsPath, target: target.fsPath, modelFolder, image });
+  report(outcome);
+  if (!outcome.text) {
+    const pick = await vscode.window.showErrorMessage(`dpipe: ${summary(outcome, uri.fsPath)}`, 'Show Log');
+    if (pick) deps.showLog();
+    return;
+  }
+  try {
+    // The save dialog asked before replacing a file; the write goes through a temporary file and a rename.
+    writeNew(target.fsPath, outcome.text, true);
+  } catch (e) {
+    void vscode.window.showErrorMessage(`dpipe: ${(e as Error).message}`);
+    return;
+  }
+  await vscode.commands.executeCommand('vscode.openWith', target, VIEW_TYPE);
+  if (outcome.warnings.length) {
+    const pick = await vscode.window.showWarningMessage(`dpipe: imported ${path.basename(uri.fsPath)} with ${outcome.warnings.length} note${outcome.warnings.length === 1 ? '' : 's'} — ${outcome.warnings[0].message}`, 'Show Log');
+    if (pick) deps.showLog();
+  }
 }

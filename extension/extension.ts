@@ -71,7 +71,7 @@ export function activate(context: vscode.ExtensionContext): void {
     },
   });
 
-  registerCommands(context, { extensionUri: context.extensionUri, editors, documents, runs, settings: () => settings, showLog: () => channel.show(true), trust });
+  registerCommands(context, { extensionUri: context.extensionUri, editors, documents, runs, settings: () => settings, showLog: () => channel.show(true), trust, log });
   const inspector = InspectorPanels.register(context, { log, settings: () => settings, lastRunOf: (u) => runs.outDirOf(u), activePipeline: () => editors?.activeSession?.document.uri, trust });
   registerGridCommand(context, inspector, { settings: () => settings, activePipeline: () => editors?.activeSession?.document.uri });
 

@@ -6,8 +6,8 @@
 // It packages the extension (scripts/package.mjs, this platform), installs the .vsix, opens an example pipeline
 // in the graph editor, edits a parameter and checks the document text, edits the text and checks the graph,
 // runs the pipeline from the command palette, checks the preview, the output files and what they carry, runs and
-// compares it at another setting, runs it with Ctrl+Enter from inside the webview, undoes the edits, runs a grid
-// (dpipe: Run Grid…) and opens one of its cells in the Latent Inspector, and opens a
+// compares it at another setting, runs it with Ctrl+Enter from inside the webview, imports a ComfyUI prompt,
+// undoes the edits, runs a grid (dpipe: Run Grid…) and opens one of its cells in the Latent Inspector, and opens a
 // broken file (message + "Open as text"). Screenshots of every step go to
 // test-results/e2e/. Every wait is bounded; the whole run is capped at E2E_TIMEOUT_S (default 480 s).
 import { execFileSync, spawn } from 'node:child_process';
@@ -60,6 +60,9 @@ cpSync(join(ROOT, 'test', 'fixtures', 'sd', 'tiny-sd15'), join(workspace, 'model
 const originalText = readFileSync(join(workspace, 'examples', EXAMPLE), 'utf8');
 if (!/"steps": 20,/.test(originalText) || !/"seed": 0 /.test(originalText)) throw new Error(`${EXAMPLE} changed: the test expects "steps": 20 and "seed": 0`);
 writeFileSync(join(workspace, 'broken.dpipe'), '{ "dpipe": 1, "nodes": [ { "id": "a", \n');
+// A ComfyUI API prompt to import (step 6c).
+mkdirSync(join(workspace, 'comfy'));
+cpSync(join(ROOT, 'test', 'fixtures', 'interop', 'comfyui-default-api.json'), join(workspace, 'comfy', 'comfyui-default-api.json'));
 
 const settingsFile = join(userDataDir, 'User', 'settings.json');
 const settings = (theme) => JSON.stringify({
@@ -425,6 +428,54 @@ try {
   await imageTab.first().locator('.tab-actions .action-label').first().click();
   const dontSave = page.locator('.monaco-dialog-box .monaco-button', { hasText: "Don't Save" });
   if (await dontSave.waitFor({ timeout: 3000 }).then(() => true, () => false)) await dontSave.click();
+  await tab.first().click();
+  await g('canvas').waitFor({ timeout: 30_000 });
+
+  // 6c. Import Pipeline…: a ComfyUI API prompt becomes a .dpipe (the model folder picker is cancelled: the path stays
+  // empty), saved where the save dialog proposes, and opens in the graph editor with ComfyUI's settings.
+  await runCommand('dpipe: Import Pipeline…');
+  await paletteInput.waitFor({ state: 'visible', timeout: 15_000 });
+  for (let i = 0; i < 50 && !(await paletteInput.inputValue()).endsWith('/'); i++) await sleep(100);
+  const comfySource = join(workspace, 'comfy', 'comfyui-default-api.json');
+  const importedFile = join(workspace, 'comfy', 'comfyui-default-api.dpipe');
+  const accept = async () => {
+    await sleep(700); // the simple dialog validates the typed path before it accepts it
+    const ok = palette.locator('.monaco-button', { hasText: /^(OK|Import|Save)$/ }).first();
+    if (await ok.isVisible()) await ok.click();
+    else await page.keyboard.press('Enter');
+  };
+  // The dialog fills in its start folder asynchronously and may overwrite a path typed too early: retry until it moves on.
+  const dialogTitle = async () => (await palette.locator('.quick-input-title').innerText().catch(() => '')).trim();
+  let accepted = false;
+  for (let attempt = 0; attempt < 4 && !accepted; attempt++) {
+    await paletteInput.fill(comfySource);
+    await accept();
+    await sleep(1200);
+    accepted = !(await palette.isVisible()) || /model folder/i.test(await dialogTitle());
+  }
+  check(accepted, 'the open dialog took the ComfyUI prompt');
+  // The model folder picker (the prompt loads v1-5-pruned-emaonly.safetensors): cancel it.
+  const folderTitle = await dialogTitle();
+  check(/model folder \(ONNX export\) for "v1-5-pruned-emaonly\.safetensors"/.test(folderTitle), `the model folder picker names the checkpoint ("${folderTitle}")`);
+  await page.keyboard.press('Escape');
+  // The save dialog proposes comfyui-default-api.dpipe beside the source.
+  await paletteInput.waitFor({ state: 'visible', timeout: 15_000 });
+  for (let i = 0; i < 50 && !(await paletteInput.inputValue()).endsWith('.dpipe'); i++) await sleep(100);
+  check((await paletteInput.inputValue()).endsWith('comfyui-default-api.dpipe'), `the save dialog proposes the name beside the source (${await paletteInput.inputValue()})`);
+  await accept();
+  for (let i = 0; i < 100 && !existsSync(importedFile); i++) await sleep(100);
+  check(existsSync(importedFile), 'the imported pipeline was written');
+  const importedText = readFileSync(importedFile, 'utf8');
+  check(/"type": "noise\.torch"/.test(importedText) && /"seed": 156680208700286/.test(importedText) && /"order": "comfyui"/.test(importedText), 'it draws ComfyUI\'s noise for the prompt\'s seed');
+  check(/"type": "schedule\.normal"/.test(importedText) && /"roundTimesteps": true/.test(importedText), 'ComfyUI\'s "normal" scheduler and nearest-timestep model calls');
+  const importedView = page.frameLocator('iframe.webview.ready >> visible=true').frameLocator('iframe#active-frame');
+  await importedView.locator('[data-testid="node-sched"]').waitFor({ timeout: 60_000 });
+  await importedView.locator('[data-testid="node-sched"]').click();
+  const importedSteps = await importedView.locator('[data-testid="param-steps"] input').inputValue();
+  check(importedSteps === '20', `the graph editor shows the imported schedule (steps ${importedSteps})`);
+  await shot('05d-imported-comfyui');
+  const importedTab = page.locator('.tabs-container .tab', { hasText: 'comfyui-default-api.dpipe' });
+  await importedTab.first().locator('.tab-actions .action-label').first().click();
   await tab.first().click();
   await g('canvas').waitFor({ timeout: 30_000 });
 

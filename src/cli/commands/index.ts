@@ -6,8 +6,10 @@ import type { Command } from '../command';
 import { blocksCommand } from './blocks';
 import { demoCommand } from './demo';
 import { evalCommand } from './eval';
+import { exportCommand } from './export';
 import { fitCommand } from './fit';
 import { gridCommand } from './grid';
+import { importCommand } from './import';
 import { inspectCommand } from './inspect';
 import { newCommand } from './new';
 import { mergeCommand } from './merge';
@@ -19,6 +21,8 @@ import { validateCommand } from './validate';
 export const COMMANDS: readonly Command[] = [
   runCommand,
   newCommand,
+  importCommand,
+  exportCommand,
   validateCommand,
   inspectCommand,
   blocksCommand,

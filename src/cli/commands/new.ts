@@ -6,7 +6,7 @@ import { serializePipeline } from '../../engine/format/index';
 import { readModelFolder } from '../../engine/model/folder';
 import { folderPipeline } from '../../engine/model/folderPipeline';
 import { nodeTypes } from '../../engine/registry/index';
-import { writeFileAtomic } from '../../engine/run/files';
+import { writeNewFile } from '../../engine/run/files';
 import { EXIT, commandArgs, intOption, usageError, type Command } from '../command';
 import { shown } from './shared';
 
@@ -41,12 +41,6 @@ function numOption(cmd: Pick<Command, 'name' | 'usage'>, flag: string, v: string
   const n = Number(v);
   if (!Number.isFinite(n) || n < lo || n > hi) throw usageError(cmd, `${flag} must be a number in [${lo}, ${hi}]; got "${v}"`);
   return n;
-}
-
-/** Writes the new pipeline: never over an existing file unless --force, and atomically (a failure leaves no half file). */
-function writeNew(file: string, text: string, force: boolean): void {
-  if (!force && fs.existsSync(file)) throw new DpipeError('E_WRITE', `${file} exists; choose another name or pass --force to replace it`);
-  writeFileAtomic(file, text);
 }
 
 export const newCommand: Command = {
@@ -95,7 +89,7 @@ export const newCommand: Command = {
       image: values.image ? rel(values.image) : undefined,
       strength: numOption(this, '--strength', values.strength, 0, 1),
     }, nodeTypes());
-    writeNew(file, serializePipeline(doc), values.force === true);
+    writeNewFile(file, serializePipeline(doc), values.force === true);
     io.out(`${shown(io, file)}\n`);
     io.err(`${folder.pipelineClass || folder.family} folder ${shown(io, folder.dir)}; run it with: dpipe run ${shown(io, file)}\n`);
     for (const n of folder.notes) io.err(`note: ${n}\n`);

@@ -37,6 +37,10 @@ export const ERROR_CODES = {
   E_AXIS: 'A grid axis names a node, block type, parameter or value that the pipeline does not allow.',
   E_OUT_EXISTS: 'The output folder already holds results that a new run would overwrite.',
   E_MERGE: 'The shard records do not belong together or do not cover the whole run.',
+  // import / export (interop/)
+  E_IMPORT: "A setting of another tool (ComfyUI, A1111, diffusers) that dpipe does not reproduce, or a file it cannot read.",
+  W_IMPORT: 'An imported setting that runs, but not bit for bit as in the other tool, or needs your attention (warning).',
+  E_EXPORT: 'A block with no equivalent in the export target.',
   E_INTERNAL: 'An internal error.',
 } as const;
 

@@ -9,6 +9,8 @@
  * (`final_sigmas_type`, `set_alpha_to_one`), and whether the model is fed rounded timesteps.
  */
 import type { Params } from '../registry/types';
+import { discreteSigmas, DEFAULT_DISCRETE } from '../model/schedule';
+import type { InteropIssue } from './issues';
 
 type Json = Readonly<Record<string, unknown>>;
 
@@ -33,8 +35,13 @@ export interface SchedulerBlocks {
 /** The diffusers scheduler classes {@link schedulerBlocks} reproduces. */
 export const SCHEDULER_CLASSES = [
   'DDIMScheduler', 'PNDMScheduler', 'EulerDiscreteScheduler', 'EulerAncestralDiscreteScheduler', 'HeunDiscreteScheduler', 'LMSDiscreteScheduler',
-  'DPMSolverMultistepScheduler', 'UniPCMultistepScheduler', 'DEISMultistepScheduler', 'FlowMatchEulerDiscreteScheduler',
+  'DPMSolverMultistepScheduler', 'DPMSolverSinglestepScheduler', 'UniPCMultistepScheduler', 'DEISMultistepScheduler', 'SASolverScheduler',
+  'FlowMatchEulerDiscreteScheduler',
 ] as const;
+
+/** σ at training timesteps 200 and 800 of SD 1.x/2.x/SDXL: where diffusers' SASolverScheduler's default τ is 1. */
+const SD_TABLE = discreteSigmas(DEFAULT_DISCRETE);
+const SA_TAU_RANGE = [+SD_TABLE[200].toFixed(4), +SD_TABLE[800].toFixed(4)];
 
 const str = (c: Json, k: string, d: string) => (typeof c[k] === 'string' ? (c[k] as string) : d);
 const num = (c: Json, k: string, d: number) => (typeof c[k] === 'number' ? (c[k] as number) : d);
@@ -104,6 +111,25 @@ export function schedulerBlocks(className: string, config: Json, steps: number):
         reproduces: className,
       };
     }
+    case 'DPMSolverSinglestepScheduler':
+      return {
+        solver: { type: 'solver.dpm_singlestep', params: { preset: 'diffusers', order: num(config, 'solver_order', 2), prediction: str(config, 'algorithm_type', 'dpmsolver++') === 'dpmsolver++' ? 'data' : 'noise' } },
+        schedule: discreteSchedule(config, steps, 'multistep', finalSigmas),
+        noiseScale: 'vp',
+        roundTimesteps: true,
+        notes,
+        reproduces: className,
+      };
+    case 'SASolverScheduler':
+      // diffusers' default tau_func: τ = 1 on training timesteps 200 … 800, i.e. σ(200) … σ(800) of the model.
+      return {
+        solver: { type: 'solver.sa_solver', params: { preset: 'diffusers', predictorOrder: num(config, 'predictor_order', 2), correctorOrder: num(config, 'corrector_order', 2), tau: 1, tauSigmaRange: SA_TAU_RANGE } },
+        schedule: discreteSchedule(config, steps, 'multistep', 'sigma_min'),
+        noiseScale: 'vp',
+        roundTimesteps: true,
+        notes,
+        reproduces: className,
+      };
     case 'DPMSolverMultistepScheduler':
     case 'UniPCMultistepScheduler':
     case 'DEISMultistepScheduler': {
@@ -130,4 +156,92 @@ export function schedulerBlocks(className: string, config: Json, steps: number):
         reproduces: '',
       };
   }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Import: a scheduler_config.json, strictly (every option either reproduced or reported).
+
+/**
+ * Options of each class whose value changes the sampling loop, with the value the blocks above reproduce (the
+ * class's own default when the config omits the key). A config with another value is refused with the option's name.
+ */
+const REPRODUCED: Readonly<Record<string, Readonly<Record<string, { readonly value: unknown; readonly classDefault: unknown }>>>> = {
+  DDIMScheduler: { clip_sample: { value: false, classDefault: true }, thresholding: { value: false, classDefault: false } },
+  PNDMScheduler: { skip_prk_steps: { value: true, classDefault: false } },
+  EulerDiscreteScheduler: { interpolation_type: { value: 'linear', classDefault: 'linear' }, use_beta_sigmas: { value: false, classDefault: false }, timestep_type: { value: 'discrete', classDefault: 'discrete' } },
+  EulerAncestralDiscreteScheduler: {},
+  HeunDiscreteScheduler: { use_beta_sigmas: { value: false, classDefault: false }, clip_sample: { value: false, classDefault: false } },
+  LMSDiscreteScheduler: { use_beta_sigmas: { value: false, classDefault: false } },
+  DPMSolverMultistepScheduler: {
+    solver_type: { value: 'midpoint', classDefault: 'midpoint' }, lower_order_final: { value: true, classDefault: true }, euler_at_final: { value: false, classDefault: false },
+    use_lu_lambdas: { value: false, classDefault: false }, use_beta_sigmas: { value: false, classDefault: false }, thresholding: { value: false, classDefault: false }, variance_type: { value: null, classDefault: null },
+  },
+  DPMSolverSinglestepScheduler: { solver_type: { value: 'midpoint', classDefault: 'midpoint' }, lower_order_final: { value: true, classDefault: true }, thresholding: { value: false, classDefault: false }, use_karras_sigmas: { value: false, classDefault: false } },
+  UniPCMultistepScheduler: { predict_x0: { value: true, classDefault: true }, lower_order_final: { value: true, classDefault: true }, thresholding: { value: false, classDefault: false }, use_beta_sigmas: { value: false, classDefault: false } },
+  DEISMultistepScheduler: { solver_type: { value: 'logrho', classDefault: 'logrho' }, lower_order_final: { value: true, classDefault: true }, algorithm_type: { value: 'deis', classDefault: 'deis' }, thresholding: { value: false, classDefault: false } },
+  SASolverScheduler: { algorithm_type: { value: 'data_prediction', classDefault: 'data_prediction' }, lower_order_final: { value: true, classDefault: true }, tau_func: { value: null, classDefault: null }, use_karras_sigmas: { value: false, classDefault: false } },
+  FlowMatchEulerDiscreteScheduler: { stochastic_sampling: { value: false, classDefault: false }, invert_sigmas: { value: false, classDefault: false }, use_karras_sigmas: { value: false, classDefault: false }, use_exponential_sigmas: { value: false, classDefault: false }, use_beta_sigmas: { value: false, classDefault: false } },
+};
+
+/** Options that describe the model (its noise levels and output), which dpipe takes from the model folder. */
+const MODEL_OPTIONS = ['beta_start', 'beta_end', 'beta_schedule', 'trained_betas', 'num_train_timesteps', 'prediction_type', 'rescale_betas_zero_snr', 'shift', 'use_dynamic_shifting', 'base_shift', 'max_shift', 'base_image_seq_len', 'max_image_seq_len', 'shift_terminal', 'time_shift_type'];
+
+export interface SchedulerConfigImport {
+  readonly blocks?: SchedulerBlocks;
+  readonly className: string;
+  readonly issues: InteropIssue[];
+}
+
+/**
+ * A diffusers `scheduler_config.json` as schedule + solver blocks (preset "diffusers"), or the options it has that
+ * dpipe does not reproduce, each named and located (`/option`). `folderConfig` is the model folder's own scheduler
+ * config, when known: model-level options (β schedule, prediction type, shift) come from the folder, so they must agree.
+ */
+export function importSchedulerConfig(config: Json, steps: number, folderConfig?: Json): SchedulerConfigImport {
+  const issues: InteropIssue[] = [];
+  const className = typeof config._class_name === 'string' ? config._class_name : '';
+  if (!className) return { className, issues: [{ severity: 'error', message: 'the config has no "_class_name": not a diffusers scheduler config', pointer: '' }] };
+  const reproduced = REPRODUCED[className];
+  if (!reproduced) {
+    return { className, issues: [{ severity: 'error', message: `${className} is not a scheduler dpipe reproduces (${SCHEDULER_CLASSES.join(', ')})`, pointer: '/_class_name' }] };
+  }
+  for (const [key, r] of Object.entries(reproduced)) {
+    const v = key in config ? config[key] : r.classDefault;
+    if (JSON.stringify(v) !== JSON.stringify(r.value)) {
+      issues.push({ severity: 'error', message: `${className} with ${key} = ${JSON.stringify(v)}${key in config ? '' : ' (the class default)'}: dpipe's blocks reproduce ${key} = ${JSON.stringify(r.value)}`, pointer: key in config ? `/${key}` : '/_class_name' });
+    }
+  }
+  if (className === 'DPMSolverMultistepScheduler') {
+    const algo = str(config, 'algorithm_type', 'dpmsolver++');
+    const order = num(config, 'solver_order', 2);
+    if (!['dpmsolver++', 'dpmsolver', 'sde-dpmsolver++'].includes(algo)) issues.push({ severity: 'error', message: `algorithm_type "${algo}": dpipe reproduces dpmsolver++, dpmsolver and sde-dpmsolver++ (order 2)`, pointer: '/algorithm_type' });
+    if (algo === 'sde-dpmsolver++' && order !== 2) issues.push({ severity: 'error', message: `sde-dpmsolver++ with solver_order ${order}: dpipe reproduces order 2`, pointer: '/solver_order' });
+    if (algo !== 'sde-dpmsolver++' && ![1, 2, 3].includes(order)) issues.push({ severity: 'error', message: `solver_order ${order} must be 1, 2 or 3`, pointer: '/solver_order' });
+    if (algo === 'dpmsolver++' && order === 1) issues.push({ severity: 'error', message: 'dpmsolver++ with solver_order 1 (DDIM): use DDIMScheduler', pointer: '/solver_order' });
+  }
+  for (const key of ['use_exponential_sigmas', 'use_karras_sigmas']) {
+    if (bool(config, key, false) && !['EulerDiscreteScheduler', 'HeunDiscreteScheduler', 'LMSDiscreteScheduler', 'DPMSolverMultistepScheduler', 'UniPCMultistepScheduler', 'DEISMultistepScheduler', 'FlowMatchEulerDiscreteScheduler', 'DDIMScheduler', 'PNDMScheduler', 'EulerAncestralDiscreteScheduler'].includes(className)) {
+      issues.push({ severity: 'error', message: `${key} with ${className} is not reproduced`, pointer: `/${key}` });
+    }
+  }
+  if (['EulerAncestralDiscreteScheduler', 'DDIMScheduler', 'PNDMScheduler'].includes(className) && (bool(config, 'use_karras_sigmas', false) || bool(config, 'use_exponential_sigmas', false))) {
+    issues.push({ severity: 'error', message: `${className} has no Karras/exponential σ option in diffusers`, pointer: bool(config, 'use_karras_sigmas', false) ? '/use_karras_sigmas' : '/use_exponential_sigmas' });
+  }
+  if (className === 'PNDMScheduler' && str(config, 'prediction_type', 'epsilon') !== 'epsilon') {
+    issues.push({ severity: 'error', message: 'PNDMScheduler on a v-prediction model combines the raw model outputs, which dpipe does not (it converts each evaluation first)', pointer: '/prediction_type' });
+  }
+  if (folderConfig) {
+    for (const key of MODEL_OPTIONS) {
+      if (key in config && JSON.stringify(config[key]) !== JSON.stringify(folderConfig[key])) {
+        issues.push({ severity: 'error', message: `${key} = ${JSON.stringify(config[key])}, but the model folder's scheduler config has ${JSON.stringify(folderConfig[key])}: the model's noise levels come from the folder`, pointer: `/${key}` });
+      }
+    }
+  } else {
+    const set = MODEL_OPTIONS.filter((k) => k in config);
+    if (set.length) issues.push({ severity: 'warning', message: `${set.join(', ')} describe the model: dpipe takes them from the model folder's own scheduler config`, pointer: `/${set[0]}` });
+  }
+  if (issues.some((i) => i.severity === 'error')) return { className, issues };
+  const blocks = schedulerBlocks(className, config, steps);
+  for (const n of blocks.notes) issues.push({ severity: 'warning', message: n, pointer: '/_class_name' });
+  return { blocks, className, issues };
 }

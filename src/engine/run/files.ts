@@ -236,3 +236,12 @@ export class RunFolder {
     return abs;
   }
 }
+
+/**
+ * Writes a file the user asked for (a new pipeline, an import, an export): never over an existing file unless
+ * `force`, and atomically ({@link writeFileAtomic}). Errors: E_WRITE.
+ */
+export function writeNewFile(file: string, data: string | Uint8Array, force = false): void {
+  if (!force && fs.existsSync(file)) throw new DpipeError('E_WRITE', `${file} exists; choose another name or pass --force to replace it`);
+  writeFileAtomic(file, data);
+}

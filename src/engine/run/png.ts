@@ -107,6 +107,43 @@ export function addPngText(png: Uint8Array, text: Readonly<Record<string, string
 }
 
 /**
+ * Inserts text chunks of one kind each right after IHDR, as other tools write them: `tEXt` (Latin-1, as PIL's
+ * PngInfo.add_text writes ComfyUI's prompt/workflow and A1111's parameters) or uncompressed `iTXt` (UTF-8, what
+ * A1111 writes when the text is not Latin-1).
+ */
+export function addPngTextChunks(png: Uint8Array, entries: readonly { readonly keyword: string; readonly text: string; readonly kind: 'tEXt' | 'iTXt' }[]): Uint8Array {
+  if (!isPng(png)) throw new DpipeError('E_INTERNAL', 'not a PNG');
+  const first = chunks(png).next().value;
+  if (!first || first.type !== 'IHDR') throw new DpipeError('E_INTERNAL', 'PNG does not start with IHDR');
+  const extra = entries.map((e) => {
+    checkKeyword(e.keyword);
+    const kw = new TextEncoder().encode(e.keyword);
+    if (e.kind === 'tEXt') {
+      if (/[^\x00-\xff]/.test(e.text)) throw new DpipeError('E_INTERNAL', `tEXt "${e.keyword}" must be Latin-1`);
+      const body = Uint8Array.from(e.text, (c) => c.charCodeAt(0));
+      const out = new Uint8Array(kw.length + 1 + body.length);
+      out.set(kw, 0);
+      out.set(body, kw.length + 1);
+      return chunk('tEXt', out);
+    }
+    const utf8 = new TextEncoder().encode(e.text);
+    const out = new Uint8Array(kw.length + 5 + utf8.length);
+    out.set(kw, 0);
+    out.set(utf8, kw.length + 5);
+    return chunk('iTXt', out);
+  });
+  const out = new Uint8Array(png.length + extra.reduce((a, c) => a + c.length, 0));
+  out.set(png.subarray(0, first.end), 0);
+  let off = first.end;
+  for (const c of extra) {
+    out.set(c, off);
+    off += c.length;
+  }
+  out.set(png.subarray(first.end), off);
+  return out;
+}
+
+/**
  * The text chunks of a PNG (`tEXt` and uncompressed `iTXt`; `iTXt` wins for a keyword present in both).
  * Compressed `iTXt`/`zTXt` chunks are skipped. Returns {} for bytes that are not a PNG.
  */

@@ -3,7 +3,7 @@
  * spacings over training timesteps), `dpmSolver.ts` (the DPM-Solver/UniPC repositories' time grids), `comfy.ts` (schedules over the
  * model's own levels: normal, sgm_uniform, simple, ddim_uniform, beta, linear-quadratic, KL-optimal, AYS, cosine,
  * logSNR-uniform), `flow.ts` (rectified-flow schedules and time shift, image-to-image strength), `ops.ts`
- * (explicit list, truncate, split, flip, concatenate).
+ * (explicit list, truncate, split, last steps, discard penultimate, set one σ, flip, concatenate).
  */
 import type { NodeType } from '../registry/node';
 import { KDIFFUSION_SCHEDULES } from './kdiffusion';
