@@ -45,8 +45,8 @@ describe('cli: dpipe import / dpipe export', function () {
     assert.ok(text.includes('"sampler": "euler"') || /"type": "solver.euler"/.test(text));
     fs.writeFileSync(path.join(dir, 'p.dpipe'), 'mine');
     const again = dpipe(['import', path.join(FIX, 'comfyui-default-api.json'), '--out', 'p.dpipe'], dir);
-    assert.equal(again.code, 2, 'a usage error, as dpipe new');
-    assert.match(again.err, /p\.dpipe exists; choose another name or pass --force/);
+    assert.equal(again.code, 1, 'E_WRITE, as dpipe new and dpipe export: the file is in the way');
+    assert.match(again.err, /error\[E_WRITE\]: .*p\.dpipe exists; choose another name or pass --force/);
     assert.equal(fs.readFileSync(path.join(dir, 'p.dpipe'), 'utf8'), 'mine');
     assert.equal(dpipe(['import', path.join(FIX, 'comfyui-default-api.json'), '--out', 'p.dpipe', '--force'], dir).code, 0);
     assert.notEqual(fs.readFileSync(path.join(dir, 'p.dpipe'), 'utf8'), 'mine');
