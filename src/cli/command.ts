@@ -75,6 +75,22 @@ export function commandArgs<O extends Options>(cmd: Pick<Command, 'name' | 'usag
   return parsed;
 }
 
+/** Short forms that mean the same wherever the long option is declared. */
+const SHORT: Readonly<Record<string, string>> = { out: 'o', quiet: 'q' };
+
+type ValueOptions<S extends string> = { [K in S]: { type: 'string'; short?: string } };
+type FlagOptions<F extends string> = { [K in F]: { type: 'boolean'; short?: string } };
+
+/**
+ * A command's option declarations in short: the names in `values` take a value (`--steps 8`), the names in `flags`
+ * are booleans (`--json`); `--out` and `--quiet` get their short forms `-o` and `-q`. Options that repeat are
+ * declared in full beside it (`{ ...options([...]), set: { type: 'string', multiple: true } }`).
+ */
+export function options<const S extends string, const F extends string = never>(values: readonly S[], flags: readonly F[] = []): ValueOptions<S> & FlagOptions<F> {
+  const declare = (name: string, type: 'string' | 'boolean') => [name, SHORT[name] ? { type, short: SHORT[name] } : { type }] as const;
+  return Object.fromEntries([...values.map((n) => declare(n, 'string')), ...flags.map((n) => declare(n, 'boolean'))]) as ValueOptions<S> & FlagOptions<F>;
+}
+
 /** An integer option, or undefined when absent. */
 export function intOption(cmd: Pick<Command, 'name'>, flag: string, v: string | undefined, min: number): number | undefined {
   if (v === undefined) return undefined;

@@ -4,7 +4,7 @@ import { closestNames } from '../../engine/format/registry';
 import { describeParam, showParamValue } from '../../engine/registry/params';
 import { registryInfo } from '../../engine/registry/index';
 import type { NodeTypeInfo, PortSpec } from '../../engine/registry/types';
-import { EXIT, commandArgs, type Command } from '../command';
+import { EXIT, commandArgs, options, type Command } from '../command';
 
 const USAGE = `Usage: dpipe blocks [TYPE…] [--json]
 
@@ -36,7 +36,7 @@ export const blocksCommand: Command = {
   summary: 'list every block with its parameters, defaults and ranges (--json for the registry)',
   usage: USAGE,
   async run(args, io) {
-    const parsed = commandArgs(this, args, io, { json: { type: 'boolean' } });
+    const parsed = commandArgs(this, args, io, options([], ['json']));
     if (!parsed) return EXIT.OK;
     const { values, positionals } = parsed;
     const all = registryInfo();

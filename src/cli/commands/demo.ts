@@ -2,7 +2,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { DpipeError } from '../../engine/core/errors';
-import { EXIT, commandArgs, type Command } from '../command';
+import { EXIT, commandArgs, options, type Command } from '../command';
 import { loadFile, loadForRun, runWithProgress, seconds, shown } from './shared';
 
 const USAGE = `Usage: dpipe demo [NAME…] [--out DIR] [--quiet]
@@ -40,10 +40,7 @@ export const demoCommand: Command = {
   usage: USAGE,
   cancellable: true,
   async run(args, io) {
-    const parsed = commandArgs(this, args, io, {
-      out: { type: 'string' },
-      quiet: { type: 'boolean', short: 'q' },
-    });
+    const parsed = commandArgs(this, args, io, options(['out'], ['quiet']));
     if (!parsed) return EXIT.OK;
     const { values, positionals } = parsed;
     const dir = examplesDir();

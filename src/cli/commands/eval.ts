@@ -7,7 +7,7 @@ import { pipelineText } from '../../engine/run/index';
 import { parseShard, shardUnits, specKey } from '../../engine/shard/index';
 import { writeEvalShard, type EvalSpec } from '../../engine/shard/records';
 import { version as DPIPE_VERSION } from '../../../package.json';
-import { EXIT, intOption, commandArgs, usageError, type Command } from '../command';
+import { EXIT, intOption, commandArgs, options, usageError, type Command } from '../command';
 import { RUN_OPTIONS, loadForRun, modelDefaultsFrom, onePipelineArg, shown } from './shared';
 
 const USAGE = `Usage: dpipe eval FILE.dpipe --samples N [options]
@@ -70,17 +70,7 @@ export const evalCommand: Command = {
   summary: 'score a pipeline\'s samples with FD-MNIST (Fréchet distance, class accuracy, NFE, time)',
   usage: USAGE,
   async run(args, io) {
-    const parsed = commandArgs(this, args, io, {
-      samples: { type: 'string' },
-      ...RUN_OPTIONS,
-      repeats: { type: 'string' },
-      'keep-labels': { type: 'boolean' },
-      models: { type: 'string' },
-      out: { type: 'string' },
-      shard: { type: 'string' },
-      json: { type: 'boolean' },
-      quiet: { type: 'boolean', short: 'q' },
-    });
+    const parsed = commandArgs(this, args, io, { ...options(['samples', 'repeats', 'models', 'out', 'shard'], ['keep-labels', 'json', 'quiet']), ...RUN_OPTIONS });
     if (!parsed) return EXIT.OK;
     const { values, positionals } = parsed;
     const file = onePipelineArg(this, positionals);

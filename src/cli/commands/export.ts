@@ -15,7 +15,7 @@ import { readModelFolder } from '../../engine/model/folder';
 import { nodeTypes } from '../../engine/registry/index';
 import type { RunServices } from '../../engine/registry/node';
 import type { NoiseValue } from '../../engine/registry/types';
-import { EXIT, commandArgs, usageError, type Command } from '../command';
+import { EXIT, commandArgs, options, usageError, type Command } from '../command';
 import { loadForRun, pipelineSource, shown } from './shared';
 
 export const EXPORT_TARGETS = ['comfyui-api', 'diffusers-python', 'a1111'] as const;
@@ -94,7 +94,7 @@ export const exportCommand: Command = {
   summary: 'write the pipeline as a ComfyUI API prompt, an A1111 infotext or a diffusers script',
   usage: USAGE,
   async run(args, io) {
-    const parsed = commandArgs(this, args, io, { to: { type: 'string' }, out: { type: 'string', short: 'o' }, force: { type: 'boolean' } });
+    const parsed = commandArgs(this, args, io, options(['to', 'out'], ['force']));
     if (!parsed) return EXIT.OK;
     const { values, positionals } = parsed;
     if (positionals.length !== 1) throw usageError(this, positionals.length ? 'give one pipeline' : 'missing the .dpipe file');

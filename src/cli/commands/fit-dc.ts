@@ -4,7 +4,7 @@ import { DpipeError } from '../../engine/core/errors';
 import { fitOnPipeline, findSite } from '../../engine/learned/capture';
 import { DC_PARAMS, fitDcRatios } from '../../engine/learned/dcsolver';
 import { readParams } from '../../engine/registry/params';
-import { EXIT, intOption, commandArgs, usageError, type Command } from '../command';
+import { EXIT, intOption, commandArgs, options, usageError, type Command } from '../command';
 import { editPipelineText, writeText } from './fit';
 import { loadForRun, pipelineSource, shown } from './shared';
 
@@ -31,15 +31,7 @@ export const fitDcCommand: Command = {
   usage: USAGE,
   async run(args, io) {
     const cmd = { name: 'fit dc', usage: USAGE };
-    const parsed = commandArgs(cmd, args, io, {
-      samples: { type: 'string' },
-      'ref-substeps': { type: 'string' },
-      seed: { type: 'string' },
-      sample: { type: 'string' },
-      out: { type: 'string' },
-      'dry-run': { type: 'boolean' },
-      quiet: { type: 'boolean', short: 'q' },
-    });
+    const parsed = commandArgs(cmd, args, io, options(['samples', 'ref-substeps', 'seed', 'sample', 'out'], ['dry-run', 'quiet']));
     if (!parsed) return EXIT.OK;
     const { values, positionals } = parsed;
     if (positionals.length !== 1) throw usageError(cmd, 'give the .dpipe file to fit on');

@@ -7,7 +7,7 @@ import { fitOnPipeline, findSite } from '../../engine/learned/capture';
 import { EmsAccumulator, emsToJson, type Ems } from '../../engine/learned/dpmv3';
 import { loadModel } from '../../engine/model/index';
 import { seededBatch } from '../../engine/noise/seeded';
-import { EXIT, intOption, commandArgs, usageError, type Command } from '../command';
+import { EXIT, intOption, commandArgs, options, usageError, type Command } from '../command';
 import { editPipelineText, numberOption, writeText } from './fit';
 import { loadForRun, pipelineSource, shown } from './shared';
 
@@ -38,17 +38,7 @@ export const fitDpmv3Command: Command = {
   usage: USAGE,
   async run(args, io) {
     const cmd = { name: 'fit dpmv3', usage: USAGE };
-    const parsed = commandArgs(cmd, args, io, {
-      samples: { type: 'string' },
-      steps: { type: 'string' },
-      out: { type: 'string' },
-      'sigma-min': { type: 'string' },
-      'sigma-max': { type: 'string' },
-      batch: { type: 'string' },
-      seed: { type: 'string' },
-      sample: { type: 'string' },
-      quiet: { type: 'boolean', short: 'q' },
-    });
+    const parsed = commandArgs(cmd, args, io, options(['samples', 'steps', 'out', 'sigma-min', 'sigma-max', 'batch', 'seed', 'sample'], ['quiet']));
     if (!parsed) return EXIT.OK;
     const { values, positionals } = parsed;
     if (positionals.length !== 1) throw usageError(cmd, 'give one model (.onnx) or pipeline (.dpipe)');

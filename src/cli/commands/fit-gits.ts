@@ -4,7 +4,7 @@ import { DpipeError } from '../../engine/core/errors';
 import { freshNodeId, type GraphOp } from '../../engine/graph/index';
 import { fitOnPipeline, findSite } from '../../engine/learned/capture';
 import { fitGits, GITS_METRICS, type GitsMetric } from '../../engine/learned/gits';
-import { EXIT, intOption, commandArgs, usageError, type Command } from '../command';
+import { EXIT, intOption, commandArgs, options, usageError, type Command } from '../command';
 import { editPipelineText, numberOption, writeText } from './fit';
 import { loadForRun, pipelineSource, shown } from './shared';
 
@@ -38,19 +38,7 @@ export const fitGitsCommand: Command = {
   usage: USAGE,
   async run(args, io) {
     const cmd = { name: 'fit gits', usage: USAGE };
-    const parsed = commandArgs(cmd, args, io, {
-      nfe: { type: 'string' },
-      samples: { type: 'string' },
-      fine: { type: 'string' },
-      gamma: { type: 'string' },
-      metric: { type: 'string' },
-      seed: { type: 'string' },
-      sample: { type: 'string' },
-      node: { type: 'string' },
-      out: { type: 'string' },
-      'dry-run': { type: 'boolean' },
-      quiet: { type: 'boolean', short: 'q' },
-    });
+    const parsed = commandArgs(cmd, args, io, options(['nfe', 'samples', 'fine', 'gamma', 'metric', 'seed', 'sample', 'node', 'out'], ['dry-run', 'quiet']));
     if (!parsed) return EXIT.OK;
     const { values, positionals } = parsed;
     if (positionals.length !== 1) throw usageError(cmd, positionals.length ? `expected one .dpipe file; got ${positionals.join(' ')}` : 'give the .dpipe file to fit on');

@@ -8,7 +8,7 @@ import {
   type GridCellResult, type GridFile,
 } from '../../engine/grid/index';
 import { parseShard } from '../../engine/shard/index';
-import { EXIT, intOption, commandArgs, usageError, type Command } from '../command';
+import { EXIT, intOption, commandArgs, options, usageError, type Command } from '../command';
 import { modelsDir } from './eval';
 import { defaultOutDir } from './run';
 import { loadForRun, onePipelineArg, seconds, shown } from './shared';
@@ -80,24 +80,7 @@ export const gridCommand: Command = {
   usage: USAGE,
   cancellable: true,
   async run(args, io) {
-    const parsed = commandArgs(this, args, io, {
-      axis: { type: 'string', multiple: true },
-      out: { type: 'string' },
-      seeds: { type: 'string' },
-      batch: { type: 'string' },
-      set: { type: 'string', multiple: true },
-      reference: { type: 'boolean' },
-      rtol: { type: 'string' },
-      atol: { type: 'string' },
-      score: { type: 'string' },
-      samples: { type: 'string' },
-      shard: { type: 'string' },
-      lanes: { type: 'string' },
-      models: { type: 'string' },
-      'dry-run': { type: 'boolean' },
-      json: { type: 'boolean' },
-      quiet: { type: 'boolean', short: 'q' },
-    });
+    const parsed = commandArgs(this, args, io, { ...options(['out', 'seeds', 'batch', 'rtol', 'atol', 'score', 'samples', 'shard', 'lanes', 'models'], ['reference', 'dry-run', 'json', 'quiet']), axis: { type: 'string', multiple: true }, set: { type: 'string', multiple: true } });
     if (!parsed) return EXIT.OK;
     const { values, positionals } = parsed;
     const file = onePipelineArg(this, positionals);

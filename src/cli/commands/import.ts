@@ -7,7 +7,7 @@ import { writeNewFile as writeNew } from '../../engine/run/files';
 import { readModelFolder, type ModelFolder } from '../../engine/model/folder';
 import { folderPipeline } from '../../engine/model/folderPipeline';
 import { nodeTypes } from '../../engine/registry/index';
-import { EXIT, commandArgs, intOption, usageError, type Command } from '../command';
+import { EXIT, commandArgs, options, intOption, usageError, type Command } from '../command';
 import { readBytes, shown } from './shared';
 
 const USAGE = `Usage: dpipe import FILE [--out PIPELINE.dpipe] [options]
@@ -35,13 +35,7 @@ export const importCommand: Command = {
   summary: 'write a pipeline from a ComfyUI workflow/prompt, an A1111 infotext or a diffusers scheduler config',
   usage: USAGE,
   async run(args, io) {
-    const parsed = commandArgs(this, args, io, {
-      out: { type: 'string', short: 'o' },
-      model: { type: 'string' },
-      image: { type: 'string' },
-      steps: { type: 'string' },
-      force: { type: 'boolean' },
-    });
+    const parsed = commandArgs(this, args, io, options(['out', 'model', 'image', 'steps'], ['force']));
     if (!parsed) return EXIT.OK;
     const { values, positionals } = parsed;
     if (positionals.length !== 1) throw usageError(this, positionals.length ? 'give one file to import' : 'missing the file to import');

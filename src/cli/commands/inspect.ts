@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describeModel, type ModelDescription } from '../../engine/model/index';
 import { inspectModelFolder, type FolderDescription } from '../../engine/model/folderModel';
-import { EXIT, commandArgs, usageError, type Command } from '../command';
+import { EXIT, commandArgs, options, usageError, type Command } from '../command';
 
 const USAGE = `Usage: dpipe inspect MODEL.onnx [--json]
        dpipe inspect MODEL_FOLDER [--json]
@@ -66,7 +66,7 @@ export const inspectCommand: Command = {
   summary: 'show an ONNX model\'s inputs, outputs, shapes and the convention dpipe detects',
   usage: USAGE,
   async run(args, io) {
-    const parsed = commandArgs(this, args, io, { json: { type: 'boolean' } });
+    const parsed = commandArgs(this, args, io, options([], ['json']));
     if (!parsed) return EXIT.OK;
     const { values, positionals } = parsed;
     if (positionals.length !== 1) throw usageError(this, positionals.length ? 'give one model file or folder' : 'missing the .onnx file or model folder');

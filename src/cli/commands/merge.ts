@@ -8,7 +8,7 @@ import { GRID_FILE, GRID_IMAGE, mergeGrid, type GridShardFile } from '../../engi
 import { finishSweep } from '../../engine/inspect/index';
 import { SHARD_FILE_PATTERN, checkShards } from '../../engine/shard/index';
 import { evalUnitsOf, readShardRecord, sweepUnitsOf, type EvalShardFile, type SweepShardFile } from '../../engine/shard/records';
-import { EXIT, commandArgs, usageError, type Command } from '../command';
+import { EXIT, commandArgs, options, usageError, type Command } from '../command';
 import { formatReport, modelsDir } from './eval';
 import { formatGridTable } from './grid';
 import { shown } from './shared';
@@ -61,11 +61,7 @@ export const mergeCommand: Command = {
   summary: 'combine the shards of a grid, sweep or eval run (--shard i/N) into the unsharded result',
   usage: USAGE,
   async run(args, io) {
-    const parsed = commandArgs(this, args, io, {
-      out: { type: 'string' },
-      models: { type: 'string' },
-      json: { type: 'boolean' },
-    });
+    const parsed = commandArgs(this, args, io, options(['out', 'models'], ['json']));
     if (!parsed) return EXIT.OK;
     const { values, positionals } = parsed;
     if (positionals.length === 0) throw usageError(this, 'give the folders (or files) with the shard records');

@@ -7,7 +7,7 @@ import { readModelFolder } from '../../engine/model/folder';
 import { folderPipeline } from '../../engine/model/folderPipeline';
 import { nodeTypes } from '../../engine/registry/index';
 import { writeNewFile } from '../../engine/run/files';
-import { EXIT, commandArgs, intOption, usageError, type Command } from '../command';
+import { EXIT, commandArgs, options, intOption, usageError, type Command } from '../command';
 import { shown } from './shared';
 
 const USAGE = `Usage: dpipe new FILE.dpipe --model DIR [options]
@@ -48,23 +48,7 @@ export const newCommand: Command = {
   summary: 'write a runnable pipeline for a Stable Diffusion / SDXL / SD3 model folder',
   usage: USAGE,
   async run(args, io) {
-    const parsed = commandArgs(this, args, io, {
-      model: { type: 'string' },
-      prompt: { type: 'string' },
-      negative: { type: 'string' },
-      scheduler: { type: 'string' },
-      solver: { type: 'string' },
-      schedule: { type: 'string' },
-      steps: { type: 'string' },
-      guidance: { type: 'string' },
-      width: { type: 'string' },
-      height: { type: 'string' },
-      batch: { type: 'string' },
-      seed: { type: 'string' },
-      image: { type: 'string' },
-      strength: { type: 'string' },
-      force: { type: 'boolean' },
-    });
+    const parsed = commandArgs(this, args, io, options(['model', 'prompt', 'negative', 'scheduler', 'solver', 'schedule', 'steps', 'guidance', 'width', 'height', 'batch', 'seed', 'image', 'strength'], ['force']));
     if (!parsed) return EXIT.OK;
     const { values, positionals } = parsed;
     if (positionals.length !== 1) throw usageError(this, positionals.length ? 'give one output file' : 'missing the .dpipe file to write');

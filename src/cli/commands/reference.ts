@@ -2,7 +2,7 @@
 import * as path from 'node:path';
 import { DpipeError } from '../../engine/core/errors';
 import { referenceForRun, REFERENCE_FILE, TrajectoryReader, type ReferenceMethod } from '../../engine/inspect/index';
-import { EXIT, intOption, commandArgs, usageError, type Command } from '../command';
+import { EXIT, intOption, commandArgs, options, usageError, type Command } from '../command';
 
 const USAGE = `Usage: dpipe reference RUN [options]
 
@@ -32,14 +32,7 @@ export const referenceCommand: Command = {
   summary: 'error of a recorded run against an adaptive high-accuracy ODE solve from the same noise',
   usage: USAGE,
   async run(args, io) {
-    const parsed = commandArgs(this, args, io, {
-      rtol: { type: 'string' },
-      atol: { type: 'string' },
-      'max-nfe': { type: 'string' },
-      method: { type: 'string' },
-      steps: { type: 'string' },
-      json: { type: 'boolean' },
-    });
+    const parsed = commandArgs(this, args, io, options(['rtol', 'atol', 'max-nfe', 'method', 'steps'], ['json']));
     if (!parsed) return EXIT.OK;
     const { values, positionals } = parsed;
     if (positionals.length !== 1) throw usageError(this, 'give exactly one run folder');

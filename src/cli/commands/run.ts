@@ -1,6 +1,6 @@
 /** `dpipe run FILE.dpipe`: runs a pipeline headless. */
 import * as path from 'node:path';
-import { EXIT, intOption, commandArgs, usageError, type Command } from '../command';
+import { EXIT, intOption, commandArgs, options, usageError, type Command } from '../command';
 import { DpipeError } from '../../engine/core/errors';
 import { parseNpy } from '../../engine/core/npy';
 import type { Latent } from '../../engine/core/types';
@@ -58,17 +58,7 @@ export const runCommand: Command = {
   usage: USAGE,
   cancellable: true,
   async run(args, io) {
-    const parsed = commandArgs(this, args, io, {
-      out: { type: 'string' },
-      force: { type: 'boolean' },
-      ...RUN_OPTIONS,
-      'trajectory-memory': { type: 'string' },
-      noise: { type: 'string' },
-      'no-trajectory': { type: 'boolean' },
-      'max-memory': { type: 'string' },
-      'max-trajectory': { type: 'string' },
-      quiet: { type: 'boolean', short: 'q' },
-    });
+    const parsed = commandArgs(this, args, io, { ...options(['out', 'trajectory-memory', 'noise', 'max-memory', 'max-trajectory'], ['force', 'no-trajectory', 'quiet']), ...RUN_OPTIONS });
     if (!parsed) return EXIT.OK;
     const { values, positionals } = parsed;
     const file = onePipelineArg(this, positionals);

@@ -6,7 +6,7 @@ import { writeFileAtomic } from '../../engine/run/files';
 import { parseShard, shardUnits, specKey } from '../../engine/shard/index';
 import { writeSweepShard, type SweepSpec } from '../../engine/shard/records';
 import { version as DPIPE_VERSION } from '../../../package.json';
-import { EXIT, intOption, commandArgs, usageError, type CliIO, type Command } from '../command';
+import { EXIT, intOption, commandArgs, options, usageError, type CliIO, type Command } from '../command';
 import { loadForRun, shown } from './shared';
 
 const USAGE = `Usage: dpipe sweep FILE.dpipe [FILE.dpipe …] --steps N,N,… [options]
@@ -32,15 +32,7 @@ export const sweepCommand: Command = {
   summary: 'final error vs NFE of one or more pipelines over several step counts (convergence plot data)',
   usage: USAGE,
   async run(args, io) {
-    const parsed = commandArgs(this, args, io, {
-      steps: { type: 'string' },
-      seed: { type: 'string' },
-      rtol: { type: 'string' },
-      atol: { type: 'string' },
-      out: { type: 'string' },
-      shard: { type: 'string' },
-      json: { type: 'boolean' },
-    });
+    const parsed = commandArgs(this, args, io, options(['steps', 'seed', 'rtol', 'atol', 'out', 'shard'], ['json']));
     if (!parsed) return EXIT.OK;
     const { values, positionals } = parsed;
     if (positionals.length === 0) throw usageError(this, 'give at least one .dpipe file');

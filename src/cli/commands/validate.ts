@@ -1,7 +1,7 @@
 /** `dpipe validate FILE…`: every problem of each file, located. */
 import * as path from 'node:path';
 import { formatProblem, type Problem } from '../../engine/core/errors';
-import { EXIT, commandArgs, usageError, type Command } from '../command';
+import { EXIT, commandArgs, options, usageError, type Command } from '../command';
 import { validatePipeline } from '../../engine/run/validate';
 import { loadFile } from './shared';
 
@@ -26,7 +26,7 @@ export const validateCommand: Command = {
   summary: 'check .dpipe files and print every problem with its line, column and JSON pointer',
   usage: USAGE,
   async run(args, io) {
-    const parsed = commandArgs(this, args, io, { json: { type: 'boolean' }, static: { type: 'boolean' } });
+    const parsed = commandArgs(this, args, io, options([], ['json', 'static']));
     if (!parsed) return EXIT.OK;
     const { values, positionals } = parsed;
     if (positionals.length === 0) throw usageError(this, 'missing the .dpipe file');
