@@ -91,6 +91,34 @@ export function options<const S extends string, const F extends string = never>(
   return Object.fromEntries([...values.map((n) => declare(n, 'string')), ...flags.map((n) => declare(n, 'boolean'))]) as ValueOptions<S> & FlagOptions<F>;
 }
 
+/** What a command defined with {@link defineCommand} receives: its parsed options and positionals. */
+export type CommandArgs<O extends Options> = ReturnType<typeof parseCommandArgs<O & typeof HELP>>;
+
+/**
+ * A command from its declaration: `run` receives the parsed arguments (`--help` is answered before it is called,
+ * usage errors are thrown with the command's usage) and `this` is the command, for {@link usageError}.
+ */
+export function defineCommand<O extends Options>(spec: {
+  readonly name: string;
+  readonly summary: string;
+  readonly usage: string;
+  readonly cancellable?: boolean;
+  readonly options: O;
+  run(this: Command, parsed: CommandArgs<O>, io: CliIO): Promise<number>;
+}): Command {
+  const command: Command = {
+    name: spec.name,
+    summary: spec.summary,
+    usage: spec.usage,
+    cancellable: spec.cancellable,
+    async run(args, io) {
+      const parsed = commandArgs(command, args, io, spec.options);
+      return parsed ? spec.run.call(command, parsed, io) : EXIT.OK;
+    },
+  };
+  return command;
+}
+
 /** An integer option, or undefined when absent. */
 export function intOption(cmd: Pick<Command, 'name'>, flag: string, v: string | undefined, min: number): number | undefined {
   if (v === undefined) return undefined;

@@ -4,7 +4,7 @@ import { closestNames } from '../../engine/format/registry';
 import { describeParam, showParamValue } from '../../engine/registry/params';
 import { registryInfo } from '../../engine/registry/index';
 import type { NodeTypeInfo, PortSpec } from '../../engine/registry/types';
-import { EXIT, commandArgs, options, type Command } from '../command';
+import { EXIT, options, defineCommand } from '../command';
 
 const USAGE = `Usage: dpipe blocks [TYPE…] [--json]
 
@@ -31,14 +31,12 @@ export function blockText(b: NodeTypeInfo): string {
   return lines.join('\n');
 }
 
-export const blocksCommand: Command = {
+export const blocksCommand = defineCommand({
   name: 'blocks',
   summary: 'list every block with its parameters, defaults and ranges (--json for the registry)',
   usage: USAGE,
-  async run(args, io) {
-    const parsed = commandArgs(this, args, io, options([], ['json']));
-    if (!parsed) return EXIT.OK;
-    const { values, positionals } = parsed;
+  options: options([], ['json']),
+  async run({ values, positionals }, io) {
     const all = registryInfo();
     let list = all;
     if (positionals.length) {
@@ -60,4 +58,4 @@ export const blocksCommand: Command = {
     io.out(text + '\n');
     return EXIT.OK;
   },
-};
+});

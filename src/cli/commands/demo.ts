@@ -2,7 +2,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { DpipeError } from '../../engine/core/errors';
-import { EXIT, commandArgs, options, type Command } from '../command';
+import { EXIT, options, defineCommand } from '../command';
 import { loadFile, loadForRun, runWithProgress, seconds, shown } from './shared';
 
 const USAGE = `Usage: dpipe demo [NAME…] [--out DIR] [--quiet]
@@ -34,15 +34,13 @@ export function exampleFiles(dir: string): string[] {
   return [...names.filter((f) => f === MAIN_EXAMPLE), ...names.filter((f) => f !== MAIN_EXAMPLE)].map((f) => path.join(dir, f));
 }
 
-export const demoCommand: Command = {
+export const demoCommand = defineCommand({
   name: 'demo',
   summary: 'run the example pipelines on the demo model; prints the image paths (dpipe-out/demo/)',
   usage: USAGE,
   cancellable: true,
-  async run(args, io) {
-    const parsed = commandArgs(this, args, io, options(['out'], ['quiet']));
-    if (!parsed) return EXIT.OK;
-    const { values, positionals } = parsed;
+  options: options(['out'], ['quiet']),
+  async run({ values, positionals }, io) {
     const dir = examplesDir();
     let files = exampleFiles(dir);
     if (positionals.length) {
@@ -80,4 +78,4 @@ export const demoCommand: Command = {
     if (ran === 0) throw new DpipeError('E_FILE_MISSING', `no example could run: the demo model is missing (expected under ${shown(io, path.join(dir, '..', 'models'))})`);
     return EXIT.OK;
   },
-};
+});

@@ -7,7 +7,7 @@ import { pipelineText } from '../../engine/run/index';
 import { parseShard, shardUnits, specKey } from '../../engine/shard/index';
 import { writeEvalShard, type EvalSpec } from '../../engine/shard/records';
 import { version as DPIPE_VERSION } from '../../../package.json';
-import { EXIT, intOption, commandArgs, options, usageError, type Command } from '../command';
+import { EXIT, intOption, options, usageError, defineCommand } from '../command';
 import { RUN_OPTIONS, loadForRun, modelDefaultsFrom, onePipelineArg, shown } from './shared';
 
 const USAGE = `Usage: dpipe eval FILE.dpipe --samples N [options]
@@ -65,14 +65,12 @@ export function formatReport(file: string, r: EvalReport): string {
   return lines.join('\n') + '\n';
 }
 
-export const evalCommand: Command = {
+export const evalCommand = defineCommand({
   name: 'eval',
   summary: 'score a pipeline\'s samples with FD-MNIST (Fréchet distance, class accuracy, NFE, time)',
   usage: USAGE,
-  async run(args, io) {
-    const parsed = commandArgs(this, args, io, { ...options(['samples', 'repeats', 'models', 'out', 'shard'], ['keep-labels', 'json', 'quiet']), ...RUN_OPTIONS });
-    if (!parsed) return EXIT.OK;
-    const { values, positionals } = parsed;
+  options: { ...options(['samples', 'repeats', 'models', 'out', 'shard'], ['keep-labels', 'json', 'quiet']), ...RUN_OPTIONS },
+  async run({ values, positionals }, io) {
     const file = onePipelineArg(this, positionals);
     const samples = intOption(this, '--samples', values.samples, 2);
     if (samples === undefined) throw usageError(this, '--samples N is required');
@@ -121,4 +119,4 @@ export const evalCommand: Command = {
     }
     return EXIT.OK;
   },
-};
+});

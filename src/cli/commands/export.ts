@@ -15,7 +15,7 @@ import { readModelFolder } from '../../engine/model/folder';
 import { nodeTypes } from '../../engine/registry/index';
 import type { RunServices } from '../../engine/registry/node';
 import type { NoiseValue } from '../../engine/registry/types';
-import { EXIT, commandArgs, options, usageError, type Command } from '../command';
+import { EXIT, options, usageError, defineCommand } from '../command';
 import { loadForRun, pipelineSource, shown } from './shared';
 
 export const EXPORT_TARGETS = ['comfyui-api', 'diffusers-python', 'a1111'] as const;
@@ -89,14 +89,12 @@ async function initialNoise(node: PipelineNode, shape: readonly number[], baseDi
   return (out.noise as NoiseValue).initial(shape);
 }
 
-export const exportCommand: Command = {
+export const exportCommand = defineCommand({
   name: 'export',
   summary: 'write the pipeline as a ComfyUI API prompt, an A1111 infotext or a diffusers script',
   usage: USAGE,
-  async run(args, io) {
-    const parsed = commandArgs(this, args, io, options(['to', 'out'], ['force']));
-    if (!parsed) return EXIT.OK;
-    const { values, positionals } = parsed;
+  options: options(['to', 'out'], ['force']),
+  async run({ values, positionals }, io) {
     if (positionals.length !== 1) throw usageError(this, positionals.length ? 'give one pipeline' : 'missing the .dpipe file');
     const to = values.to;
     if (!to || !(EXPORT_TARGETS as readonly string[]).includes(to)) throw usageError(this, `--to must be one of ${EXPORT_TARGETS.join(', ')}${to ? `; got "${to}"` : ''}`);
@@ -150,4 +148,4 @@ export const exportCommand: Command = {
     }
     return EXIT.OK;
   },
-};
+});

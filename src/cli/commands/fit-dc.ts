@@ -4,7 +4,7 @@ import { DpipeError } from '../../engine/core/errors';
 import { fitOnPipeline, findSite } from '../../engine/learned/capture';
 import { DC_PARAMS, fitDcRatios } from '../../engine/learned/dcsolver';
 import { readParams } from '../../engine/registry/params';
-import { EXIT, intOption, commandArgs, options, usageError, type Command } from '../command';
+import { EXIT, intOption, options, usageError, defineCommand } from '../command';
 import { editPipelineText, writeText } from './fit';
 import { loadForRun, pipelineSource, shown } from './shared';
 
@@ -25,19 +25,16 @@ Options:
   -q, --quiet        print nothing but the result
   -h, --help         this text`;
 
-export const fitDcCommand: Command = {
-  name: 'dc',
+export const fitDcCommand = defineCommand({
+  name: 'fit dc',
   summary: 'DC-Solver compensation ratios against a high-NFE reference, written into FILE.dpipe',
   usage: USAGE,
-  async run(args, io) {
-    const cmd = { name: 'fit dc', usage: USAGE };
-    const parsed = commandArgs(cmd, args, io, options(['samples', 'ref-substeps', 'seed', 'sample', 'out'], ['dry-run', 'quiet']));
-    if (!parsed) return EXIT.OK;
-    const { values, positionals } = parsed;
-    if (positionals.length !== 1) throw usageError(cmd, 'give the .dpipe file to fit on');
-    const samples = intOption(cmd, '--samples', values.samples, 1) ?? 16;
-    const sub = intOption(cmd, '--ref-substeps', values['ref-substeps'], 2) ?? 40;
-    const seed = intOption(cmd, '--seed', values.seed, 0);
+  options: options(['samples', 'ref-substeps', 'seed', 'sample', 'out'], ['dry-run', 'quiet']),
+  async run({ values, positionals }, io) {
+    if (positionals.length !== 1) throw usageError(this, 'give the .dpipe file to fit on');
+    const samples = intOption(this, '--samples', values.samples, 1) ?? 16;
+    const sub = intOption(this, '--ref-substeps', values['ref-substeps'], 2) ?? 40;
+    const seed = intOption(this, '--seed', values.seed, 0);
     const file = positionals[0];
     const { doc, abs } = loadForRun(io, file);
     const site = findSite(doc, values.sample);
@@ -62,4 +59,4 @@ export const fitDcCommand: Command = {
     if (!values.quiet) io.err(`wrote ${site.solver}.ratios into ${shown(io, written)}\n`);
     return EXIT.OK;
   },
-};
+});

@@ -7,7 +7,7 @@ import { fitOnPipeline, findSite } from '../../engine/learned/capture';
 import { EmsAccumulator, emsToJson, type Ems } from '../../engine/learned/dpmv3';
 import { loadModel } from '../../engine/model/index';
 import { seededBatch } from '../../engine/noise/seeded';
-import { EXIT, intOption, commandArgs, options, usageError, type Command } from '../command';
+import { EXIT, intOption, options, usageError, defineCommand } from '../command';
 import { editPipelineText, numberOption, writeText } from './fit';
 import { loadForRun, pipelineSource, shown } from './shared';
 
@@ -32,21 +32,18 @@ Options:
   -q, --quiet      print nothing but the file written
   -h, --help       this text`;
 
-export const fitDpmv3Command: Command = {
-  name: 'dpmv3',
+export const fitDpmv3Command = defineCommand({
+  name: 'fit dpmv3',
   summary: 'DPM-Solver-v3 empirical model statistics (l, s, b) of your model, saved beside it',
   usage: USAGE,
-  async run(args, io) {
-    const cmd = { name: 'fit dpmv3', usage: USAGE };
-    const parsed = commandArgs(cmd, args, io, options(['samples', 'steps', 'out', 'sigma-min', 'sigma-max', 'batch', 'seed', 'sample'], ['quiet']));
-    if (!parsed) return EXIT.OK;
-    const { values, positionals } = parsed;
-    if (positionals.length !== 1) throw usageError(cmd, 'give one model (.onnx) or pipeline (.dpipe)');
-    const samples = intOption(cmd, '--samples', values.samples, 2) ?? 64;
-    const steps = intOption(cmd, '--steps', values.steps, 2) ?? 400;
-    const seed = intOption(cmd, '--seed', values.seed, 0) ?? 0;
-    const sMinOpt = numberOption(cmd, '--sigma-min', values['sigma-min'], 0);
-    const sMaxOpt = numberOption(cmd, '--sigma-max', values['sigma-max'], 0);
+  options: options(['samples', 'steps', 'out', 'sigma-min', 'sigma-max', 'batch', 'seed', 'sample'], ['quiet']),
+  async run({ values, positionals }, io) {
+    if (positionals.length !== 1) throw usageError(this, 'give one model (.onnx) or pipeline (.dpipe)');
+    const samples = intOption(this, '--samples', values.samples, 2) ?? 64;
+    const steps = intOption(this, '--steps', values.steps, 2) ?? 400;
+    const seed = intOption(this, '--seed', values.seed, 0) ?? 0;
+    const sMinOpt = numberOption(this, '--sigma-min', values['sigma-min'], 0);
+    const sMaxOpt = numberOption(this, '--sigma-max', values['sigma-max'], 0);
     const file = positionals[0];
     const abs = path.resolve(io.cwd, file);
     const t0 = performance.now();
@@ -61,7 +58,7 @@ export const fitDpmv3Command: Command = {
       const sigmaMin = sMinOpt || model.schedule.sigmaMin;
       const sigmaMax = sMaxOpt || model.schedule.sigmaMax;
       const den: Denoiser = async (x, sigma) => (await model.denoise(x, sigma, [model.unconditional], io.signal))[0];
-      const batch = intOption(cmd, '--batch', values.batch, 1) ?? Math.min(samples, 64);
+      const batch = intOption(this, '--batch', values.batch, 1) ?? Math.min(samples, 64);
       const acc = new EmsAccumulator({ sigmaMin, sigmaMax, steps, probeSeed: seed, signal: io.signal }, model.sampleShape);
       const starts = (i0: number, n: number) => {
         const z = seededBatch(seed + i0, [n, ...model.sampleShape!], 0, 0);
@@ -87,7 +84,7 @@ export const fitDpmv3Command: Command = {
         const sigmaMax = sMaxOpt || positive[0];
         const sigmaMin = sMinOpt || positive[positive.length - 1];
         if (Math.abs(sigmaMax - positive[0]) > 1e-9 * sigmaMax) {
-          throw usageError(cmd, `on a pipeline the trajectories start at its first σ (${positive[0]}); --sigma-max must be left out or equal to it`);
+          throw usageError(this, `on a pipeline the trajectories start at its first σ (${positive[0]}); --sigma-max must be left out or equal to it`);
         }
         const acc = new EmsAccumulator({ sigmaMin, sigmaMax, steps, probeSeed: seed, signal: io.signal }, x.shape.slice(1));
         await acc.jacobianPass(model, x);
@@ -111,4 +108,4 @@ export const fitDpmv3Command: Command = {
     io.out(`${shown(io, outPath)}\n`);
     return EXIT.OK;
   },
-};
+});

@@ -4,7 +4,7 @@ import { DpipeError } from '../../engine/core/errors';
 import { freshNodeId, type GraphOp } from '../../engine/graph/index';
 import { fitOnPipeline, findSite } from '../../engine/learned/capture';
 import { fitGits, GITS_METRICS, type GitsMetric } from '../../engine/learned/gits';
-import { EXIT, intOption, commandArgs, options, usageError, type Command } from '../command';
+import { EXIT, intOption, options, usageError, defineCommand } from '../command';
 import { editPipelineText, numberOption, writeText } from './fit';
 import { loadForRun, pipelineSource, shown } from './shared';
 
@@ -32,27 +32,24 @@ Options:
   -q, --quiet      print nothing but the result
   -h, --help       this text`;
 
-export const fitGitsCommand: Command = {
-  name: 'gits',
+export const fitGitsCommand = defineCommand({
+  name: 'fit gits',
   summary: 'GITS time schedule by dynamic programming over warm-up trajectories, written into FILE.dpipe',
   usage: USAGE,
-  async run(args, io) {
-    const cmd = { name: 'fit gits', usage: USAGE };
-    const parsed = commandArgs(cmd, args, io, options(['nfe', 'samples', 'fine', 'gamma', 'metric', 'seed', 'sample', 'node', 'out'], ['dry-run', 'quiet']));
-    if (!parsed) return EXIT.OK;
-    const { values, positionals } = parsed;
-    if (positionals.length !== 1) throw usageError(cmd, positionals.length ? `expected one .dpipe file; got ${positionals.join(' ')}` : 'give the .dpipe file to fit on');
-    const nfe = intOption(cmd, '--nfe', values.nfe, 1);
-    if (nfe === undefined) throw usageError(cmd, '--nfe N is required');
-    const samples = intOption(cmd, '--samples', values.samples, 1) ?? 16;
-    const fine = intOption(cmd, '--fine', values.fine, 3) ?? 61;
-    const gamma = numberOption(cmd, '--gamma', values.gamma, 0) ?? 1.15;
-    const seed = intOption(cmd, '--seed', values.seed, 0);
+  options: options(['nfe', 'samples', 'fine', 'gamma', 'metric', 'seed', 'sample', 'node', 'out'], ['dry-run', 'quiet']),
+  async run({ values, positionals }, io) {
+    if (positionals.length !== 1) throw usageError(this, positionals.length ? `expected one .dpipe file; got ${positionals.join(' ')}` : 'give the .dpipe file to fit on');
+    const nfe = intOption(this, '--nfe', values.nfe, 1);
+    if (nfe === undefined) throw usageError(this, '--nfe N is required');
+    const samples = intOption(this, '--samples', values.samples, 1) ?? 16;
+    const fine = intOption(this, '--fine', values.fine, 3) ?? 61;
+    const gamma = numberOption(this, '--gamma', values.gamma, 0) ?? 1.15;
+    const seed = intOption(this, '--seed', values.seed, 0);
     const metric = (values.metric ?? 'l2') as GitsMetric;
-    if (!GITS_METRICS.includes(metric)) throw usageError(cmd, `--metric must be one of ${GITS_METRICS.join(', ')}; got "${values.metric}"`);
+    if (!GITS_METRICS.includes(metric)) throw usageError(this, `--metric must be one of ${GITS_METRICS.join(', ')}; got "${values.metric}"`);
 
     const file = positionals[0];
-    if (/\.png$/i.test(file) && !values.out && !values['dry-run']) throw usageError(cmd, `${file} is a PNG; give --out FILE.dpipe to save the fitted pipeline`);
+    if (/\.png$/i.test(file) && !values.out && !values['dry-run']) throw usageError(this, `${file} is a PNG; give --out FILE.dpipe to save the fitted pipeline`);
     const { doc, abs } = loadForRun(io, file);
     const site = findSite(doc, values.sample);
     const t0 = performance.now();
@@ -60,7 +57,7 @@ export const fitGitsCommand: Command = {
       const positive = [...sigmas].filter((s) => s > 0);
       const toZero = sigmas[sigmas.length - 1] === 0;
       const steps = nfe - (toZero ? 1 : 0);
-      if (steps < 1) throw usageError(cmd, `--nfe ${nfe} leaves no GITS step before the final step to σ = 0; use --nfe 2 or more`);
+      if (steps < 1) throw usageError(this, `--nfe ${nfe} leaves no GITS step before the final step to σ = 0; use --nfe 2 or more`);
       const sMax = positive[0];
       const sMin = positive[positive.length - 1];
       if (!(sMax > sMin)) throw new DpipeError('E_COMPOSE', `the pipeline's schedule (${[...sigmas].join(', ')}) has no σ range to fit over`);
@@ -91,7 +88,7 @@ export const fitGitsCommand: Command = {
     } else {
       target = values.node ?? freshNodeId(doc, 'schedule.gits');
       const existing = doc.nodes.find((n) => n.id === target);
-      if (existing && existing.type !== 'schedule.gits') throw usageError(cmd, `--node ${target}: that id is a ${existing.type} block`);
+      if (existing && existing.type !== 'schedule.gits') throw usageError(this, `--node ${target}: that id is a ${existing.type} block`);
       if (existing) for (const [k, v] of Object.entries(params)) ops.push({ op: 'setParam', node: target, param: k, value: v });
       else {
         const old = doc.nodes.find((n) => n.id === site.schedule)?.position;
@@ -104,4 +101,4 @@ export const fitGitsCommand: Command = {
     if (!values.quiet) io.err(`wrote schedule.gits "${target}" into ${shown(io, written)}\n`);
     return EXIT.OK;
   },
-};
+});

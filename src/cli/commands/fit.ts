@@ -15,11 +15,13 @@ import { fitDpmv3Command } from './fit-dpmv3';
 import { fitGitsCommand } from './fit-gits';
 
 const KINDS: readonly Command[] = [fitGitsCommand, fitDpmv3Command, fitDcCommand];
+/** A kind's name as typed after `dpipe fit` (its command is named `fit KIND`, which its messages say). */
+const kindName = (k: Command) => k.name.replace(/^fit /, '');
 
 const USAGE = `Usage: dpipe fit KIND ARGS… [options]   (dpipe fit KIND --help for its options)
 
 Fits a block on your own model from a few of its trajectories and saves the result where the block reads it:
-${KINDS.map((k) => `  ${k.name.padEnd(6)} ${k.summary}`).join('\n')}`;
+${KINDS.map((k) => `  ${kindName(k).padEnd(6)} ${k.summary}`).join('\n')}`;
 
 /** Applies graph operations one after the other to the .dpipe text; a refusal becomes a DpipeError. */
 export function editPipelineText(text: string, ops: readonly GraphOp[]): string {
@@ -61,8 +63,8 @@ export const fitCommand: Command = {
       (kind === undefined ? io.err : io.out)(USAGE + '\n');
       return kind === undefined ? EXIT.USAGE : EXIT.OK;
     }
-    const cmd = KINDS.find((k) => k.name === kind);
-    if (!cmd) throw new DpipeError('E_USAGE', `dpipe fit: unknown kind "${kind}"; one of ${KINDS.map((k) => k.name).join(', ')}\n\n${USAGE}`);
+    const cmd = KINDS.find((k) => kindName(k) === kind);
+    if (!cmd) throw new DpipeError('E_USAGE', `dpipe fit: unknown kind "${kind}"; one of ${KINDS.map(kindName).join(', ')}\n\n${USAGE}`);
     return cmd.run(rest, io);
   },
 };

@@ -8,7 +8,7 @@ import {
   type GridCellResult, type GridFile,
 } from '../../engine/grid/index';
 import { parseShard } from '../../engine/shard/index';
-import { EXIT, intOption, commandArgs, options, usageError, type Command } from '../command';
+import { EXIT, intOption, options, usageError, defineCommand, type Command } from '../command';
 import { modelsDir } from './eval';
 import { defaultOutDir } from './run';
 import { loadForRun, onePipelineArg, seconds, shown } from './shared';
@@ -74,15 +74,13 @@ export function formatGridTable(cells: readonly GridCellResult[]): string {
   return lines.join('\n') + '\n';
 }
 
-export const gridCommand: Command = {
+export const gridCommand = defineCommand({
   name: 'grid',
   summary: 'run every combination of solvers, schedules and parameters; labelled image grid, NFE, error, FD',
   usage: USAGE,
   cancellable: true,
-  async run(args, io) {
-    const parsed = commandArgs(this, args, io, { ...options(['out', 'seeds', 'batch', 'rtol', 'atol', 'score', 'samples', 'shard', 'lanes', 'models'], ['reference', 'dry-run', 'json', 'quiet']), axis: { type: 'string', multiple: true }, set: { type: 'string', multiple: true } });
-    if (!parsed) return EXIT.OK;
-    const { values, positionals } = parsed;
+  options: { ...options(['out', 'seeds', 'batch', 'rtol', 'atol', 'score', 'samples', 'shard', 'lanes', 'models'], ['reference', 'dry-run', 'json', 'quiet']), axis: { type: 'string', multiple: true }, set: { type: 'string', multiple: true } },
+  async run({ values, positionals }, io) {
     const file = onePipelineArg(this, positionals);
     if (!values.axis?.length) throw usageError(this, 'give at least one --axis, e.g. --axis sched.steps=5,10,20');
     if (values.score !== undefined && values.score !== 'fd') throw usageError(this, `--score must be fd; got "${values.score}"`);
@@ -152,4 +150,4 @@ export const gridCommand: Command = {
     if (failed.some((c) => c.error?.code === 'E_INTERNAL')) return EXIT.INTERNAL;
     return failed.length ? EXIT.ERROR : EXIT.OK;
   },
-};
+});

@@ -7,7 +7,7 @@ import { writeNewFile as writeNew } from '../../engine/run/files';
 import { readModelFolder, type ModelFolder } from '../../engine/model/folder';
 import { folderPipeline } from '../../engine/model/folderPipeline';
 import { nodeTypes } from '../../engine/registry/index';
-import { EXIT, commandArgs, options, intOption, usageError, type Command } from '../command';
+import { EXIT, options, intOption, usageError, defineCommand } from '../command';
 import { readBytes, shown } from './shared';
 
 const USAGE = `Usage: dpipe import FILE [--out PIPELINE.dpipe] [options]
@@ -30,14 +30,12 @@ Options:
   --force             replace the output file if it exists
   -h, --help          this text`;
 
-export const importCommand: Command = {
+export const importCommand = defineCommand({
   name: 'import',
   summary: 'write a pipeline from a ComfyUI workflow/prompt, an A1111 infotext or a diffusers scheduler config',
   usage: USAGE,
-  async run(args, io) {
-    const parsed = commandArgs(this, args, io, options(['out', 'model', 'image', 'steps'], ['force']));
-    if (!parsed) return EXIT.OK;
-    const { values, positionals } = parsed;
+  options: options(['out', 'model', 'image', 'steps'], ['force']),
+  async run({ values, positionals }, io) {
     if (positionals.length !== 1) throw usageError(this, positionals.length ? 'give one file to import' : 'missing the file to import');
     const src = path.resolve(io.cwd, positionals[0]);
     const out = path.resolve(io.cwd, values.out ?? `${path.basename(src).replace(/\.(json|png|txt)$/i, '')}.dpipe`);
@@ -74,4 +72,4 @@ export const importCommand: Command = {
     io.err(`imported ${r.kind ? IMPORT_KIND_NAMES[r.kind] : 'file'} ${positionals[0]} → ${shown(io, out)}${r.modelNames.length && !values.model ? ` (set the model folder for ${r.modelNames.map((m) => `"${m}"`).join(', ')}: --model DIR)` : ''}\n`);
     return EXIT.OK;
   },
-};
+});

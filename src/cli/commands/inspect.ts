@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describeModel, type ModelDescription } from '../../engine/model/index';
 import { inspectModelFolder, type FolderDescription } from '../../engine/model/folderModel';
-import { EXIT, commandArgs, options, usageError, type Command } from '../command';
+import { EXIT, options, usageError, defineCommand } from '../command';
 
 const USAGE = `Usage: dpipe inspect MODEL.onnx [--json]
        dpipe inspect MODEL_FOLDER [--json]
@@ -61,14 +61,12 @@ export function describeFolderText(d: FolderDescription, shownPath: string): str
   return lines.join('\n');
 }
 
-export const inspectCommand: Command = {
+export const inspectCommand = defineCommand({
   name: 'inspect',
   summary: 'show an ONNX model\'s inputs, outputs, shapes and the convention dpipe detects',
   usage: USAGE,
-  async run(args, io) {
-    const parsed = commandArgs(this, args, io, options([], ['json']));
-    if (!parsed) return EXIT.OK;
-    const { values, positionals } = parsed;
+  options: options([], ['json']),
+  async run({ values, positionals }, io) {
     if (positionals.length !== 1) throw usageError(this, positionals.length ? 'give one model file or folder' : 'missing the .onnx file or model folder');
     const abs = path.resolve(io.cwd, positionals[0]);
     if (fs.statSync(abs, { throwIfNoEntry: false })?.isDirectory()) {
@@ -80,4 +78,4 @@ export const inspectCommand: Command = {
     io.out((values.json ? JSON.stringify(d, null, 2) : describeText(d, positionals[0])) + '\n');
     return EXIT.OK;
   },
-};
+});

@@ -8,7 +8,7 @@ import { GRID_FILE, GRID_IMAGE, mergeGrid, type GridShardFile } from '../../engi
 import { finishSweep } from '../../engine/inspect/index';
 import { SHARD_FILE_PATTERN, checkShards } from '../../engine/shard/index';
 import { evalUnitsOf, readShardRecord, sweepUnitsOf, type EvalShardFile, type SweepShardFile } from '../../engine/shard/records';
-import { EXIT, commandArgs, options, usageError, type Command } from '../command';
+import { EXIT, options, usageError, defineCommand } from '../command';
 import { formatReport, modelsDir } from './eval';
 import { formatGridTable } from './grid';
 import { shown } from './shared';
@@ -56,14 +56,12 @@ function findShards(cwd: string, args: readonly string[]): Found[] {
   return [...new Map(out.map((f) => [f.file, f])).values()];
 }
 
-export const mergeCommand: Command = {
+export const mergeCommand = defineCommand({
   name: 'merge',
   summary: 'combine the shards of a grid, sweep or eval run (--shard i/N) into the unsharded result',
   usage: USAGE,
-  async run(args, io) {
-    const parsed = commandArgs(this, args, io, options(['out', 'models'], ['json']));
-    if (!parsed) return EXIT.OK;
-    const { values, positionals } = parsed;
+  options: options(['out', 'models'], ['json']),
+  async run({ values, positionals }, io) {
     if (positionals.length === 0) throw usageError(this, 'give the folders (or files) with the shard records');
     const found = findShards(io.cwd, positionals);
     const records = found.map((f) => ({ ...f, record: readShardRecord(f.file) }));
@@ -106,4 +104,4 @@ export const mergeCommand: Command = {
     printSweep(io, result, values.json === true);
     return EXIT.OK;
   },
-};
+});

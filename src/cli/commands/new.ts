@@ -7,7 +7,7 @@ import { readModelFolder } from '../../engine/model/folder';
 import { folderPipeline } from '../../engine/model/folderPipeline';
 import { nodeTypes } from '../../engine/registry/index';
 import { writeNewFile } from '../../engine/run/files';
-import { EXIT, commandArgs, options, intOption, usageError, type Command } from '../command';
+import { EXIT, options, intOption, usageError, defineCommand, type Command } from '../command';
 import { shown } from './shared';
 
 const USAGE = `Usage: dpipe new FILE.dpipe --model DIR [options]
@@ -43,14 +43,12 @@ function numOption(cmd: Pick<Command, 'name' | 'usage'>, flag: string, v: string
   return n;
 }
 
-export const newCommand: Command = {
+export const newCommand = defineCommand({
   name: 'new',
   summary: 'write a runnable pipeline for a Stable Diffusion / SDXL / SD3 model folder',
   usage: USAGE,
-  async run(args, io) {
-    const parsed = commandArgs(this, args, io, options(['model', 'prompt', 'negative', 'scheduler', 'solver', 'schedule', 'steps', 'guidance', 'width', 'height', 'batch', 'seed', 'image', 'strength'], ['force']));
-    if (!parsed) return EXIT.OK;
-    const { values, positionals } = parsed;
+  options: options(['model', 'prompt', 'negative', 'scheduler', 'solver', 'schedule', 'steps', 'guidance', 'width', 'height', 'batch', 'seed', 'image', 'strength'], ['force']),
+  async run({ values, positionals }, io) {
     if (positionals.length !== 1) throw usageError(this, positionals.length ? 'give one output file' : 'missing the .dpipe file to write');
     if (!values.model) throw usageError(this, 'missing --model DIR');
     const file = path.resolve(io.cwd, positionals[0]);
@@ -79,4 +77,4 @@ export const newCommand: Command = {
     for (const n of folder.notes) io.err(`note: ${n}\n`);
     return EXIT.OK;
   },
-};
+});

@@ -2,7 +2,7 @@
 import * as path from 'node:path';
 import { DpipeError } from '../../engine/core/errors';
 import { referenceForRun, REFERENCE_FILE, TrajectoryReader, type ReferenceMethod } from '../../engine/inspect/index';
-import { EXIT, intOption, commandArgs, options, usageError, type Command } from '../command';
+import { EXIT, intOption, options, usageError, defineCommand, type Command } from '../command';
 
 const USAGE = `Usage: dpipe reference RUN [options]
 
@@ -27,14 +27,12 @@ function numOption(cmd: Command, flag: string, v: string | undefined): number | 
   return n;
 }
 
-export const referenceCommand: Command = {
+export const referenceCommand = defineCommand({
   name: 'reference',
   summary: 'error of a recorded run against an adaptive high-accuracy ODE solve from the same noise',
   usage: USAGE,
-  async run(args, io) {
-    const parsed = commandArgs(this, args, io, options(['rtol', 'atol', 'max-nfe', 'method', 'steps'], ['json']));
-    if (!parsed) return EXIT.OK;
-    const { values, positionals } = parsed;
+  options: options(['rtol', 'atol', 'max-nfe', 'method', 'steps'], ['json']),
+  async run({ values, positionals }, io) {
     if (positionals.length !== 1) throw usageError(this, 'give exactly one run folder');
     const method = (values.method ?? 'dopri5') as ReferenceMethod;
     if (method !== 'dopri5' && method !== 'pipeline') throw usageError(this, `--method must be dopri5 or pipeline; got "${values.method}"`);
@@ -66,4 +64,4 @@ export const referenceCommand: Command = {
     }
     return EXIT.OK;
   },
-};
+});

@@ -1,6 +1,6 @@
 /** `dpipe run FILE.dpipe`: runs a pipeline headless. */
 import * as path from 'node:path';
-import { EXIT, intOption, commandArgs, options, usageError, type Command } from '../command';
+import { EXIT, intOption, options, usageError, defineCommand } from '../command';
 import { DpipeError } from '../../engine/core/errors';
 import { parseNpy } from '../../engine/core/npy';
 import type { Latent } from '../../engine/core/types';
@@ -52,15 +52,13 @@ export function defaultOutDir(cwd: string, file: string, date = new Date()): str
   return path.join(cwd, 'dpipe-out', `${path.basename(file).replace(/\.(dpipe|png)$/i, '')}-${stamp}`);
 }
 
-export const runCommand: Command = {
+export const runCommand = defineCommand({
   name: 'run',
   summary: 'run a pipeline: images, latents, trajectory and run.json into an output folder',
   usage: USAGE,
   cancellable: true,
-  async run(args, io) {
-    const parsed = commandArgs(this, args, io, { ...options(['out', 'trajectory-memory', 'noise', 'max-memory', 'max-trajectory'], ['force', 'no-trajectory', 'quiet']), ...RUN_OPTIONS });
-    if (!parsed) return EXIT.OK;
-    const { values, positionals } = parsed;
+  options: { ...options(['out', 'trajectory-memory', 'noise', 'max-memory', 'max-trajectory'], ['force', 'no-trajectory', 'quiet']), ...RUN_OPTIONS },
+  async run({ values, positionals }, io) {
     const file = onePipelineArg(this, positionals);
     const seed = intOption(this, '--seed', values.seed, 0);
     const batch = intOption(this, '--batch', values.batch, 1);
@@ -91,4 +89,4 @@ export const runCommand: Command = {
     }
     return EXIT.OK;
   },
-};
+});

@@ -6,7 +6,7 @@ import { writeFileAtomic } from '../../engine/run/files';
 import { parseShard, shardUnits, specKey } from '../../engine/shard/index';
 import { writeSweepShard, type SweepSpec } from '../../engine/shard/records';
 import { version as DPIPE_VERSION } from '../../../package.json';
-import { EXIT, intOption, commandArgs, options, usageError, type CliIO, type Command } from '../command';
+import { EXIT, intOption, options, usageError, type CliIO, defineCommand } from '../command';
 import { loadForRun, shown } from './shared';
 
 const USAGE = `Usage: dpipe sweep FILE.dpipe [FILE.dpipe …] --steps N,N,… [options]
@@ -27,14 +27,12 @@ Options:
   --json           print the result as JSON on stdout
   -h, --help       this text`;
 
-export const sweepCommand: Command = {
+export const sweepCommand = defineCommand({
   name: 'sweep',
   summary: 'final error vs NFE of one or more pipelines over several step counts (convergence plot data)',
   usage: USAGE,
-  async run(args, io) {
-    const parsed = commandArgs(this, args, io, options(['steps', 'seed', 'rtol', 'atol', 'out', 'shard'], ['json']));
-    if (!parsed) return EXIT.OK;
-    const { values, positionals } = parsed;
+  options: options(['steps', 'seed', 'rtol', 'atol', 'out', 'shard'], ['json']),
+  async run({ values, positionals }, io) {
     if (positionals.length === 0) throw usageError(this, 'give at least one .dpipe file');
     if (!values.steps) throw usageError(this, '--steps is required, e.g. --steps 4,8,16,32');
     const steps = values.steps.split(',').map((s) => intOption(this, '--steps', s.trim(), 1)!);
@@ -74,7 +72,7 @@ export const sweepCommand: Command = {
     printSweep(io, result, values.json === true);
     return EXIT.OK;
   },
-};
+});
 
 /** Prints a sweep result: JSON, or one block per pipeline with error against NFE. */
 export function printSweep(io: CliIO, result: SweepResult, json: boolean): void {

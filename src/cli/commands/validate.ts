@@ -1,7 +1,7 @@
 /** `dpipe validate FILE…`: every problem of each file, located. */
 import * as path from 'node:path';
 import { formatProblem, type Problem } from '../../engine/core/errors';
-import { EXIT, commandArgs, options, usageError, type Command } from '../command';
+import { EXIT, options, usageError, defineCommand } from '../command';
 import { validatePipeline } from '../../engine/run/validate';
 import { loadFile } from './shared';
 
@@ -21,14 +21,12 @@ Options:
   --json       print the problems as JSON: [{ file, problems: [...] }]
   -h, --help   this text`;
 
-export const validateCommand: Command = {
+export const validateCommand = defineCommand({
   name: 'validate',
   summary: 'check .dpipe files and print every problem with its line, column and JSON pointer',
   usage: USAGE,
-  async run(args, io) {
-    const parsed = commandArgs(this, args, io, options([], ['json', 'static']));
-    if (!parsed) return EXIT.OK;
-    const { values, positionals } = parsed;
+  options: options([], ['json', 'static']),
+  async run({ values, positionals }, io) {
     if (positionals.length === 0) throw usageError(this, 'missing the .dpipe file');
     let failed = false;
     const all: { file: string; problems: Problem[] }[] = [];
@@ -48,4 +46,4 @@ export const validateCommand: Command = {
     if (values.json) io.out(JSON.stringify(all, null, 2) + '\n');
     return failed ? EXIT.ERROR : EXIT.OK;
   },
-};
+});
