@@ -143,6 +143,20 @@ export interface CondTensor {
   readonly data: Float32Array;
 }
 
+/** A model's identity as the run record keeps it (run.json `models[]`). */
+export interface ModelIdentity {
+  readonly path: string;
+  readonly sha256: string;
+  readonly prediction: string;
+  readonly time: string;
+  /** The onnxruntime execution provider it runs on (cpu, cuda, …; absent in records written before providers were recorded). */
+  readonly provider?: string;
+  /** Why it runs on another provider than the one asked for (CPU fallback). */
+  readonly providerNote?: string;
+  /** The model folder it came from, for folder models. */
+  readonly folder?: string;
+}
+
 /** MODEL: a loaded model in EDM coordinates. */
 export interface ModelValue {
   readonly schedule: ModelSchedule;
@@ -172,18 +186,7 @@ export interface ModelValue {
    */
   timeOf?(sigma: number): number | null;
   /** Model identity for the run record. */
-  readonly info: {
-    readonly path: string;
-    readonly sha256: string;
-    readonly prediction: string;
-    readonly time: string;
-    /** The execution provider the model runs on (cpu, cuda, …). */
-    readonly provider?: string;
-    /** Why it runs on another provider than the one asked for (CPU fallback). */
-    readonly providerNote?: string;
-    /** The model folder it came from, for folder models. */
-    readonly folder?: string;
-  };
+  readonly info: ModelIdentity;
   /** How to show this model's latents as RGB (live previews, the inspector); undefined: 1 channel gray, 3 RGB. */
   readonly preview?: LatentPreview;
   /** A small ONNX decoder (TAESD-style) for live previews: latent [B, C, h, w] → image [B, 3, H, W] in `range`. */

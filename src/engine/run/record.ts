@@ -4,6 +4,7 @@
  * model's time beside the engine's), and every file written.
  */
 import type { PipelineDoc } from '../format/types';
+import type { ModelIdentity } from '../registry/types';
 
 export const RUN_RECORD_VERSION = 1;
 export const RUN_RECORD_FILE = 'run.json';
@@ -56,18 +57,8 @@ export interface SampleRecord {
   readonly stepTimes: StepTiming[];
 }
 
-export interface ModelRecord {
+export interface ModelRecord extends ModelIdentity {
   readonly node: string;
-  readonly path: string;
-  readonly sha256: string;
-  readonly prediction: string;
-  readonly time: string;
-  /** The onnxruntime execution provider it ran on (absent in records written before providers were recorded). */
-  readonly provider?: string;
-  /** Why it ran on another provider than asked (CPU fallback). */
-  readonly providerNote?: string;
-  /** The model folder, for folder models. */
-  readonly folder?: string;
   /** The latent → RGB preview view the inspector uses for this model's latents. */
   readonly preview?: { readonly projection: readonly number[]; readonly bias: readonly number[]; readonly source: string };
 }
