@@ -88,14 +88,12 @@ export function isPng(bytes: Uint8Array): boolean {
   return bytes.length >= 8 && SIGNATURE.every((b, i) => bytes[i] === b);
 }
 
-/** Inserts `iTXt` + `tEXt` chunks for each entry right after IHDR. */
-export function addPngText(png: Uint8Array, text: Readonly<Record<string, string>>): Uint8Array {
+/** The PNG with the given chunks inserted right after its IHDR chunk. */
+function insertAfterIhdr(png: Uint8Array, extra: readonly Uint8Array[]): Uint8Array {
   if (!isPng(png)) throw new DpipeError('E_INTERNAL', 'not a PNG');
   const first = chunks(png).next().value;
   if (!first || first.type !== 'IHDR') throw new DpipeError('E_INTERNAL', 'PNG does not start with IHDR');
-  const extra = Object.entries(text).flatMap(([k, v]) => textChunks(k, v));
-  const size = png.length + extra.reduce((a, c) => a + c.length, 0);
-  const out = new Uint8Array(size);
+  const out = new Uint8Array(png.length + extra.reduce((a, c) => a + c.length, 0));
   out.set(png.subarray(0, first.end), 0);
   let off = first.end;
   for (const c of extra) {
@@ -106,15 +104,18 @@ export function addPngText(png: Uint8Array, text: Readonly<Record<string, string
   return out;
 }
 
+/** Inserts `iTXt` + `tEXt` chunks for each entry right after IHDR. */
+export function addPngText(png: Uint8Array, text: Readonly<Record<string, string>>): Uint8Array {
+  const extra = Object.entries(text).flatMap(([k, v]) => textChunks(k, v));
+  return insertAfterIhdr(png, extra);
+}
+
 /**
  * Inserts text chunks of one kind each right after IHDR, as other tools write them: `tEXt` (Latin-1, as PIL's
  * PngInfo.add_text writes ComfyUI's prompt/workflow and A1111's parameters) or uncompressed `iTXt` (UTF-8, what
  * A1111 writes when the text is not Latin-1).
  */
 export function addPngTextChunks(png: Uint8Array, entries: readonly { readonly keyword: string; readonly text: string; readonly kind: 'tEXt' | 'iTXt' }[]): Uint8Array {
-  if (!isPng(png)) throw new DpipeError('E_INTERNAL', 'not a PNG');
-  const first = chunks(png).next().value;
-  if (!first || first.type !== 'IHDR') throw new DpipeError('E_INTERNAL', 'PNG does not start with IHDR');
   const extra = entries.map((e) => {
     checkKeyword(e.keyword);
     const kw = new TextEncoder().encode(e.keyword);
@@ -132,15 +133,7 @@ export function addPngTextChunks(png: Uint8Array, entries: readonly { readonly k
     out.set(utf8, kw.length + 5);
     return chunk('iTXt', out);
   });
-  const out = new Uint8Array(png.length + extra.reduce((a, c) => a + c.length, 0));
-  out.set(png.subarray(0, first.end), 0);
-  let off = first.end;
-  for (const c of extra) {
-    out.set(c, off);
-    off += c.length;
-  }
-  out.set(png.subarray(first.end), off);
-  return out;
+  return insertAfterIhdr(png, extra);
 }
 
 /**
